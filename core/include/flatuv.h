@@ -1,0 +1,589 @@
+/*
+ * flatuv - libuv's loop / handle / timer / stream / TCP API behind a flat,
+ * opaque-pointer ABI.
+ *
+ * This header is the whole public C API. Every object is created and freed
+ * by the library and is known to callers only as a pointer to an incomplete
+ * type, so a program or binding built against flatuv 1.0 keeps working with
+ * any 1.x library without being rebuilt.
+ *
+ * Conventions that hold for every function below:
+ *
+ *  - Functions that can fail return int: 0 (or a non-negative count) on
+ *    success, or a negative FUV_E* code. The codes are negative errno values
+ *    named as in libuv, so FUV_ECONNREFUSED == -ECONNREFUSED.
+ *  - Constructors take the out-parameter first and allocate the object.
+ *  - A callback is always a function pointer plus a `void *arg` given at
+ *    registration; the arg is passed back as the callback's last parameter.
+ *  - Callbacks never run inside the call that caused them: they run from
+ *    fuv_run(). When a call that takes a callback returns an error, that
+ *    callback is never called.
+ *  - Handles are tagged with their kind. Every handle is a fuv_handle_t, and
+ *    a TCP handle is also a fuv_stream_t: C callers cast, as with libuv,
+ *    e.g. fuv_read_start((fuv_stream_t *)tcp, ...). The library checks the
+ *    kind at run time: NULL, a handle of the wrong kind or a closing handle
+ *    gives FUV_EINVAL (or FUV_EBADF / FUV_ENOTCONN where libuv would). It
+ *    never asserts on misuse. A handle whose close callback has returned has
+ *    been freed and must not be used again.
+ *  - Getters that cannot fail in a useful way (fuv_is_active, fuv_now, ...)
+ *    return a plain value and return 0 (or NULL) for an invalid handle.
+ *  - The library never raises SIGPIPE.
+ *  - A loop and its handles are not thread-safe: use them from one thread.
+ *    The one exception is fuv_async_send(), which any thread may call.
+ */
+#ifndef FLATUV_H
+#define FLATUV_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(FLATUV_STATIC) || !defined(__GNUC__)
+#define FUV_EXTERN extern
+#else
+#define FUV_EXTERN extern __attribute__((visibility("default")))
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define FUV_VERSION_MAJOR 1
+#define FUV_VERSION_MINOR 0
+#define FUV_VERSION_PATCH 0
+
+/* Returns (major << 16) | (minor << 8) | patch of the library at run time. */
+FUV_EXTERN unsigned int fuv_version(void);
+/* Returns the run-time library version as "major.minor.patch". */
+FUV_EXTERN const char *fuv_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The one table of error codes: name, value and message. It produces the
+ * fuv_errno_t enum, fuv_err_name() and fuv_strerror(), so the three can never
+ * disagree. Values are negative errno values, except FUV_EOF and FUV_UNKNOWN
+ * which have libuv's fixed values.
+ */
+#define FUV_ERRNO_MAP(XX)                                                   \
+  XX(E2BIG, -E2BIG, "argument list too long")                               \
+  XX(EACCES, -EACCES, "permission denied")                                  \
+  XX(EADDRINUSE, -EADDRINUSE, "address already in use")                     \
+  XX(EADDRNOTAVAIL, -EADDRNOTAVAIL, "address not available")                \
+  XX(EAFNOSUPPORT, -EAFNOSUPPORT, "address family not supported")           \
+  XX(EAGAIN, -EAGAIN, "resource temporarily unavailable")                   \
+  XX(EALREADY, -EALREADY, "connection already in progress")                 \
+  XX(EBADF, -EBADF, "bad file descriptor")                                  \
+  XX(EBUSY, -EBUSY, "resource busy or locked")                              \
+  XX(ECANCELED, -ECANCELED, "operation canceled")                           \
+  XX(ECONNABORTED, -ECONNABORTED, "software caused connection abort")       \
+  XX(ECONNREFUSED, -ECONNREFUSED, "connection refused")                     \
+  XX(ECONNRESET, -ECONNRESET, "connection reset by peer")                   \
+  XX(EEXIST, -EEXIST, "file already exists")                                \
+  XX(EFAULT, -EFAULT, "bad address in system call argument")                \
+  XX(EHOSTDOWN, -EHOSTDOWN, "host is down")                                 \
+  XX(EHOSTUNREACH, -EHOSTUNREACH, "host is unreachable")                    \
+  XX(EINTR, -EINTR, "interrupted system call")                              \
+  XX(EINVAL, -EINVAL, "invalid argument")                                   \
+  XX(EIO, -EIO, "i/o error")                                                \
+  XX(EISCONN, -EISCONN, "socket is already connected")                      \
+  XX(EMFILE, -EMFILE, "too many open files")                                \
+  XX(EMSGSIZE, -EMSGSIZE, "message too long")                               \
+  XX(ENAMETOOLONG, -ENAMETOOLONG, "name too long")                          \
+  XX(ENETDOWN, -ENETDOWN, "network is down")                                \
+  XX(ENETUNREACH, -ENETUNREACH, "network is unreachable")                   \
+  XX(ENFILE, -ENFILE, "file table overflow")                                \
+  XX(ENOBUFS, -ENOBUFS, "no buffer space available")                        \
+  XX(ENODEV, -ENODEV, "no such device")                                     \
+  XX(ENOENT, -ENOENT, "no such file or directory")                          \
+  XX(ENOMEM, -ENOMEM, "not enough memory")                                  \
+  XX(ENOPROTOOPT, -ENOPROTOOPT, "protocol not available")                   \
+  XX(ENOSPC, -ENOSPC, "no space left on device")                            \
+  XX(ENOSYS, -ENOSYS, "function not implemented")                           \
+  XX(ENOTCONN, -ENOTCONN, "socket is not connected")                        \
+  XX(ENOTSOCK, -ENOTSOCK, "socket operation on non-socket")                 \
+  XX(ENOTSUP, -ENOTSUP, "operation not supported on socket")                \
+  XX(EOVERFLOW, -EOVERFLOW, "value too large for defined data type")        \
+  XX(EPERM, -EPERM, "operation not permitted")                              \
+  XX(EPIPE, -EPIPE, "broken pipe")                                          \
+  XX(EPROTO, -EPROTO, "protocol error")                                     \
+  XX(EPROTONOSUPPORT, -EPROTONOSUPPORT, "protocol not supported")           \
+  XX(EPROTOTYPE, -EPROTOTYPE, "protocol wrong type for socket")             \
+  XX(ERANGE, -ERANGE, "result too large")                                   \
+  XX(ETIMEDOUT, -ETIMEDOUT, "connection timed out")                         \
+  XX(EOF, -4095, "end of file")                                             \
+  XX(UNKNOWN, -4094, "unknown error")
+
+typedef enum {
+#define FUV__ERRNO_ENUM(name, value, msg) FUV_##name = (value),
+  FUV_ERRNO_MAP(FUV__ERRNO_ENUM)
+#undef FUV__ERRNO_ENUM
+  FUV_ERRNO_MAX = -4096
+} fuv_errno_t;
+
+/* Returns the error's name ("ECONNREFUSED"), or "UNKNOWN" for a code that is
+ * not in the table. The string is static. */
+FUV_EXTERN const char *fuv_err_name(int err);
+/* Returns the error's message ("connection refused"), or "unknown error".
+ * The string is static. */
+FUV_EXTERN const char *fuv_strerror(int err);
+/* Turns a platform errno (positive, as in `errno`) into a FUV_E* code. A
+ * value that is already negative is returned unchanged; 0 gives 0. */
+FUV_EXTERN int fuv_translate_sys_error(int sys_errno);
+
+/* ------------------------------------------------------------------------ */
+/* Types                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct fuv_loop_s fuv_loop_t;
+typedef struct fuv_handle_s fuv_handle_t;
+typedef struct fuv_stream_s fuv_stream_t;
+typedef struct fuv_tcp_s fuv_tcp_t;
+typedef struct fuv_timer_s fuv_timer_t;
+typedef struct fuv_async_s fuv_async_t;
+
+typedef enum {
+  FUV_UNKNOWN_HANDLE = 0,
+  FUV_ASYNC = 1,
+  FUV_TCP = 2,
+  FUV_TIMER = 3,
+  FUV_HANDLE_TYPE_MAX = 4
+} fuv_handle_type_t;
+
+typedef enum {
+  /* Runs until there are no active and referenced handles left, or until
+   * fuv_stop() is called. */
+  FUV_RUN_DEFAULT = 0,
+  /* Polls for I/O once, blocking if there is nothing pending. */
+  FUV_RUN_ONCE = 1,
+  /* Polls for I/O once without blocking. */
+  FUV_RUN_NOWAIT = 2
+} fuv_run_mode_t;
+
+/* Flags for fuv_tcp_bind(). */
+typedef enum {
+  /* Disable dual-stack support: an IPv6 socket accepts only IPv6. Giving it
+   * with an IPv4 address is FUV_EINVAL. */
+  FUV_TCP_IPV6ONLY = 1,
+  /* Set SO_REUSEPORT before binding, so that several sockets (in several
+   * processes or threads) can listen on one port and share its
+   * connections. FUV_ENOTSUP where the platform lacks it. */
+  FUV_TCP_REUSEPORT = 2
+} fuv_tcp_flags_t;
+
+/* Address families for fuv_tcp_new_ex(); the platform's AF_* values. */
+typedef enum {
+  FUV_AF_UNSPEC = AF_UNSPEC,
+  FUV_AF_INET = AF_INET,
+  FUV_AF_INET6 = AF_INET6
+} fuv_address_family_t;
+
+/* Flags for fuv_socketpair(). */
+typedef enum {
+  FUV_NONBLOCK_PIPE = 1
+} fuv_socketpair_flags_t;
+
+/* Socket types for fuv_socketpair(); the platform's SOCK_* values. */
+typedef enum {
+  FUV_SOCK_STREAM = SOCK_STREAM,
+  FUV_SOCK_DGRAM = SOCK_DGRAM
+} fuv_socket_type_t;
+
+/* The eleven TCP states, as returned by fuv_tcp_state(). */
+typedef enum {
+  FUV_TCP_STATE_UNKNOWN = 0,
+  FUV_TCP_ESTABLISHED = 1,
+  FUV_TCP_SYN_SENT = 2,
+  FUV_TCP_SYN_RECV = 3,
+  FUV_TCP_FIN_WAIT1 = 4,
+  FUV_TCP_FIN_WAIT2 = 5,
+  FUV_TCP_TIME_WAIT = 6,
+  FUV_TCP_CLOSE = 7,
+  FUV_TCP_CLOSE_WAIT = 8,
+  FUV_TCP_LAST_ACK = 9,
+  FUV_TCP_LISTEN = 10,
+  FUV_TCP_CLOSING = 11
+} fuv_tcp_state_t;
+
+/* Room for any IP address as text, with an IPv6 scope, plus the NUL. */
+#define FUV_IP_NAME_MAX 64
+
+/* ------------------------------------------------------------------------ */
+/* Callbacks                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Called once the handle is closed; the library frees it when this returns. */
+typedef void (*fuv_close_cb)(fuv_handle_t *handle, void *arg);
+/* Called for each live handle by fuv_walk(). */
+typedef void (*fuv_walk_cb)(fuv_handle_t *handle, void *arg);
+/* Called when a timer expires. */
+typedef void (*fuv_timer_cb)(fuv_timer_t *timer, void *arg);
+/* Called on the loop's thread after one or more fuv_async_send() calls. */
+typedef void (*fuv_async_cb)(fuv_async_t *async, void *arg);
+/* Called when a listening stream has a connection to accept (status 0) or
+ * when accepting failed (status < 0, e.g. FUV_EMFILE). */
+typedef void (*fuv_connection_cb)(fuv_stream_t *server, int status, void *arg);
+/* Called with data read from a stream: nread > 0 bytes at buf, or nread < 0
+ * with buf NULL: FUV_EOF when the peer has finished sending, or an error.
+ * The buffer belongs to the loop and is valid only during the callback.
+ * nread is never 0. */
+typedef void (*fuv_read_cb)(fuv_stream_t *stream, ssize_t nread,
+                            const char *buf, void *arg);
+/* Called once a write has been handed to the kernel (status 0) or has
+ * failed; FUV_ECANCELED when the stream was closed first. */
+typedef void (*fuv_write_cb)(fuv_stream_t *stream, int status, void *arg);
+/* Called when a connect finished: 0, or an error such as FUV_ECONNREFUSED;
+ * FUV_ECANCELED when the handle was closed first. */
+typedef void (*fuv_connect_cb)(fuv_tcp_t *tcp, int status, void *arg);
+/* Called when the write side has been shut down after all queued writes. */
+typedef void (*fuv_shutdown_cb)(fuv_stream_t *stream, int status, void *arg);
+/* Called when a stream's write queue has fallen back to its low-water mark
+ * after having reached its high-water mark. */
+typedef void (*fuv_drain_cb)(fuv_stream_t *stream, void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* Loop                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Creates a loop. Errors: FUV_EINVAL (out is NULL), FUV_ENOMEM, or the
+ * backend's error (e.g. FUV_EMFILE). */
+FUV_EXTERN int fuv_loop_new(fuv_loop_t **out);
+/* Frees a loop [uv_loop_close]. Every handle must have been closed and its
+ * close callback run first, otherwise FUV_EBUSY and the loop stays usable.
+ * FUV_EBUSY too when called from inside fuv_run(). */
+FUV_EXTERN int fuv_loop_free(fuv_loop_t *loop);
+/* Runs the loop in the given mode. Returns 1 when active and referenced
+ * handles remain (the loop was stopped, or mode was ONCE/NOWAIT), 0 when
+ * none remain, FUV_EINVAL for a bad loop or mode, or FUV_EBUSY when called
+ * from a callback of the same loop. With fuv_loop_set_interruptible() on,
+ * it returns FUV_EINTR when a signal interrupted the wait for I/O. */
+FUV_EXTERN int fuv_run(fuv_loop_t *loop, fuv_run_mode_t mode);
+/* Makes fuv_run() return at the end of the current iteration. */
+FUV_EXTERN int fuv_stop(fuv_loop_t *loop);
+/* Returns 1 if the loop has active referenced handles, pending callbacks or
+ * closing handles; 0 if not or if loop is NULL. */
+FUV_EXTERN int fuv_loop_alive(const fuv_loop_t *loop);
+/* Returns the loop's cached time in milliseconds (monotonic, arbitrary
+ * origin), updated at the start of each iteration; 0 for NULL. */
+FUV_EXTERN uint64_t fuv_now(const fuv_loop_t *loop);
+/* Refreshes the loop's cached time. */
+FUV_EXTERN int fuv_update_time(fuv_loop_t *loop);
+/* Returns the backend's file descriptor (epoll fd), or FUV_ENOSYS for the
+ * poll(2) backend, which has none. */
+FUV_EXTERN int fuv_backend_fd(const fuv_loop_t *loop);
+/* Returns the poll timeout in milliseconds that the next iteration would
+ * use: -1 for none, 0 when it would not block. FUV_EINVAL for NULL. */
+FUV_EXTERN int fuv_backend_timeout(const fuv_loop_t *loop);
+/* Calls cb for every handle of the loop that is not closing, in creation
+ * order. Handles created by cb are not visited. */
+FUV_EXTERN int fuv_walk(fuv_loop_t *loop, fuv_walk_cb cb, void *arg);
+/* Gets / sets the loop's user data. */
+FUV_EXTERN void *fuv_loop_get_data(const fuv_loop_t *loop);
+FUV_EXTERN int fuv_loop_set_data(fuv_loop_t *loop, void *data);
+/* When on, a signal that interrupts the wait for I/O makes fuv_run() return
+ * FUV_EINTR (the loop stays usable and may be run again), so that a host
+ * language can handle the signal; when off (the default) the wait resumes. */
+FUV_EXTERN int fuv_loop_set_interruptible(fuv_loop_t *loop, int on);
+/* Metrics: the number of loop iterations, and the number of I/O events
+ * handled, since the loop was created. 0 for NULL. */
+FUV_EXTERN uint64_t fuv_metrics_loop_count(const fuv_loop_t *loop);
+FUV_EXTERN uint64_t fuv_metrics_events(const fuv_loop_t *loop);
+
+/* ------------------------------------------------------------------------ */
+/* Handles (every kind)                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Starts closing a handle. Pending callbacks of the handle then run with
+ * FUV_ECANCELED (connect, queued writes, shutdown), in the order they were
+ * requested, then cb (may be NULL) runs from fuv_run(), and then the library
+ * frees the handle. FUV_EINVAL for NULL or an already closing handle. */
+FUV_EXTERN int fuv_close(fuv_handle_t *handle, fuv_close_cb cb, void *arg);
+/* Returns 1 if the handle is active: a started timer; an async handle; a
+ * stream that is connecting, reading, listening, writing or shutting down. */
+FUV_EXTERN int fuv_is_active(const fuv_handle_t *handle);
+/* Returns 1 if fuv_close() has been called on the handle. */
+FUV_EXTERN int fuv_is_closing(const fuv_handle_t *handle);
+/* A referenced active handle keeps fuv_run(DEFAULT) running; an
+ * unreferenced one does not. Handles start referenced. Idempotent. */
+FUV_EXTERN int fuv_ref(fuv_handle_t *handle);
+FUV_EXTERN int fuv_unref(fuv_handle_t *handle);
+FUV_EXTERN int fuv_has_ref(const fuv_handle_t *handle);
+/* Returns the handle's kind, FUV_UNKNOWN_HANDLE for NULL. */
+FUV_EXTERN fuv_handle_type_t fuv_handle_type(const fuv_handle_t *handle);
+/* Returns "async", "tcp", "timer", or "unknown". */
+FUV_EXTERN const char *fuv_handle_type_name(fuv_handle_type_t type);
+/* Returns the loop the handle belongs to, NULL for NULL. */
+FUV_EXTERN fuv_loop_t *fuv_handle_loop(const fuv_handle_t *handle);
+/* Gets / sets the handle's user data. */
+FUV_EXTERN void *fuv_handle_get_data(const fuv_handle_t *handle);
+FUV_EXTERN int fuv_handle_set_data(fuv_handle_t *handle, void *data);
+/* Returns the handle's file descriptor (>= 0), FUV_EBADF when it has none
+ * yet, FUV_EINVAL for a handle kind without one (timer, async). */
+FUV_EXTERN int fuv_fileno(const fuv_handle_t *handle);
+/* Get the socket's SO_SNDBUF / SO_RCVBUF in bytes (>= 0) or an error. */
+FUV_EXTERN int fuv_get_send_buffer_size(const fuv_handle_t *handle);
+FUV_EXTERN int fuv_get_recv_buffer_size(const fuv_handle_t *handle);
+/* Set SO_SNDBUF / SO_RCVBUF; size must be > 0 (FUV_EINVAL otherwise). Linux
+ * doubles the value it stores, as getsockopt shows. */
+FUV_EXTERN int fuv_set_send_buffer_size(fuv_handle_t *handle, int size);
+FUV_EXTERN int fuv_set_recv_buffer_size(fuv_handle_t *handle, int size);
+
+/* ------------------------------------------------------------------------ */
+/* Timers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Creates a stopped timer. */
+FUV_EXTERN int fuv_timer_new(fuv_timer_t **out, fuv_loop_t *loop);
+/* Starts (or restarts) the timer: cb runs after timeout_ms, then every
+ * repeat_ms if repeat_ms is non-zero. Timers due in the same iteration run
+ * in order of their due time, then of their start. A zero timeout runs cb in
+ * the next iteration, never inside this call. cb must not be NULL. */
+FUV_EXTERN int fuv_timer_start(fuv_timer_t *timer, fuv_timer_cb cb,
+                               uint64_t timeout_ms, uint64_t repeat_ms,
+                               void *arg);
+/* Stops the timer; stopping a stopped timer is not an error. */
+FUV_EXTERN int fuv_timer_stop(fuv_timer_t *timer);
+/* Restarts a repeating timer with its repeat as timeout; stops it when the
+ * repeat is 0. FUV_EINVAL if the timer was never started. */
+FUV_EXTERN int fuv_timer_again(fuv_timer_t *timer);
+/* Sets the repeat interval, taking effect at the next expiry or again(). */
+FUV_EXTERN int fuv_timer_set_repeat(fuv_timer_t *timer, uint64_t repeat_ms);
+FUV_EXTERN uint64_t fuv_timer_get_repeat(const fuv_timer_t *timer);
+/* Milliseconds until the timer is due; 0 if it is due or stopped. */
+FUV_EXTERN uint64_t fuv_timer_get_due_in(const fuv_timer_t *timer);
+
+/* ------------------------------------------------------------------------ */
+/* Async                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Creates an async handle, active at once; cb (not NULL) runs on the loop's
+ * thread after fuv_async_send(). */
+FUV_EXTERN int fuv_async_new(fuv_async_t **out, fuv_loop_t *loop,
+                             fuv_async_cb cb, void *arg);
+/* Wakes the loop and makes it call the handle's callback. Safe from any
+ * thread and from signal handlers. Several sends before the callback runs
+ * give one call. Must not race with the handle's close callback. */
+FUV_EXTERN int fuv_async_send(fuv_async_t *async);
+
+/* ------------------------------------------------------------------------ */
+/* Streams                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Starts listening. cb runs once per connection waiting to be accepted;
+ * when cb does not call fuv_accept(), the stream stops watching for more
+ * until it does (delayed accept). A NULL cb listens without watching, for
+ * use with fuv_accept_sync(). Errors: FUV_EINVAL (handle not bound, or
+ * closing), FUV_EADDRINUSE (deferred from fuv_tcp_bind), FUV_EISCONN. */
+FUV_EXTERN int fuv_listen(fuv_stream_t *stream, int backlog,
+                          fuv_connection_cb cb, void *arg);
+/* Accepts a waiting connection into a new TCP handle on the server's loop,
+ * which the caller owns and must close. FUV_EAGAIN when none is waiting. */
+FUV_EXTERN int fuv_accept(fuv_stream_t *server, fuv_tcp_t **client);
+/* Starts reading; cb gets the data as it arrives (see fuv_read_cb).
+ * Reading stops by itself after FUV_EOF or an error. Errors: FUV_EINVAL
+ * (NULL cb, closing), FUV_EALREADY (already reading), FUV_ENOTCONN (not
+ * connected or already at EOF). */
+FUV_EXTERN int fuv_read_start(fuv_stream_t *stream, fuv_read_cb cb, void *arg);
+/* Stops reading; may be called from the read callback. Not an error when
+ * the stream is not reading. */
+FUV_EXTERN int fuv_read_stop(fuv_stream_t *stream);
+/* Writes len bytes. What the kernel does not take at once is copied and
+ * queued, so the caller may reuse data on return. Writes go out in the
+ * order they were made. cb (may be NULL) gets the outcome. Errors:
+ * FUV_EINVAL (NULL data with len > 0, closing), FUV_EBADF (no socket),
+ * FUV_ENOTCONN (not connected), FUV_EPIPE (after fuv_shutdown). */
+FUV_EXTERN int fuv_write(fuv_stream_t *stream, const char *data, size_t len,
+                         fuv_write_cb cb, void *arg);
+/* Writes nbufs buffers as one write, in order. */
+FUV_EXTERN int fuv_writev(fuv_stream_t *stream, const char *const *bufs,
+                          const size_t *lens, size_t nbufs, fuv_write_cb cb,
+                          void *arg);
+/* Writes what the kernel takes now, queueing nothing. Returns the number of
+ * bytes written (> 0, capped at INT_MAX per call), FUV_EAGAIN when nothing
+ * could be written or writes are queued, or an error as fuv_write. */
+FUV_EXTERN int fuv_try_write(fuv_stream_t *stream, const char *data,
+                             size_t len);
+/* Shuts down the write side once every queued write has gone out; cb (may
+ * be NULL) gets the outcome. FUV_ENOTCONN when not connected or already
+ * shut down or shutting down. */
+FUV_EXTERN int fuv_shutdown(fuv_stream_t *stream, fuv_shutdown_cb cb,
+                            void *arg);
+/* Return 1 if the stream can be read from / written to. */
+FUV_EXTERN int fuv_is_readable(const fuv_stream_t *stream);
+FUV_EXTERN int fuv_is_writable(const fuv_stream_t *stream);
+/* Returns the number of bytes queued and not yet handed to the kernel. */
+FUV_EXTERN size_t fuv_write_queue_size(const fuv_stream_t *stream);
+/* Backpressure. Once the write queue reaches high_water bytes the stream is
+ * congested (fuv_stream_is_congested() returns 1); when it falls back to
+ * low_water or below, the congestion ends and drain_cb (may be NULL) runs.
+ * Writes are still accepted while congested: the marks tell a producer when
+ * to pause and resume, they never drop data. high_water 0 turns it off.
+ * FUV_EINVAL when low_water > high_water. */
+FUV_EXTERN int fuv_stream_set_water_marks(fuv_stream_t *stream,
+                                          size_t high_water, size_t low_water,
+                                          fuv_drain_cb drain_cb, void *arg);
+/* Returns 1 while the stream is congested (see above), else 0. */
+FUV_EXTERN int fuv_stream_is_congested(const fuv_stream_t *stream);
+
+/* ------------------------------------------------------------------------ */
+/* TCP                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Creates a TCP handle [uv_tcp_init]. No socket is created yet. */
+FUV_EXTERN int fuv_tcp_new(fuv_tcp_t **out, fuv_loop_t *loop);
+/* Creates a TCP handle with a socket of the given domain (FUV_AF_INET or
+ * FUV_AF_INET6), or none for FUV_AF_UNSPEC [uv_tcp_init_ex]. */
+FUV_EXTERN int fuv_tcp_new_ex(fuv_tcp_t **out, fuv_loop_t *loop, int domain);
+/* Opens an existing stream socket as this handle, making it non-blocking.
+ * FUV_EBUSY if the handle already has a socket; FUV_EBADF for a bad fd. */
+FUV_EXTERN int fuv_tcp_open(fuv_tcp_t *tcp, int fd);
+/* Enables / disables TCP_NODELAY. Remembered and applied when the socket
+ * is created if there is none yet. */
+FUV_EXTERN int fuv_tcp_nodelay(fuv_tcp_t *tcp, int enable);
+/* Enables / disables keep-alive; delay_s is the idle time before the first
+ * probe, then 10 probes 1 s apart. FUV_EINVAL when enable and delay_s < 1. */
+FUV_EXTERN int fuv_tcp_keepalive(fuv_tcp_t *tcp, int enable,
+                                 unsigned int delay_s);
+/* Keep-alive with every parameter: idle_s before the first probe,
+ * interval_s between probes, count probes. Each must be >= 1 when enabling
+ * (FUV_EINVAL otherwise). */
+FUV_EXTERN int fuv_tcp_keepalive_ex(fuv_tcp_t *tcp, int enable,
+                                    unsigned int idle_s,
+                                    unsigned int interval_s,
+                                    unsigned int count);
+/* Accepted for compatibility; on POSIX it has no effect. */
+FUV_EXTERN int fuv_tcp_simultaneous_accepts(fuv_tcp_t *tcp, int enable);
+/* Binds to ip ("127.0.0.1", "::1", "fe80::1%eth0") and port (0-65535; 0
+ * picks a free port). SO_REUSEADDR is set. As in libuv, FUV_EADDRINUSE is
+ * reported by the following fuv_listen() or fuv_tcp_connect(), unless
+ * FUV_TCP_REUSEPORT is given to every socket sharing the port. Errors:
+ * FUV_EINVAL (bad ip, port out of range, IPV6ONLY with IPv4, already
+ * bound), FUV_EADDRNOTAVAIL, FUV_EACCES. */
+FUV_EXTERN int fuv_tcp_bind(fuv_tcp_t *tcp, const char *ip, int port,
+                            unsigned int flags);
+FUV_EXTERN int fuv_tcp_bind_addr(fuv_tcp_t *tcp, const struct sockaddr *addr,
+                                 unsigned int flags);
+/* Writes the bound address as text into ip (iplen >= FUV_IP_NAME_MAX is
+ * always enough) and the port into *port. FUV_ENOSPC if ip is too small;
+ * FUV_EBADF if the handle has no socket. */
+FUV_EXTERN int fuv_tcp_getsockname(const fuv_tcp_t *tcp, char *ip,
+                                   size_t iplen, int *port);
+/* As fuv_tcp_getsockname, for the peer. FUV_ENOTCONN when not connected. */
+FUV_EXTERN int fuv_tcp_getpeername(const fuv_tcp_t *tcp, char *ip,
+                                   size_t iplen, int *port);
+/* The same as sockaddrs; *namelen is in/out as for getsockname(2). */
+FUV_EXTERN int fuv_tcp_getsockname_addr(const fuv_tcp_t *tcp,
+                                        struct sockaddr *name, int *namelen);
+FUV_EXTERN int fuv_tcp_getpeername_addr(const fuv_tcp_t *tcp,
+                                        struct sockaddr *name, int *namelen);
+/* Connects to ip and port; cb (may be NULL) gets the outcome. A refused
+ * connection does not close the handle. Errors at call time: FUV_EINVAL
+ * (bad address or port 0), FUV_EALREADY (connecting), FUV_EISCONN. */
+FUV_EXTERN int fuv_tcp_connect(fuv_tcp_t *tcp, const char *ip, int port,
+                               fuv_connect_cb cb, void *arg);
+FUV_EXTERN int fuv_tcp_connect_addr(fuv_tcp_t *tcp,
+                                    const struct sockaddr *addr,
+                                    fuv_connect_cb cb, void *arg);
+/* Closes the connection with a RST (SO_LINGER 0, then fuv_close). Not
+ * allowed after fuv_shutdown() (FUV_EINVAL), as in libuv. */
+FUV_EXTERN int fuv_tcp_close_reset(fuv_tcp_t *tcp, fuv_close_cb cb, void *arg);
+/* Creates a connected pair of AF_UNIX sockets of the given type
+ * (FUV_SOCK_STREAM); FUV_NONBLOCK_PIPE in flags0 / flags1 makes that end
+ * non-blocking. Both are close-on-exec. The caller owns both fds. */
+FUV_EXTERN int fuv_socketpair(int type, int protocol, int *fd0, int *fd1,
+                              int flags0, int flags1);
+
+/* TCP socket options (EdgerOS' set). Each needs a socket (FUV_EBADF when
+ * there is none) and an open handle (FUV_EINVAL when closing). */
+
+/* SO_LINGER: on with a timeout in seconds (>= 0), or off. */
+FUV_EXTERN int fuv_tcp_set_linger(fuv_tcp_t *tcp, int on, int seconds);
+/* Reads SO_LINGER into *on and *seconds. */
+FUV_EXTERN int fuv_tcp_get_linger(const fuv_tcp_t *tcp, int *on,
+                                  int *seconds);
+/* IP_TTL (IPv6: IPV6_UNICAST_HOPS), 1-255. */
+FUV_EXTERN int fuv_tcp_set_ttl(fuv_tcp_t *tcp, int ttl);
+/* Returns the TTL (1-255) or an error. */
+FUV_EXTERN int fuv_tcp_get_ttl(const fuv_tcp_t *tcp);
+/* SO_REUSEADDR on / off; get returns 1, 0 or an error. */
+FUV_EXTERN int fuv_tcp_set_reuseaddr(fuv_tcp_t *tcp, int on);
+FUV_EXTERN int fuv_tcp_get_reuseaddr(const fuv_tcp_t *tcp);
+/* IPV6_V6ONLY on an IPv6 socket (FUV_EAFNOSUPPORT on IPv4), before bind. */
+FUV_EXTERN int fuv_tcp_set_ipv6only(fuv_tcp_t *tcp, int on);
+FUV_EXTERN int fuv_tcp_get_ipv6only(const fuv_tcp_t *tcp);
+/* SO_BINDTODEVICE: binds the socket to a network interface by name, or
+ * removes the binding for NULL or "". FUV_ENODEV for an unknown name. */
+FUV_EXTERN int fuv_tcp_bind_to_device(fuv_tcp_t *tcp, const char *ifname);
+/* Returns the connection's TCP state (a fuv_tcp_state_t) or an error. */
+FUV_EXTERN int fuv_tcp_state(const fuv_tcp_t *tcp);
+/* Returns "ESTABLISHED", "TIME_WAIT", ... for a fuv_tcp_state_t. */
+FUV_EXTERN const char *fuv_tcp_state_name(int state);
+/* Returns the number of bytes received and not yet read, or an error. */
+FUV_EXTERN int fuv_tcp_pending_bytes(const fuv_tcp_t *tcp);
+/* Reads and clears SO_ERROR: returns 0 or the pending error as FUV_E*. */
+FUV_EXTERN int fuv_tcp_socket_error(fuv_tcp_t *tcp);
+/* Gives up the socket without closing it and returns its fd (>= 0), so it
+ * can be passed to another loop, thread or process and opened there with
+ * fuv_tcp_open(). The handle is left with no socket, stopped, and must
+ * still be closed. FUV_EBUSY while writes are queued or a connect or
+ * shutdown is pending: no accepted byte is ever lost. */
+FUV_EXTERN int fuv_tcp_detach(fuv_tcp_t *tcp);
+
+/* ------------------------------------------------------------------------ */
+/* Synchronous I/O with timeouts                                            */
+/* ------------------------------------------------------------------------ */
+/*
+ * These block the calling thread (not the loop's callbacks: they do not run
+ * the loop) for at most timeout_ms milliseconds; a negative timeout waits
+ * for ever, 0 does not wait. They work on the same handles as the
+ * asynchronous calls, which stay usable afterwards. FUV_ETIMEDOUT when the
+ * time runs out; FUV_EBUSY when asynchronous I/O is in flight in the same
+ * direction (a pending connect, reading, queued writes, or a listen with a
+ * callback).
+ */
+
+/* Connects, waiting at most timeout_ms. */
+FUV_EXTERN int fuv_tcp_connect_sync(fuv_tcp_t *tcp, const char *ip, int port,
+                                    int timeout_ms);
+/* Waits for and accepts a connection on a stream listening with a NULL
+ * callback; the new handle is the caller's. */
+FUV_EXTERN int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client,
+                               int timeout_ms);
+/* Sends all len bytes, returning 0, or an error; on FUV_ETIMEDOUT or an
+ * error, a prefix of the data may have been sent. */
+FUV_EXTERN int fuv_send(fuv_stream_t *stream, const char *data, size_t len,
+                        int timeout_ms);
+/* Receives up to len bytes into buf: returns the count (> 0), 0 at end of
+ * stream, or an error. */
+FUV_EXTERN int fuv_recv(fuv_stream_t *stream, char *buf, size_t len,
+                        int timeout_ms);
+
+/* ------------------------------------------------------------------------ */
+/* Addresses                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Fill a sockaddr from text and port. FUV_EINVAL for a malformed address
+ * or a port outside 0-65535. */
+FUV_EXTERN int fuv_ip4_addr(const char *ip, int port,
+                            struct sockaddr_in *addr);
+FUV_EXTERN int fuv_ip6_addr(const char *ip, int port,
+                            struct sockaddr_in6 *addr);
+/* Writes the address of an AF_INET or AF_INET6 sockaddr as text.
+ * FUV_ENOSPC if dst is too small, FUV_EAFNOSUPPORT for other families. */
+FUV_EXTERN int fuv_ip_name(const struct sockaddr *addr, char *dst,
+                           size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLATUV_H */

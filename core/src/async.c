@@ -1,0 +1,116 @@
+/* Async handles: the one thread-safe way into a loop. All async handles of
+ * a loop share one wake-up fd (an eventfd on Linux, a pipe elsewhere). */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
+
+static void async_finish_close(fuv_handle_t *h) { (void)h; }
+
+/* Empties the wake-up fd, then runs the callback of each handle whose
+ * pending flag this call is the one to clear. */
+static void async_io(fuv_loop_t *loop, fuv__io_t *w, unsigned events) {
+  char buf[1024];
+  fuv__queue_t *q;
+  (void)events;
+
+  while (read(w->fd, buf, sizeof buf) > 0)
+    ;
+  for (q = loop->async_handles.next; q != &loop->async_handles;) {
+    fuv_async_t *a = FUV__CONTAINER_OF(q, fuv_async_t, async_queue);
+    q = q->next;
+    if (__atomic_exchange_n(&a->pending, 0, __ATOMIC_ACQ_REL) == 0)
+      continue;
+    /* The callback may close a, which unlinks it; q already points on. It
+     * may also close the next handle: then q would dangle, so restart the
+     * scan, which is cheap because cleared flags are skipped. */
+    a->cb(a, a->arg);
+    q = loop->async_handles.next;
+  }
+}
+
+static int async_start_wakeup(fuv_loop_t *loop) {
+  int rfd;
+#ifdef __linux__
+  rfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (rfd == -1)
+    return fuv__errno();
+  loop->async_wfd = rfd;
+#else
+  int fds[2];
+  if (pipe(fds) != 0)
+    return fuv__errno();
+  fuv__set_nonblock(fds[0], 1);
+  fuv__set_nonblock(fds[1], 1);
+  fuv__set_cloexec(fds[0]);
+  fuv__set_cloexec(fds[1]);
+  rfd = fds[0];
+  loop->async_wfd = fds[1];
+#endif
+  fuv__io_init(&loop->async_io, async_io, rfd);
+  fuv__io_start(loop, &loop->async_io, FUV__POLLIN);
+  return 0;
+}
+
+void fuv__async_loop_free(fuv_loop_t *loop) {
+  if (loop->async_io.fd < 0)
+    return;
+  fuv__io_close(loop, &loop->async_io);
+  if (loop->async_wfd != loop->async_io.fd)
+    fuv__close_fd(loop->async_wfd);
+  fuv__close_fd(loop->async_io.fd);
+  loop->async_io.fd = -1;
+  loop->async_wfd = -1;
+}
+
+int fuv_async_new(fuv_async_t **out, fuv_loop_t *loop, fuv_async_cb cb,
+                  void *arg) {
+  fuv_async_t *a;
+  int r;
+
+  if (out == NULL)
+    return FUV_EINVAL;
+  *out = NULL;
+  if (loop == NULL || cb == NULL)
+    return FUV_EINVAL;
+  if (loop->async_io.fd < 0) {
+    r = async_start_wakeup(loop);
+    if (r != 0)
+      return r;
+  }
+  a = calloc(1, sizeof *a);
+  if (a == NULL)
+    return FUV_ENOMEM;
+  fuv__handle_init(loop, &a->handle, FUV_ASYNC, async_finish_close);
+  a->cb = cb;
+  a->arg = arg;
+  fuv__queue_insert_tail(&loop->async_handles, &a->async_queue);
+  fuv__handle_start(&a->handle);
+  *out = a;
+  return 0;
+}
+
+int fuv_async_send(fuv_async_t *a) {
+  /* No loop state is touched here but the fd, so any thread may call it. */
+  int r = fuv__handle_check_any((const fuv_handle_t *)a, FUV_ASYNC);
+  if (r != 0)
+    return r;
+  if (__atomic_exchange_n(&a->pending, 1, __ATOMIC_ACQ_REL) != 0)
+    return 0; /* already pending: coalesced */
+  for (;;) {
+#ifdef __linux__
+    uint64_t one = 1;
+    ssize_t n = write(a->handle.loop->async_wfd, &one, sizeof one);
+#else
+    char one = 1;
+    ssize_t n = write(a->handle.loop->async_wfd, &one, 1);
+#endif
+    if (n >= 0 || errno == EAGAIN)
+      return 0; /* EAGAIN: the counter is full, so a wake-up is pending */
+    if (errno != EINTR)
+      return fuv__errno();
+  }
+}

@@ -1,0 +1,352 @@
+/*
+ * Internal definitions shared by the core's source files. Nothing here is
+ * public: the structs are complete only inside the library, which is what
+ * lets their layout change without breaking callers.
+ */
+#ifndef FLATUV_INTERNAL_H
+#define FLATUV_INTERNAL_H
+
+#include "flatuv.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define FUV__UNUSED(x) ((void)(x))
+
+/* Every handle starts with this tag; a freed handle has it cleared, which
+ * catches some (not all) uses after free in debug builds. */
+#define FUV__HANDLE_MAGIC 0x66757648u /* "fuvH" */
+
+/* The size of the loop-owned read buffer handed to every read callback. */
+#define FUV__READ_BUFFER_SIZE (64 * 1024)
+
+/* Write queue buffers at most this large are kept for reuse when the queue
+ * empties, so a connection that is only briefly backed up never allocates
+ * again; larger ones are freed so that idle connections stay small. */
+#define FUV__KEEP_WRITE_BUFFER (16 * 1024)
+
+/* Requests kept on the loop's free list for reuse. */
+#define FUV__MAX_FREE_WRITE_REQS 1024
+
+/* ---- intrusive doubly linked list -------------------------------------- */
+
+typedef struct fuv__queue_s {
+  struct fuv__queue_s *next;
+  struct fuv__queue_s *prev;
+} fuv__queue_t;
+
+#define FUV__CONTAINER_OF(ptr, type, member)                                 \
+  ((type *)((char *)(ptr) - offsetof(type, member)))
+
+void fuv__queue_init(fuv__queue_t *q);
+int fuv__queue_empty(const fuv__queue_t *q);
+void fuv__queue_insert_tail(fuv__queue_t *head, fuv__queue_t *q);
+void fuv__queue_remove(fuv__queue_t *q);
+/* Moves every element of from (left empty) to the empty head to. */
+void fuv__queue_move(fuv__queue_t *from, fuv__queue_t *to);
+
+/* ---- I/O watchers and the backend interface ------------------------------ */
+
+enum {
+  FUV__POLLIN = 1,
+  FUV__POLLOUT = 2,
+  /* Reported only, never requested: hang-up or error on the fd. */
+  FUV__POLLHUP = 4,
+  FUV__POLLERR = 8
+};
+
+typedef struct fuv__io_s fuv__io_t;
+typedef void (*fuv__io_cb)(fuv_loop_t *loop, fuv__io_t *w, unsigned events);
+
+struct fuv__io_s {
+  fuv__io_cb cb;
+  int fd;
+  unsigned wanted;     /* FUV__POLLIN | FUV__POLLOUT the owner asks for */
+  unsigned registered; /* what the backend currently has */
+  int backend_index;   /* poll backend: slot in its pollfd array, else -1 */
+  fuv__queue_t dirty;  /* on loop->dirty_watchers while wanted != registered */
+};
+
+void fuv__io_init(fuv__io_t *w, fuv__io_cb cb, int fd);
+/* Ask for (start) or stop asking for (stop) the given events. Both only
+ * record the wish; the backend applies it just before it next polls, so a
+ * start and stop in one iteration cost no system call. */
+void fuv__io_start(fuv_loop_t *loop, fuv__io_t *w, unsigned events);
+void fuv__io_stop(fuv_loop_t *loop, fuv__io_t *w, unsigned events);
+/* Forget the watcher entirely before its fd is closed or detached: removes
+ * it from the backend now and drops any event already fetched for it. */
+void fuv__io_close(fuv_loop_t *loop, fuv__io_t *w);
+
+/* Applies every pending start/stop to the backend; the backends call it
+ * right before they wait. */
+void fuv__io_flush(fuv_loop_t *loop);
+
+/* The backend: epoll.c or poll.c, chosen at build time. */
+int fuv__backend_init(fuv_loop_t *loop);
+void fuv__backend_free(fuv_loop_t *loop);
+int fuv__backend_fd(const fuv_loop_t *loop);
+/* Applies the wanted mask of w (registered becomes wanted). */
+int fuv__backend_update(fuv_loop_t *loop, fuv__io_t *w);
+/* Removes w from the backend and invalidates its fetched events. */
+void fuv__backend_remove(fuv_loop_t *loop, fuv__io_t *w);
+/* Waits at most timeout ms (-1: for ever) and dispatches events. Returns 0,
+ * or FUV_EINTR when interrupted and the loop is interruptible. */
+int fuv__backend_poll(fuv_loop_t *loop, int timeout);
+
+/* ---- handles ------------------------------------------------------------- */
+
+enum {
+  FUV__HANDLE_ACTIVE = 1u << 0,
+  FUV__HANDLE_REF = 1u << 1,
+  FUV__HANDLE_CLOSING = 1u << 2,
+  FUV__HANDLE_PENDING = 1u << 3, /* on loop->pending_handles */
+
+  /* Stream states. */
+  FUV__STREAM_CONNECTING = 1u << 8,
+  FUV__STREAM_CONNECTED = 1u << 9,
+  FUV__STREAM_LISTENING = 1u << 10,
+  FUV__STREAM_READING = 1u << 11,
+  FUV__STREAM_READABLE = 1u << 12,
+  FUV__STREAM_WRITABLE = 1u << 13,
+  FUV__STREAM_SHUTTING = 1u << 14, /* shutdown requested, not yet done */
+  FUV__STREAM_SHUT = 1u << 15,     /* write side shut down */
+  FUV__STREAM_BOUND = 1u << 16,
+  FUV__STREAM_CONGESTED = 1u << 17,
+  FUV__STREAM_ACCEPT_PAUSED = 1u << 18 /* delayed accept */
+};
+
+typedef void (*fuv__close_fn)(fuv_handle_t *handle);
+typedef void (*fuv__pending_fn)(fuv_handle_t *handle);
+
+struct fuv_handle_s {
+  uint32_t magic;
+  fuv_handle_type_t type;
+  unsigned flags;
+  fuv_loop_t *loop;
+  void *data;
+  fuv_close_cb close_cb;
+  void *close_arg;
+  fuv__queue_t handle_queue;  /* on loop->handles while not freed */
+  fuv__queue_t pending_queue; /* on loop->pending_handles */
+  fuv__queue_t closing_queue; /* on loop->closing_handles */
+  fuv__pending_fn on_pending; /* runs deferred callbacks */
+  fuv__close_fn on_finish_close; /* kind-specific last rites */
+};
+
+/* Checks that h is a live handle of the given kind (FUV_UNKNOWN_HANDLE:
+ * any kind) and not closing. Returns 0 or FUV_EINVAL. */
+int fuv__handle_check(const fuv_handle_t *h, fuv_handle_type_t type);
+/* Like fuv__handle_check but a closing handle passes. */
+int fuv__handle_check_any(const fuv_handle_t *h, fuv_handle_type_t type);
+void fuv__handle_init(fuv_loop_t *loop, fuv_handle_t *h,
+                      fuv_handle_type_t type, fuv__close_fn on_finish_close);
+/* Mark active / inactive, keeping the loop's count of referenced active
+ * handles in step. */
+void fuv__handle_start(fuv_handle_t *h);
+void fuv__handle_stop(fuv_handle_t *h);
+/* Queue h so that its on_pending runs in the loop's pending phase. */
+void fuv__handle_make_pending(fuv_handle_t *h);
+/* The last step of a close, from the loop's closing phase. */
+void fuv__handle_finish_close(fuv_handle_t *h);
+
+/* ---- timers -------------------------------------------------------------- */
+
+struct fuv_timer_s {
+  fuv_handle_t handle;
+  fuv_timer_cb cb;
+  void *arg;
+  uint64_t due;
+  uint64_t repeat;
+  uint64_t start_id; /* breaks ties between equal due times: FIFO */
+  size_t heap_index; /* position in loop->timer_heap while active */
+};
+
+void fuv__run_timers(fuv_loop_t *loop);
+/* Milliseconds until the earliest timer, or -1 if none. */
+int fuv__next_timeout(const fuv_loop_t *loop);
+
+/* ---- async --------------------------------------------------------------- */
+
+struct fuv_async_s {
+  fuv_handle_t handle;
+  fuv_async_cb cb;
+  void *arg;
+  int pending; /* set by any thread with an atomic exchange */
+  fuv__queue_t async_queue;
+};
+
+void fuv__async_loop_free(fuv_loop_t *loop);
+
+/* ---- streams ------------------------------------------------------------- */
+
+typedef struct fuv__write_req_s fuv__write_req_t;
+struct fuv__write_req_s {
+  fuv__write_req_t *next;
+  fuv_write_cb cb;
+  void *arg;
+  size_t remaining; /* bytes of this write still in the stream's buffer */
+  int status;
+};
+
+/* A FIFO of write requests by their next pointers. */
+typedef struct {
+  fuv__write_req_t *head;
+  fuv__write_req_t *tail;
+} fuv__write_list_t;
+
+struct fuv_stream_s {
+  fuv_handle_t handle;
+  fuv__io_t io;
+
+  fuv_read_cb read_cb;
+  void *read_arg;
+
+  fuv_connection_cb connection_cb;
+  void *connection_arg;
+  int accepted_fd; /* accepted and not yet handed to fuv_accept, or -1 */
+
+  /* Bytes accepted for writing and not yet handed to the kernel, in order,
+   * at write_buf[write_head .. write_tail). */
+  char *write_buf;
+  size_t write_head;
+  size_t write_tail;
+  size_t write_cap;
+  fuv__write_list_t write_queue; /* requests with bytes still queued */
+  fuv__write_list_t write_done;  /* finished; callbacks not yet run */
+
+  fuv_shutdown_cb shutdown_cb;
+  void *shutdown_arg;
+  int shutdown_status; /* result once done; reported from pending phase */
+  int shutdown_done;
+
+  size_t high_water;
+  size_t low_water;
+  fuv_drain_cb drain_cb;
+  void *drain_arg;
+  int drain_pending;
+};
+
+int fuv__stream_init(fuv_loop_t *loop, fuv_stream_t *s, fuv_handle_type_t type,
+                     fuv__close_fn on_finish_close);
+/* Starts using fd (non-blocking) as the stream's socket with the given
+ * stream flags. */
+int fuv__stream_open(fuv_stream_t *s, int fd, unsigned flags);
+/* Stops all I/O, closes (unless detaching) the fd and queues cancellation
+ * of pending callbacks. */
+void fuv__stream_close(fuv_stream_t *s);
+/* Runs from finish_close: completes every pending request with
+ * FUV_ECANCELED (or its earlier result) in order, then frees buffers. */
+void fuv__stream_destroy(fuv_stream_t *s);
+/* Recomputes whether the stream counts as active. */
+void fuv__stream_update_active(fuv_stream_t *s);
+/* A connect finished: start (or fail) the writes queued meanwhile. */
+void fuv__stream_connected(fuv_stream_t *s);
+void fuv__stream_connect_failed(fuv_stream_t *s, int err);
+/* Returns the stream's fd or -1. */
+static inline int fuv__stream_fd(const fuv_stream_t *s) { return s->io.fd; }
+/* Checks h is a live stream (TCP). */
+int fuv__stream_check(const fuv_stream_t *s);
+
+/* ---- TCP ----------------------------------------------------------------- */
+
+enum {
+  FUV__TCP_WANT_NODELAY = 1,
+  FUV__TCP_WANT_KEEPALIVE = 2
+};
+
+struct fuv_tcp_s {
+  fuv_stream_t stream;
+  int delayed_error; /* EADDRINUSE from bind, reported by listen/connect */
+  unsigned pending_opts; /* options to apply when the socket is created */
+  unsigned keepalive_idle, keepalive_interval, keepalive_count;
+  fuv_connect_cb connect_cb;
+  void *connect_arg;
+  int connect_status; /* result when done, reported from pending phase */
+  int connect_done;
+};
+
+int fuv__tcp_check(const fuv_tcp_t *tcp);
+/* Makes sure the handle has a socket of the given family, creating one if
+ * needed. FUV_EINVAL if it has one of another family. */
+int fuv__tcp_ensure_socket(fuv_tcp_t *tcp, int family);
+/* The connecting socket became writable: finish the connect now. */
+void fuv__tcp_connect_io(fuv_tcp_t *tcp);
+/* Runs a connect callback owed from the pending phase. Returns 0 when the
+ * callback closed the handle, so the caller must stop. */
+int fuv__tcp_report_connect(fuv_tcp_t *tcp);
+/* Marks a connect as succeeded (flags, queued writes); shared by the
+ * asynchronous and the synchronous connect. */
+void fuv__tcp_set_connected(fuv_tcp_t *tcp);
+/* Creates a TCP handle around an accepted or connected fd. */
+int fuv__tcp_new_from_fd(fuv_tcp_t **out, fuv_loop_t *loop, int fd,
+                         unsigned flags);
+
+/* ---- the loop ------------------------------------------------------------ */
+
+struct fuv_loop_s {
+  void *data;
+  unsigned active_handles; /* active and referenced */
+  fuv__queue_t handles;
+  fuv__queue_t pending_handles;
+  fuv__queue_t closing_handles;
+  fuv__queue_t dirty_watchers;
+  int stop_flag;
+  int running;
+  int interruptible;
+  uint64_t time;
+
+  /* Timers: a binary min-heap by (due, start_id). */
+  fuv_timer_t **timer_heap;
+  size_t timer_count;
+  size_t timer_cap;
+  uint64_t timer_counter;
+
+  /* Async: one wake-up fd for every async handle of the loop. */
+  fuv__queue_t async_handles;
+  fuv__io_t async_io;
+  int async_wfd; /* write end (== read end for eventfd), or -1 */
+
+  /* The fd → watcher table, shared by both backends. */
+  fuv__io_t **watchers;
+  size_t nwatchers;
+
+  /* Backend state (epoll.c / poll.c). */
+  int backend_fd;
+  void *backend_events; /* epoll: the fetched event array */
+  int backend_nevents;  /* epoll: events fetched in the current batch */
+  void *backend_fds;    /* poll: the pollfd array */
+  size_t backend_nfds;
+  size_t backend_capfds;
+
+  char *read_buf;
+  int reserve_fd; /* a spare fd released to drain accepts on EMFILE */
+
+  fuv__write_req_t *free_write_reqs;
+  size_t nfree_write_reqs;
+
+  uint64_t metrics_loop_count;
+  uint64_t metrics_events;
+};
+
+uint64_t fuv__hrtime_ms(void);
+fuv__write_req_t *fuv__write_req_get(fuv_loop_t *loop);
+void fuv__write_req_put(fuv_loop_t *loop, fuv__write_req_t *req);
+
+/* ---- addresses and errors ------------------------------------------------ */
+
+/* Parses ip and port (0-65535) into storage. FUV_EINVAL when malformed. */
+int fuv__addr_parse(const char *ip, int port, struct sockaddr_storage *ss,
+                    socklen_t *len);
+/* Splits a sockaddr into text and port. */
+int fuv__addr_unparse(const struct sockaddr *sa, char *ip, size_t iplen,
+                      int *port);
+/* -errno of the last failed system call. */
+static inline int fuv__errno(void) { return -errno; }
+
+/* Small fd helpers. */
+int fuv__set_nonblock(int fd, int on);
+int fuv__set_cloexec(int fd);
+void fuv__close_fd(int fd);
+
+#endif /* FLATUV_INTERNAL_H */

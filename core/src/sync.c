@@ -1,0 +1,271 @@
+/*
+ * Synchronous I/O with timeouts: connect, accept, send and recv that block
+ * the calling thread, on the same handles as the asynchronous API.
+ *
+ * The sockets stay non-blocking throughout. Each call first tries the
+ * operation and, when the kernel says it would block, waits with poll(2) on
+ * that one fd until the deadline; the loop is never run, so no callback can
+ * fire inside these calls. Afterwards the handle's flags say exactly what
+ * the asynchronous calls would have left, so async use can follow at once.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* When a wait must end: never, or at a time of fuv__hrtime_ms(). */
+typedef struct {
+  int forever;
+  uint64_t at;
+} deadline_t;
+
+static deadline_t deadline_after(int timeout_ms) {
+  deadline_t d;
+  d.forever = timeout_ms < 0;
+  d.at = fuv__hrtime_ms();
+  /* The clock counts whole milliseconds, so the call may really have
+   * started up to 1 ms after the reading; one more millisecond makes sure
+   * a timeout never fires early. A zero timeout stays "do not wait". */
+  if (timeout_ms > 0)
+    d.at += (uint64_t)timeout_ms + 1;
+  return d;
+}
+
+/* Milliseconds left, as poll(2) takes them: -1 for ever, else 0..INT_MAX. */
+static int deadline_remaining(const deadline_t *d) {
+  uint64_t now;
+  if (d->forever)
+    return -1;
+  now = fuv__hrtime_ms();
+  if (now >= d->at)
+    return 0;
+  return d->at - now > INT_MAX ? INT_MAX : (int)(d->at - now);
+}
+
+/* Waits until fd reports events (or an error or hang-up, which the caller's
+ * next system call then reports) or the deadline passes. A signal does not
+ * end the wait early: it resumes with the time that is left. */
+static int wait_for(int fd, short events, const deadline_t *d) {
+  for (;;) {
+    struct pollfd pfd;
+    int timeout = deadline_remaining(d);
+    int n;
+    pfd.fd = fd;
+    pfd.events = events;
+    pfd.revents = 0;
+    n = poll(&pfd, 1, timeout);
+    if (n > 0)
+      return 0;
+    if (n < 0 && errno != EINTR)
+      return fuv__errno();
+    if (n == 0 && deadline_remaining(d) == 0)
+      return FUV_ETIMEDOUT;
+  }
+}
+
+/* ---- connect ------------------------------------------------------------ */
+
+/* Makes the handle what a successful asynchronous connect leaves. */
+static void mark_connected(fuv_tcp_t *tcp) {
+  tcp->stream.handle.flags |=
+      FUV__STREAM_CONNECTED | FUV__STREAM_READABLE | FUV__STREAM_WRITABLE;
+}
+
+/* Gives up a connect that is still in progress, so that the handle can
+ * connect again later: connecting to AF_UNSPEC dissolves the association
+ * (Linux, the BSDs) and keeps the socket with its options and binding. */
+static void abandon_connect(int fd) {
+  struct sockaddr unspec;
+  memset(&unspec, 0, sizeof unspec);
+  unspec.sa_family = AF_UNSPEC;
+  (void)connect(fd, &unspec, sizeof unspec);
+}
+
+/* The outcome of a connect the kernel finished in the background. */
+static int connect_result(int fd) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &len) != 0)
+    return fuv__errno();
+  return fuv_translate_sys_error(value);
+}
+
+static int check_can_connect(const fuv_tcp_t *tcp) {
+  unsigned flags;
+  int err = fuv__tcp_check(tcp);
+  if (err != 0)
+    return err;
+  flags = tcp->stream.handle.flags;
+  if (flags & FUV__STREAM_CONNECTING)
+    return FUV_EBUSY;
+  if (flags & FUV__STREAM_CONNECTED)
+    return FUV_EISCONN;
+  if (flags & FUV__STREAM_LISTENING)
+    return FUV_EINVAL;
+  return 0;
+}
+
+int fuv_tcp_connect_sync(fuv_tcp_t *tcp, const char *ip, int port,
+                         int timeout_ms) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  deadline_t deadline = deadline_after(timeout_ms);
+  int fd, err;
+
+  err = check_can_connect(tcp);
+  if (err != 0)
+    return err;
+  if (ip == NULL || port == 0 ||
+      fuv__addr_parse(ip, port, &ss, &len) != 0)
+    return FUV_EINVAL;
+  if (tcp->delayed_error != 0)
+    return tcp->delayed_error;
+  err = fuv__tcp_ensure_socket(tcp, ss.ss_family);
+  if (err != 0)
+    return err;
+  fd = fuv__stream_fd(&tcp->stream);
+
+  /* The socket is non-blocking: the connect finishes at once (loopback
+   * can) or goes on in the background while we wait. */
+  err = connect(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : fuv__errno();
+  if (err == -EINPROGRESS) {
+    err = wait_for(fd, POLLOUT, &deadline);
+    if (err == 0)
+      err = connect_result(fd);
+    else if (err == FUV_ETIMEDOUT)
+      abandon_connect(fd);
+  }
+  if (err != 0)
+    return err;
+  mark_connected(tcp);
+  return 0;
+}
+
+/* ---- accept ------------------------------------------------------------- */
+
+int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client, int timeout_ms) {
+  deadline_t deadline = deadline_after(timeout_ms);
+  int fd, err;
+
+  err = fuv__stream_check(server);
+  if (err != 0)
+    return err;
+  if (client == NULL || !(server->handle.flags & FUV__STREAM_LISTENING))
+    return FUV_EINVAL;
+  /* With a callback the loop accepts; two acceptors would race. */
+  if (server->connection_cb != NULL)
+    return FUV_EBUSY;
+
+  fd = fuv__stream_fd(server);
+  for (;;) {
+    int conn = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (conn >= 0) {
+      err = fuv__tcp_new_from_fd(client, server->handle.loop, conn,
+                                 FUV__STREAM_CONNECTED | FUV__STREAM_READABLE |
+                                     FUV__STREAM_WRITABLE);
+      if (err != 0)
+        fuv__close_fd(conn);
+      return err;
+    }
+    err = fuv__errno();
+    /* A connection reset while it waited in the queue is not ours to
+     * report: wait for the next one. */
+    if (err == FUV_EINTR || err == FUV_ECONNABORTED)
+      continue;
+    if (err != FUV_EAGAIN)
+      return err;
+    err = wait_for(fd, POLLIN, &deadline);
+    if (err != 0)
+      return err;
+  }
+}
+
+/* ---- send and recv ------------------------------------------------------ */
+
+/* Checks what fuv_send and fuv_recv share: a live stream with a connected
+ * socket. */
+static int check_connected(const fuv_stream_t *s) {
+  int err = fuv__stream_check(s);
+  if (err != 0)
+    return err;
+  if (fuv__stream_fd(s) < 0)
+    return FUV_EBADF;
+  if (!(s->handle.flags & FUV__STREAM_CONNECTED))
+    return FUV_ENOTCONN;
+  return 0;
+}
+
+int fuv_send(fuv_stream_t *stream, const char *data, size_t len,
+             int timeout_ms) {
+  deadline_t deadline = deadline_after(timeout_ms);
+  size_t sent = 0;
+  int fd;
+  int err = check_connected(stream);
+  if (err != 0)
+    return err;
+  if (data == NULL && len > 0)
+    return FUV_EINVAL;
+  if (stream->handle.flags & (FUV__STREAM_SHUT | FUV__STREAM_SHUTTING))
+    return FUV_EPIPE;
+  /* Queued asynchronous writes must go first, or bytes would reorder. */
+  if (stream->write_queue.head != NULL ||
+      stream->write_tail > stream->write_head)
+    return FUV_EBUSY;
+
+  fd = fuv__stream_fd(stream);
+  while (sent < len) {
+    ssize_t n = send(fd, data + sent, len - sent, MSG_NOSIGNAL);
+    if (n >= 0) {
+      sent += (size_t)n;
+      continue;
+    }
+    err = fuv__errno();
+    if (err == FUV_EINTR)
+      continue;
+    if (err != FUV_EAGAIN)
+      return err;
+    err = wait_for(fd, POLLOUT, &deadline);
+    if (err != 0)
+      return err;
+  }
+  return 0;
+}
+
+int fuv_recv(fuv_stream_t *stream, char *buf, size_t len, int timeout_ms) {
+  deadline_t deadline = deadline_after(timeout_ms);
+  int fd;
+  int err = check_connected(stream);
+  if (err != 0)
+    return err;
+  /* 0 means end of stream, so an empty read could not be told apart. */
+  if (buf == NULL || len == 0)
+    return FUV_EINVAL;
+  /* The read callback owns the incoming bytes while reading. */
+  if (stream->handle.flags & FUV__STREAM_READING)
+    return FUV_EBUSY;
+  if (len > INT_MAX)
+    len = INT_MAX;
+
+  fd = fuv__stream_fd(stream);
+  for (;;) {
+    ssize_t n = recv(fd, buf, len, 0);
+    if (n > 0)
+      return (int)n;
+    if (n == 0) {
+      /* As after FUV_EOF from a read callback: nothing more to read. */
+      stream->handle.flags &= ~FUV__STREAM_READABLE;
+      return 0;
+    }
+    err = fuv__errno();
+    if (err == FUV_EINTR)
+      continue;
+    if (err != FUV_EAGAIN)
+      return err;
+    err = wait_for(fd, POLLIN, &deadline);
+    if (err != 0)
+      return err;
+  }
+}

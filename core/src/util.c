@@ -1,0 +1,38 @@
+/* Small platform helpers: the clock and file descriptor flags. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t fuv__hrtime_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int fuv__set_nonblock(int fd, int on) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags == -1)
+    return fuv__errno();
+  int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+  if (wanted != flags && fcntl(fd, F_SETFL, wanted) == -1)
+    return fuv__errno();
+  return 0;
+}
+
+int fuv__set_cloexec(int fd) {
+  int flags = fcntl(fd, F_GETFD);
+  if (flags == -1)
+    return fuv__errno();
+  if (!(flags & FD_CLOEXEC) && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1)
+    return fuv__errno();
+  return 0;
+}
+
+/* close() may be interrupted, but on Linux the fd is gone either way, so
+ * retrying would risk closing an fd another thread just opened. */
+void fuv__close_fd(int fd) {
+  if (fd >= 0)
+    close(fd);
+}

@@ -1,0 +1,64 @@
+/*
+ * The shared harness of the C tests. Each tests/test_<area>.c builds into
+ * its own Check program (once per backend) and ends with
+ * FUV_TEST_MAIN(<area>_suite). Tests run real sockets on loopback.
+ */
+#ifndef FUV_TEST_H
+#define FUV_TEST_H
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "flatuv.h"
+
+#ifndef FUV_TEST_BACKEND
+#define FUV_TEST_BACKEND "unknown"
+#endif
+
+/* Asserts a flatuv call returned 0, naming the error when it did not. */
+#define FUV_ASSERT_OK(expr)                                                  \
+  do {                                                                       \
+    int fuv_test_r_ = (expr);                                                \
+    ck_assert_msg(fuv_test_r_ == 0, "%s returned %d (%s)", #expr,            \
+                  fuv_test_r_, fuv_err_name(fuv_test_r_));                   \
+  } while (0)
+
+/* Asserts a flatuv call returned the given FUV_E* code. */
+#define FUV_ASSERT_ERR(expr, code)                                           \
+  do {                                                                       \
+    int fuv_test_r_ = (expr);                                                \
+    ck_assert_msg(fuv_test_r_ == (code), "%s returned %d (%s), wanted %s",   \
+                  #expr, fuv_test_r_, fuv_err_name(fuv_test_r_),             \
+                  fuv_err_name(code));                                       \
+  } while (0)
+
+/* The loopback addresses that IPv4/IPv6 loop tests iterate over with
+ * tcase_add_loop_test(tc, fn, 0, FUV_TEST_NFAMILIES) and `_i`. */
+#define FUV_TEST_NFAMILIES 2
+extern const char *const fuv_test_loopback[FUV_TEST_NFAMILIES];
+
+/* Runs the loop in DEFAULT mode but fails the test if it is still running
+ * after timeout_ms: no test can hang. */
+void fuv_test_run(fuv_loop_t *loop, uint64_t timeout_ms);
+/* Closes every handle still open, runs the loop until the closes finish,
+ * frees the loop and asserts that all of it succeeded. */
+void fuv_test_free_loop(fuv_loop_t *loop);
+/* Creates a TCP server on ip, port 0, listening with cb/arg; returns the
+ * handle and writes the chosen port. */
+fuv_tcp_t *fuv_test_listener(fuv_loop_t *loop, const char *ip, int *port,
+                             fuv_connection_cb cb, void *arg);
+/* A connected pair of TCP handles over loopback on ip (client, server
+ * side), made with the async API and the loop. */
+void fuv_test_tcp_pair(fuv_loop_t *loop, const char *ip, fuv_tcp_t **client,
+                       fuv_tcp_t **server_side);
+/* A close callback that counts into the int pointed to by arg. */
+void fuv_test_count_close(fuv_handle_t *handle, void *arg);
+
+/* Builds and runs the suite; exits non-zero on any failure. */
+int fuv_test_main(Suite *(*make_suite)(void));
+#define FUV_TEST_MAIN(make_suite)                                            \
+  int main(void) { return fuv_test_main(make_suite); }
+
+#endif
