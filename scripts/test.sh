@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Runs every flatuv test: the C suite on both backends, again under
+# ASan+UBSan and under valgrind, the installed-package test, and each
+# language binding's suite. Every runner prints its own summary; the last
+# line sums up the stages. Exits non-zero if any stage failed.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh c asan     only the named stages
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${FLATUV_TEST_DIR:-$root/_build/test}
+jobs=${FLATUV_JOBS:-2}
+all_stages=(c asan valgrind install python lua nim)
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
+
+"$root/scripts/deps.sh" || exit 1
+
+passed=0
+failed=0
+failed_names=()
+run_stage() {
+  local name=$1
+  shift
+  echo
+  echo "==== stage: $name ===="
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "==== stage $name: passed"
+  else
+    failed=$((failed + 1))
+    failed_names+=("$name")
+    echo "==== stage $name: FAILED"
+  fi
+}
+
+configure_and_build() { # dir, extra cmake args...
+  local dir=$1
+  shift
+  cmake -S "$root" -B "$dir" -G Ninja -DFLATUV_BUILD_TESTS=ON "$@" >"$dir.configure.log" 2>&1 &&
+    cmake --build "$dir" -j "$jobs" >"$dir.build.log" 2>&1 ||
+    { cat "$dir.configure.log" "$dir.build.log" 2>/dev/null | tail -n 60; return 1; }
+}
+
+stage_c() {
+  configure_and_build "$out/c" && (cd "$out/c" && ctest -j "$jobs" --output-on-failure)
+}
+
+stage_asan() {
+  # Check runs each test in-process here so the sanitizers see every leak.
+  configure_and_build "$out/asan" -DFLATUV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug &&
+    (cd "$out/asan" && CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest -j "$jobs" --output-on-failure)
+}
+
+stage_valgrind() {
+  local ok=0 bad=0 t
+  [ -d "$out/c" ] || configure_and_build "$out/c" || return 1
+  for t in "$out"/c/tests/test_*_epoll "$out"/c/tests/test_*_poll; do
+    [ -x "$t" ] || continue
+    if CK_FORK=no valgrind -q --leak-check=full --show-leak-kinds=all \
+        --errors-for-leak-kinds=all --error-exitcode=99 "$t" >"$t.valgrind.log" 2>&1; then
+      ok=$((ok + 1))
+    else
+      bad=$((bad + 1))
+      echo "valgrind: $(basename "$t") failed:"
+      tail -n 40 "$t.valgrind.log"
+    fi
+  done
+  echo "valgrind: $ok passed, $bad failed"
+  [ "$bad" -eq 0 ] && [ "$ok" -gt 0 ]
+}
+
+stage_install() {
+  [ -d "$out/c" ] || configure_and_build "$out/c" || return 1
+  rm -rf "$out/prefix"
+  bash "$root/tests/install/run.sh" "$out/c" "$out/prefix"
+}
+
+stage_python() { bash "$root/python/run_tests.sh" "$out/python"; }
+stage_lua() { bash "$root/bindings/lua/run_tests.sh" "$out/lua"; }
+stage_nim() { bash "$root/nim/run_tests.sh" "$out/nim"; }
+
+mkdir -p "$out"
+for s in "${stages[@]}"; do
+  case "$s" in
+  c | asan | valgrind | install | python | lua | nim)
+    if [ "$s" = lua ] && [ ! -f "$root/bindings/lua/run_tests.sh" ]; then continue; fi
+    if [ "$s" = nim ] && [ ! -f "$root/nim/run_tests.sh" ]; then continue; fi
+    if [ "$s" = python ] && [ ! -f "$root/python/run_tests.sh" ]; then continue; fi
+    run_stage "$s" "stage_$s" ;;
+  *) echo "unknown stage: $s (stages: ${all_stages[*]})"; exit 2 ;;
+  esac
+done
+
+echo
+[ ${#failed_names[@]} -eq 0 ] || echo "failed stages: ${failed_names[*]}"
+echo "stages: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
