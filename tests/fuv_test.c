@@ -84,6 +84,50 @@ void fuv_test_tcp_pair(fuv_loop_t *loop, const char *ip, fuv_tcp_t **client,
   *server_side = st.server_side;
 }
 
+void fuv_test_set_flag(fuv_timer_t *timer, void *arg) {
+  (void)timer;
+  *(int *)arg = 1;
+}
+
+void fuv_test_run_until(fuv_loop_t *loop, const int *counter, int target,
+                        uint64_t timeout_ms) {
+  fuv_timer_t *watchdog;
+  int expired = 0;
+  FUV_ASSERT_OK(fuv_timer_new(&watchdog, loop));
+  FUV_ASSERT_OK(fuv_timer_start(watchdog, fuv_test_set_flag, timeout_ms, 0,
+                                &expired));
+  while (*counter < target && !expired)
+    ck_assert_int_ge(fuv_run(loop, FUV_RUN_ONCE), 0);
+  FUV_ASSERT_OK(fuv_close((fuv_handle_t *)watchdog, NULL, NULL));
+  ck_assert_msg(*counter >= target, "waited %llu ms for %d events, saw %d",
+                (unsigned long long)timeout_ms, target, *counter);
+}
+
+uint64_t fuv_test_iterations_while_idle(fuv_loop_t *loop, uint64_t ms) {
+  fuv_timer_t *timer;
+  int fired = 0;
+  FUV_ASSERT_OK(fuv_timer_new(&timer, loop));
+  FUV_ASSERT_OK(fuv_timer_start(timer, fuv_test_set_flag, ms, 0, &fired));
+  uint64_t before = fuv_metrics_loop_count(loop);
+  for (long i = 0; !fired; i++) {
+    ck_assert_msg(i < 1000000, "the loop spun a million times in %llu ms",
+                  (unsigned long long)ms);
+    ck_assert_int_ge(fuv_run(loop, FUV_RUN_ONCE), 0);
+  }
+  uint64_t iterations = fuv_metrics_loop_count(loop) - before;
+  FUV_ASSERT_OK(fuv_close((fuv_handle_t *)timer, NULL, NULL));
+  return iterations;
+}
+
+unsigned char fuv_test_pattern_byte(uint64_t offset) {
+  return (unsigned char)((offset * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
+}
+
+void fuv_test_fill_pattern(char *buf, size_t len, uint64_t offset) {
+  for (size_t i = 0; i < len; i++)
+    buf[i] = (char)fuv_test_pattern_byte(offset + i);
+}
+
 void fuv_test_count_close(fuv_handle_t *handle, void *arg) {
   (void)handle;
   (*(int *)arg)++;

@@ -53,6 +53,19 @@ fuv_tcp_t *fuv_test_listener(fuv_loop_t *loop, const char *ip, int *port,
  * side), made with the async API and the loop. */
 void fuv_test_tcp_pair(fuv_loop_t *loop, const char *ip, fuv_tcp_t **client,
                        fuv_tcp_t **server_side);
+/* A timer callback that sets the int pointed to by arg to 1. */
+void fuv_test_set_flag(fuv_timer_t *timer, void *arg);
+/* Runs the loop one iteration at a time until *counter reaches target,
+ * failing the test if that takes more than timeout_ms. */
+void fuv_test_run_until(fuv_loop_t *loop, const int *counter, int target,
+                        uint64_t timeout_ms);
+/* Returns how many loop iterations it takes for a timer of ms to fire;
+ * large when the loop spins on an event it ignores. */
+uint64_t fuv_test_iterations_while_idle(fuv_loop_t *loop, uint64_t ms);
+/* The test data stream: the byte at a given offset. A multiplicative hash
+ * has no short period, so a lost, repeated or reordered chunk mismatches. */
+unsigned char fuv_test_pattern_byte(uint64_t offset);
+void fuv_test_fill_pattern(char *buf, size_t len, uint64_t offset);
 /* A close callback that counts into the int pointed to by arg. */
 void fuv_test_count_close(fuv_handle_t *handle, void *arg);
 

@@ -17,47 +17,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void on_timer_set_flag(fuv_timer_t *timer, void *arg) {
-  (void)timer;
-  *(int *)arg = 1;
-}
-
-/* Runs the loop one iteration at a time until *counter reaches target,
- * failing the test if that takes more than timeout_ms. A referenced timer
- * bounds the wait, so an iteration blocks only until something happens. */
-static void run_until(fuv_loop_t *loop, const int *counter, int target,
-                      uint64_t timeout_ms) {
-  fuv_timer_t *watchdog;
-  int expired = 0;
-  FUV_ASSERT_OK(fuv_timer_new(&watchdog, loop));
-  FUV_ASSERT_OK(fuv_timer_start(watchdog, on_timer_set_flag, timeout_ms, 0,
-                                &expired));
-  while (*counter < target && !expired)
-    ck_assert_int_ge(fuv_run(loop, FUV_RUN_ONCE), 0);
-  FUV_ASSERT_OK(fuv_close((fuv_handle_t *)watchdog, NULL, NULL));
-  ck_assert_msg(*counter >= target, "waited %llu ms for %d events, saw %d",
-                (unsigned long long)timeout_ms, target, *counter);
-}
-
-/* Returns how many loop iterations it takes for a timer of ms to fire.
- * With nothing else to do the loop should sleep in one poll; a loop that
- * spins on an event it ignores makes this number large. */
-static uint64_t iterations_while_idle(fuv_loop_t *loop, uint64_t ms) {
-  fuv_timer_t *timer;
-  int fired = 0;
-  FUV_ASSERT_OK(fuv_timer_new(&timer, loop));
-  FUV_ASSERT_OK(fuv_timer_start(timer, on_timer_set_flag, ms, 0, &fired));
-  uint64_t before = fuv_metrics_loop_count(loop);
-  for (long i = 0; !fired; i++) {
-    ck_assert_msg(i < 1000000, "the loop spun a million times in %llu ms",
-                  (unsigned long long)ms);
-    ck_assert_int_ge(fuv_run(loop, FUV_RUN_ONCE), 0);
-  }
-  uint64_t iterations = fuv_metrics_loop_count(loop) - before;
-  FUV_ASSERT_OK(fuv_close((fuv_handle_t *)timer, NULL, NULL));
-  return iterations;
-}
-
 /* Waits (without running the loop) until the kernel reports the stream's
  * socket readable, i.e. there is data the library has not read. */
 static void wait_socket_readable(const fuv_tcp_t *tcp) {
@@ -67,17 +26,6 @@ static void wait_socket_readable(const fuv_tcp_t *tcp) {
   ck_assert(pfd.revents & POLLIN);
 }
 
-/* The byte at a given offset of the test data. A multiplicative hash has
- * no short period, so a lost, repeated or reordered chunk is a mismatch. */
-static unsigned char pattern_byte(uint64_t offset) {
-  return (unsigned char)((offset * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
-}
-
-static void fill_pattern(char *buf, size_t len, uint64_t offset) {
-  for (size_t i = 0; i < len; i++)
-    buf[i] = (char)pattern_byte(offset + i);
-}
-
 /* Writes the next len bytes of the pattern from a buffer that is freed as
  * soon as fuv_write returns: the library must copy what it queues, and
  * ASan or valgrind catch it if it does not. */
@@ -85,7 +33,7 @@ static void write_pattern(fuv_tcp_t *tcp, uint64_t *offset, size_t len,
                           fuv_write_cb cb, void *arg) {
   char *buf = malloc(len);
   ck_assert_ptr_nonnull(buf);
-  fill_pattern(buf, len, *offset);
+  fuv_test_fill_pattern(buf, len, *offset);
   FUV_ASSERT_OK(fuv_write((fuv_stream_t *)tcp, buf, len, cb, arg));
   memset(buf, 0xEE, len);
   free(buf);
@@ -128,7 +76,7 @@ static void sink_on_read(fuv_stream_t *stream, ssize_t nread,
   }
   ck_assert_int_gt(nread, 0);
   for (ssize_t i = 0; i < nread; i++) {
-    if ((unsigned char)buf[i] != pattern_byte(sink->received + (uint64_t)i) &&
+    if ((unsigned char)buf[i] != fuv_test_pattern_byte(sink->received + (uint64_t)i) &&
         sink->first_mismatch == UINT64_MAX)
       sink->first_mismatch = sink->received + (uint64_t)i;
   }
@@ -300,7 +248,7 @@ static void writev_pattern(fuv_tcp_t *tcp, uint64_t *offset, size_t len,
                            void *tag) {
   char *buf = malloc(len);
   ck_assert_ptr_nonnull(buf);
-  fill_pattern(buf, len, *offset);
+  fuv_test_fill_pattern(buf, len, *offset);
   const char *bufs[3] = {buf, buf + len / 3, buf + len / 3 + len / 4};
   size_t lens[3] = {len / 3, len / 4, len - len / 3 - len / 4};
   FUV_ASSERT_OK(fuv_writev((fuv_stream_t *)tcp, bufs, lens, 3, lot_on_write,
@@ -373,7 +321,7 @@ START_TEST(read_stop_inside_the_read_callback_stops_reads_without_losing_data) {
   fuv_test_tcp_pair(loop, fuv_test_loopback[_i], &client, &server_side);
   write_pattern(client, &offset, total, on_write_count_ok, &write_cbs);
   start_sink(server_side, &sink);
-  run_until(loop, &sink.read_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &sink.read_cbs, 1, TIMEOUT_MS);
   ck_assert_uint_lt(sink.received, total);
 
   /* More data is waiting in the kernel, yet no read callback runs. */
@@ -385,8 +333,8 @@ START_TEST(read_stop_inside_the_read_callback_stops_reads_without_losing_data) {
   /* Reading again picks up exactly where it stopped. */
   sink.stop_after = 0;
   start_sink(server_side, &sink);
-  run_until(loop, &sink.complete, 1, TIMEOUT_MS);
-  run_until(loop, &write_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &sink.complete, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &write_cbs, 1, TIMEOUT_MS);
   assert_sink_got_pattern(&sink, total);
   fuv_test_free_loop(loop);
 }
@@ -407,26 +355,26 @@ START_TEST(unread_data_does_not_make_the_loop_spin) {
 
   /* Data waits on a stream that never started reading. */
   write_pattern(client, &offset, 1000, on_write_count_ok, &write_cbs);
-  run_until(loop, &write_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &write_cbs, 1, TIMEOUT_MS);
   wait_socket_readable(server_side);
-  uint64_t idle = iterations_while_idle(loop, 100);
+  uint64_t idle = fuv_test_iterations_while_idle(loop, 100);
   ck_assert_msg(idle < 10, "%llu iterations in 100 ms with unread data",
                 (unsigned long long)idle);
 
   /* Data waits on a stream that read once and stopped. */
   start_sink(server_side, &sink);
-  run_until(loop, &sink.read_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &sink.read_cbs, 1, TIMEOUT_MS);
   write_pattern(client, &offset, 1000, on_write_count_ok, &write_cbs);
-  run_until(loop, &write_cbs, 2, TIMEOUT_MS);
+  fuv_test_run_until(loop, &write_cbs, 2, TIMEOUT_MS);
   wait_socket_readable(server_side);
-  idle = iterations_while_idle(loop, 100);
+  idle = fuv_test_iterations_while_idle(loop, 100);
   ck_assert_msg(idle < 10, "%llu iterations in 100 ms after read_stop",
                 (unsigned long long)idle);
   ck_assert_int_eq(sink.read_cbs, 1);
 
   sink.stop_after = 0;
   start_sink(server_side, &sink);
-  run_until(loop, &sink.complete, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &sink.complete, 1, TIMEOUT_MS);
   assert_sink_got_pattern(&sink, 2000);
   fuv_test_free_loop(loop);
 }
@@ -469,11 +417,11 @@ START_TEST(writing_to_a_closed_peer_fails_in_the_write_callback_without_sigpipe)
   start_sink(client, &sink);
   FUV_ASSERT_OK(fuv_close((fuv_handle_t *)server_side, fuv_test_count_close,
                           &peer_closed));
-  run_until(loop, &sink.ended, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &sink.ended, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(sink.end_status, FUV_EOF);
 
   half_open_on_write((fuv_stream_t *)client, 0, &ho);
-  run_until(loop, &ho.failed, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &ho.failed, 1, TIMEOUT_MS);
   ck_assert_msg(ho.fail_status == FUV_EPIPE || ho.fail_status == FUV_ECONNRESET,
                 "the write failed with %s", fuv_err_name(ho.fail_status));
   ck_assert_int_eq(peer_closed, 1);
@@ -502,10 +450,10 @@ START_TEST(second_shutdown_fails_with_enotconn_and_the_first_completes_once) {
   FUV_ASSERT_OK(fuv_shutdown(s, on_shutdown_count_ok, &shutdown_cbs));
   FUV_ASSERT_ERR(fuv_shutdown(s, on_shutdown_count_ok, &second_cbs),
                  FUV_ENOTCONN);
-  run_until(loop, &shutdown_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &shutdown_cbs, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(fuv_shutdown(s, on_shutdown_count_ok, &second_cbs),
                  FUV_ENOTCONN);
-  run_until(loop, &sink.ended, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &sink.ended, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(sink.end_status, FUV_EOF);
   ck_assert_int_eq(shutdown_cbs, 1);
   ck_assert_int_eq(second_cbs, 0);
@@ -534,9 +482,9 @@ START_TEST(shutdown_clears_writable_and_eof_clears_readable) {
   start_sink(server_side, &sink);
   FUV_ASSERT_OK(fuv_shutdown((fuv_stream_t *)client, on_shutdown_count_ok,
                              &shutdown_cbs));
-  run_until(loop, &shutdown_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &shutdown_cbs, 1, TIMEOUT_MS);
   assert_flags(client, 1, 0);
-  run_until(loop, &sink.ended, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &sink.ended, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(sink.end_status, FUV_EOF);
   assert_flags(server_side, 0, 1);
   fuv_test_free_loop(loop);
@@ -556,11 +504,11 @@ START_TEST(close_reset_makes_the_peer_read_econnreset_and_clears_its_flags) {
   start_sink(server_side, &sink);
   FUV_ASSERT_OK(fuv_tcp_close_reset(client, fuv_test_count_close, &closed));
   ck_assert_int_eq(fuv_is_closing((fuv_handle_t *)client), 1);
-  run_until(loop, &sink.ended, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &sink.ended, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(sink.end_status, FUV_ECONNRESET);
   ck_assert_int_eq(sink.received, 0);
   assert_flags(server_side, 0, 0);
-  run_until(loop, &closed, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &closed, 1, TIMEOUT_MS);
   fuv_test_free_loop(loop);
 }
 END_TEST
@@ -580,16 +528,16 @@ START_TEST(close_reset_after_shutdown_fails_with_einval_and_leaves_the_handle_op
   FUV_ASSERT_ERR(fuv_tcp_close_reset(client, fuv_test_count_close, &closed),
                  FUV_EINVAL);
   ck_assert_int_eq(fuv_is_closing((fuv_handle_t *)client), 0);
-  run_until(loop, &shutdown_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &shutdown_cbs, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(fuv_tcp_close_reset(client, fuv_test_count_close, &closed),
                  FUV_EINVAL);
   ck_assert_int_eq(fuv_is_closing((fuv_handle_t *)client), 0);
   /* The peer saw an orderly end, not a reset. */
-  run_until(loop, &sink.ended, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &sink.ended, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(sink.end_status, FUV_EOF);
   FUV_ASSERT_OK(fuv_close((fuv_handle_t *)client, fuv_test_count_close,
                           &closed));
-  run_until(loop, &closed, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &closed, 1, TIMEOUT_MS);
   fuv_test_free_loop(loop);
 }
 END_TEST

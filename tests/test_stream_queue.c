@@ -17,38 +17,11 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void on_timer_set_flag(fuv_timer_t *timer, void *arg) {
-  (void)timer;
-  *(int *)arg = 1;
-}
-
-/* Runs the loop one iteration at a time until *counter reaches target,
- * failing the test if that takes more than timeout_ms. */
-static void run_until(fuv_loop_t *loop, const int *counter, int target,
-                      uint64_t timeout_ms) {
-  fuv_timer_t *watchdog;
-  int expired = 0;
-  FUV_ASSERT_OK(fuv_timer_new(&watchdog, loop));
-  FUV_ASSERT_OK(fuv_timer_start(watchdog, on_timer_set_flag, timeout_ms, 0,
-                                &expired));
-  while (*counter < target && !expired)
-    ck_assert_int_ge(fuv_run(loop, FUV_RUN_ONCE), 0);
-  FUV_ASSERT_OK(fuv_close((fuv_handle_t *)watchdog, NULL, NULL));
-  ck_assert_msg(*counter >= target, "waited %llu ms for %d events, saw %d",
-                (unsigned long long)timeout_ms, target, *counter);
-}
-
-/* The byte at a given offset of the test data; no short period, so a
- * lost, repeated or reordered chunk is a mismatch. */
-static unsigned char pattern_byte(uint64_t offset) {
-  return (unsigned char)((offset * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
-}
-
 static char *pattern_chunk(size_t len, uint64_t offset) {
   char *buf = malloc(len);
   ck_assert_ptr_nonnull(buf);
   for (size_t i = 0; i < len; i++)
-    buf[i] = (char)pattern_byte(offset + i);
+    buf[i] = (char)fuv_test_pattern_byte(offset + i);
   return buf;
 }
 
@@ -88,7 +61,7 @@ static void sink_init(struct sink *sink) {
 
 static void sink_feed(struct sink *sink, const char *buf, size_t len) {
   for (size_t i = 0; i < len; i++) {
-    if ((unsigned char)buf[i] != pattern_byte(sink->received + i) &&
+    if ((unsigned char)buf[i] != fuv_test_pattern_byte(sink->received + i) &&
         sink->first_mismatch == UINT64_MAX)
       sink->first_mismatch = sink->received + i;
   }
@@ -117,7 +90,7 @@ static void assert_peer_receives_exactly(fuv_loop_t *loop, fuv_tcp_t *writer,
                                          uint64_t bytes) {
   FUV_ASSERT_OK(fuv_read_start((fuv_stream_t *)reader, sink_on_read, sink));
   FUV_ASSERT_OK(fuv_shutdown((fuv_stream_t *)writer, NULL, NULL));
-  run_until(loop, &sink->ended, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &sink->ended, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(sink->end_status, FUV_EOF);
   ck_assert_msg(sink->first_mismatch == UINT64_MAX,
                 "wrong byte at offset %llu",
@@ -213,7 +186,7 @@ START_TEST(write_order_is_kept_and_queued_writes_cancel_on_close) {
   }
   ck_assert_int_eq(log->count, 0);
   FUV_ASSERT_OK(fuv_close((fuv_handle_t *)client, write_log_on_close, log));
-  run_until(loop, &log->close_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &log->close_cbs, 1, TIMEOUT_MS);
 
   ck_assert_int_eq(log->count, writes);
   ck_assert_int_eq(log->writes_at_close, writes);
@@ -338,9 +311,9 @@ START_TEST(write_queue_size_grows_while_the_peer_does_not_read_and_drains_to_zer
   sink.expect = offset;
   FUV_ASSERT_OK(fuv_read_start((fuv_stream_t *)server_side, sink_on_read,
                                &sink));
-  run_until(loop, &write_cbs, writes, TIMEOUT_MS);
+  fuv_test_run_until(loop, &write_cbs, writes, TIMEOUT_MS);
   ck_assert_uint_eq(fuv_write_queue_size(s), 0);
-  run_until(loop, &sink.complete, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &sink.complete, 1, TIMEOUT_MS);
   ck_assert_uint_eq(sink.received, offset);
   ck_assert(sink.first_mismatch == UINT64_MAX);
   fuv_test_free_loop(loop);

@@ -18,45 +18,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void on_timer_set_flag(fuv_timer_t *timer, void *arg) {
-  (void)timer;
-  *(int *)arg = 1;
-}
-
-/* Runs the loop one iteration at a time until *counter reaches target,
- * failing the test if that takes more than timeout_ms. */
-static void run_until(fuv_loop_t *loop, const int *counter, int target,
-                      uint64_t timeout_ms) {
-  fuv_timer_t *watchdog;
-  int expired = 0;
-  FUV_ASSERT_OK(fuv_timer_new(&watchdog, loop));
-  FUV_ASSERT_OK(fuv_timer_start(watchdog, on_timer_set_flag, timeout_ms, 0,
-                                &expired));
-  while (*counter < target && !expired)
-    ck_assert_int_ge(fuv_run(loop, FUV_RUN_ONCE), 0);
-  FUV_ASSERT_OK(fuv_close((fuv_handle_t *)watchdog, NULL, NULL));
-  ck_assert_msg(*counter >= target, "waited %llu ms for %d events, saw %d",
-                (unsigned long long)timeout_ms, target, *counter);
-}
-
-/* Returns how many loop iterations it takes for a timer of ms to fire;
- * large when the loop spins on an event it ignores. */
-static uint64_t iterations_while_idle(fuv_loop_t *loop, uint64_t ms) {
-  fuv_timer_t *timer;
-  int fired = 0;
-  FUV_ASSERT_OK(fuv_timer_new(&timer, loop));
-  FUV_ASSERT_OK(fuv_timer_start(timer, on_timer_set_flag, ms, 0, &fired));
-  uint64_t before = fuv_metrics_loop_count(loop);
-  for (long i = 0; !fired; i++) {
-    ck_assert_msg(i < 1000000, "the loop spun a million times in %llu ms",
-                  (unsigned long long)ms);
-    ck_assert_int_ge(fuv_run(loop, FUV_RUN_ONCE), 0);
-  }
-  uint64_t iterations = fuv_metrics_loop_count(loop) - before;
-  FUV_ASSERT_OK(fuv_close((fuv_handle_t *)timer, NULL, NULL));
-  return iterations;
-}
-
 static int family_of(int i) { return i == 0 ? AF_INET : AF_INET6; }
 
 static int tcp_fd(const fuv_tcp_t *tcp) {
@@ -212,12 +173,12 @@ START_TEST(refused_connect_reports_econnrefused_and_does_not_close_the_handle) {
   bind_refusing_port(loop, ip, &port);
   FUV_ASSERT_OK(fuv_tcp_new(&client, loop));
   FUV_ASSERT_OK(fuv_tcp_connect(client, ip, port, outcome_on_connect, &co));
-  run_until(loop, &co.connect_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &co.connect_cbs, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(co.status, FUV_ECONNREFUSED);
   ck_assert_int_eq(co.closing_in_cb, 0);
   ck_assert_int_eq(fuv_is_closing((fuv_handle_t *)client), 0);
   FUV_ASSERT_OK(fuv_close((fuv_handle_t *)client, outcome_on_close, &co));
-  run_until(loop, &co.close_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &co.close_cbs, 1, TIMEOUT_MS);
   ck_assert_int_eq(co.connect_cbs, 1);
   fuv_test_free_loop(loop);
 }
@@ -236,7 +197,7 @@ START_TEST(close_during_connect_cancels_the_connect_before_the_close_callback) {
   FUV_ASSERT_OK(fuv_tcp_new(&client, loop));
   FUV_ASSERT_OK(fuv_tcp_connect(client, ip, port, outcome_on_connect, &co));
   FUV_ASSERT_OK(fuv_close((fuv_handle_t *)client, outcome_on_close, &co));
-  run_until(loop, &co.close_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &co.close_cbs, 1, TIMEOUT_MS);
   ck_assert_int_eq(co.connect_cbs, 1);
   ck_assert_int_eq(co.connect_cbs_at_close, 1);
   FUV_ASSERT_ERR(co.status, FUV_ECANCELED);
@@ -295,8 +256,8 @@ START_TEST(connection_not_accepted_in_its_callback_can_be_accepted_later) {
   fuv_test_listener(loop, ip, &port, delayed_on_connection, &da);
   echo_client_start(&one, loop, ip, port, "first");
   echo_client_start(&two, loop, ip, port, "second");
-  run_until(loop, &one.done, 1, TIMEOUT_MS);
-  run_until(loop, &two.done, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &one.done, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &two.done, 1, TIMEOUT_MS);
   ck_assert_int_eq(da.accepted, 2);
   ck_assert_int_eq(da.connection_cbs, 2);
   fuv_test_free_loop(loop);
@@ -355,7 +316,7 @@ START_TEST(accept_out_of_fds_reports_emfile_keeps_serving_and_recovers) {
   FUV_ASSERT_OK(fuv_loop_new(&loop));
   echo_server_start(&es, loop, ip, &port);
   echo_client_start(&old, loop, ip, port, "before");
-  run_until(loop, &old.done, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &old.done, 1, TIMEOUT_MS);
 
   /* Leave one descriptor, for the client's own socket: the server side
    * of the connection then finds none. */
@@ -363,23 +324,23 @@ START_TEST(accept_out_of_fds_reports_emfile_keeps_serving_and_recovers) {
   close(fillers[--nfillers]);
   FUV_ASSERT_OK(fuv_tcp_new(&starved, loop));
   FUV_ASSERT_OK(fuv_tcp_connect(starved, ip, port, NULL, NULL));
-  run_until(loop, &es.failures, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &es.failures, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(es.last_failure, FUV_EMFILE);
 
   /* The pending connection does not make the loop spin, and the server
    * still serves the client it already had. */
-  uint64_t idle = iterations_while_idle(loop, 100);
+  uint64_t idle = fuv_test_iterations_while_idle(loop, 100);
   ck_assert_msg(idle < 10, "%llu iterations in 100 ms after EMFILE",
                 (unsigned long long)idle);
   client_send(&old, "during");
-  run_until(loop, &old.done, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &old.done, 1, TIMEOUT_MS);
 
   /* With descriptors back, new connections are accepted again. */
   free_fillers();
   ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &saved_nofile), 0);
   FUV_ASSERT_OK(fuv_close((fuv_handle_t *)starved, NULL, NULL));
   echo_client_start(&fresh, loop, ip, port, "after");
-  run_until(loop, &fresh.done, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &fresh.done, 1, TIMEOUT_MS);
   ck_assert_int_ge(es.accepted, 2);
   fuv_test_free_loop(loop);
 }
@@ -435,7 +396,7 @@ START_TEST(reuseport_lets_two_listeners_share_a_port_and_its_connections) {
   for (int k = 0; k < REUSEPORT_CLIENTS; k++)
     echo_client_start(&clients[k], loop, ip, port, "shared");
   for (int k = 0; k < REUSEPORT_CLIENTS; k++)
-    run_until(loop, &clients[k].done, 1, TIMEOUT_MS);
+    fuv_test_run_until(loop, &clients[k].done, 1, TIMEOUT_MS);
   ck_assert_int_eq(es_first.accepted + es_second.accepted, REUSEPORT_CLIENTS);
   ck_assert_int_gt(es_first.accepted, 0);
   ck_assert_int_gt(es_second.accepted, 0);
@@ -497,7 +458,7 @@ START_TEST(open_adopts_a_connected_socket_and_a_second_open_fails_with_ebusy) {
   memset(&ec, 0, sizeof ec);
   ec.tcp = opened;
   client_send(&ec, "adopted");
-  run_until(loop, &ec.done, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &ec.done, 1, TIMEOUT_MS);
   ck_assert_int_eq(es.accepted, 1);
   fuv_test_free_loop(loop);
 }
@@ -538,7 +499,7 @@ START_TEST(socketpair_gives_connected_sockets_that_tcp_open_can_use) {
 
   ck_assert_int_eq(send(fd1, "to flatuv", 9, 0), 9);
   FUV_ASSERT_OK(fuv_read_start((fuv_stream_t *)tcp, on_read_append, &got));
-  run_until(loop, &got.done, 9, TIMEOUT_MS);
+  fuv_test_run_until(loop, &got.done, 9, TIMEOUT_MS);
   ck_assert(memcmp(got.got, "to flatuv", 9) == 0);
   close(fd1);
   fuv_test_free_loop(loop);
@@ -628,32 +589,32 @@ START_TEST(callbacks_never_run_inside_the_call_that_caused_them) {
   CALL_GUARDED(&st, fuv_write((fuv_stream_t *)client, "hello", 5,
                               stack_on_write, &st));
   ck_assert_int_eq(st.write_cbs, 0);
-  run_until(loop, &st.write_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &st.write_cbs, 1, TIMEOUT_MS);
 
   /* Data already waiting does not make read_start call back at once. */
   wait_readable(tcp_fd(server_side));
   CALL_GUARDED(&st, fuv_read_start((fuv_stream_t *)server_side,
                                    stack_on_read, &st));
   ck_assert_int_eq(st.read_cbs, 0);
-  run_until(loop, &st.read_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &st.read_cbs, 1, TIMEOUT_MS);
 
   CALL_GUARDED(&st, fuv_shutdown((fuv_stream_t *)client, stack_on_shutdown,
                                  &st));
   ck_assert_int_eq(st.shutdown_cbs, 0);
-  run_until(loop, &st.shutdown_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &st.shutdown_cbs, 1, TIMEOUT_MS);
 
   /* A port that is bound but not listening refuses at once on loopback. */
   bind_refusing_port(loop, ip, &port);
   FUV_ASSERT_OK(fuv_tcp_new(&refused, loop));
   CALL_GUARDED(&st, fuv_tcp_connect(refused, ip, port, stack_on_connect, &st));
   ck_assert_int_eq(st.connect_cbs, 0);
-  run_until(loop, &st.connect_cbs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &st.connect_cbs, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(st.connect_status, FUV_ECONNREFUSED);
 
   CALL_GUARDED(&st, fuv_close((fuv_handle_t *)refused, stack_on_close, &st));
   CALL_GUARDED(&st, fuv_tcp_close_reset(server_side, stack_on_close, &st));
   ck_assert_int_eq(st.close_cbs, 0);
-  run_until(loop, &st.close_cbs, 2, TIMEOUT_MS);
+  fuv_test_run_until(loop, &st.close_cbs, 2, TIMEOUT_MS);
   fuv_test_free_loop(loop);
 }
 END_TEST

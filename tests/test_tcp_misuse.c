@@ -17,27 +17,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void on_timer_set_flag(fuv_timer_t *timer, void *arg) {
-  (void)timer;
-  *(int *)arg = 1;
-}
-
-/* Runs the loop one iteration at a time until *counter reaches target,
- * failing the test if that takes more than timeout_ms. */
-static void run_until(fuv_loop_t *loop, const int *counter, int target,
-                      uint64_t timeout_ms) {
-  fuv_timer_t *watchdog;
-  int expired = 0;
-  FUV_ASSERT_OK(fuv_timer_new(&watchdog, loop));
-  FUV_ASSERT_OK(fuv_timer_start(watchdog, on_timer_set_flag, timeout_ms, 0,
-                                &expired));
-  while (*counter < target && !expired)
-    ck_assert_int_ge(fuv_run(loop, FUV_RUN_ONCE), 0);
-  FUV_ASSERT_OK(fuv_close((fuv_handle_t *)watchdog, NULL, NULL));
-  ck_assert_msg(*counter >= target, "waited %llu ms for %d events, saw %d",
-                (unsigned long long)timeout_ms, target, *counter);
-}
-
 /* Gives callbacks that wrongly got queued a chance to run. */
 static void run_a_little(fuv_loop_t *loop) {
   for (int i = 0; i < 5; i++)
@@ -213,10 +192,10 @@ START_TEST(other_handle_kinds_are_rejected_by_every_stream_and_tcp_call) {
   /* The handles were left as they were and still work. */
   ck_assert_int_eq(fuv_handle_type((fuv_handle_t *)timer), FUV_TIMER);
   ck_assert_int_eq(fuv_handle_type((fuv_handle_t *)async), FUV_ASYNC);
-  FUV_ASSERT_OK(fuv_timer_start(timer, on_timer_set_flag, 0, 0, &fired));
+  FUV_ASSERT_OK(fuv_timer_start(timer, fuv_test_set_flag, 0, 0, &fired));
   FUV_ASSERT_OK(fuv_async_send(async));
-  run_until(loop, &fired, 1, TIMEOUT_MS);
-  run_until(loop, &calls, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &fired, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &calls, 1, TIMEOUT_MS);
   fuv_test_free_loop(loop);
 }
 END_TEST
@@ -262,7 +241,7 @@ START_TEST(calls_on_a_closing_handle_fail_with_einval) {
   ck_assert_int_eq(fuv_is_readable(s), 0);
   ck_assert_int_eq(fuv_is_writable(s), 0);
 
-  run_until(loop, &closed, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &closed, 1, TIMEOUT_MS);
   ck_assert_int_eq(calls, 0);
   fuv_test_free_loop(loop);
 }
@@ -320,9 +299,9 @@ START_TEST(accept_with_nothing_pending_fails_with_eagain) {
 
   FUV_ASSERT_OK(fuv_tcp_new(&client, loop));
   FUV_ASSERT_OK(fuv_tcp_connect(client, ip, port, on_connect_ok, &connected));
-  run_until(loop, &at.connections, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &at.connections, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(at.second_accept, FUV_EAGAIN);
-  run_until(loop, &connected, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &connected, 1, TIMEOUT_MS);
   fuv_test_free_loop(loop);
 }
 END_TEST
@@ -378,7 +357,7 @@ START_TEST(read_start_needs_a_callback_and_a_readable_connected_stream) {
   FUV_ASSERT_OK(fuv_shutdown((fuv_stream_t *)client, NULL, NULL));
   FUV_ASSERT_OK(fuv_read_start((fuv_stream_t *)server_side,
                                on_read_until_eof, &eofs));
-  run_until(loop, &eofs, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &eofs, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(
       fuv_read_start((fuv_stream_t *)server_side, count_read, NULL),
       FUV_ENOTCONN);
@@ -437,7 +416,7 @@ START_TEST(write_arguments_and_writes_after_shutdown_are_rejected) {
   FUV_ASSERT_OK(fuv_shutdown(s, count_shutdown, NULL));
   FUV_ASSERT_ERR(fuv_write(s, "x", 1, count_write, NULL), FUV_EPIPE);
   FUV_ASSERT_ERR(fuv_try_write(s, "x", 1), FUV_EPIPE);
-  run_until(loop, &calls, 1, TIMEOUT_MS); /* the shutdown callback only */
+  fuv_test_run_until(loop, &calls, 1, TIMEOUT_MS); /* the shutdown callback only */
   FUV_ASSERT_ERR(fuv_write(s, "x", 1, count_write, NULL), FUV_EPIPE);
   run_a_little(loop);
   ck_assert_int_eq(calls, 1);
@@ -464,7 +443,7 @@ START_TEST(connect_while_connecting_or_connected_fails) {
   FUV_ASSERT_OK(fuv_tcp_connect(client, ip, port, on_connect_ok, &connected));
   FUV_ASSERT_ERR(fuv_tcp_connect(client, ip, port, count_connect, NULL),
                  FUV_EALREADY);
-  run_until(loop, &connected, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &connected, 1, TIMEOUT_MS);
   FUV_ASSERT_ERR(fuv_tcp_connect(client, ip, port, count_connect, NULL),
                  FUV_EISCONN);
   FUV_ASSERT_ERR(fuv_listen((fuv_stream_t *)client, 16, count_connection,

@@ -14,27 +14,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void on_timer_set_flag(fuv_timer_t *timer, void *arg) {
-  (void)timer;
-  *(int *)arg = 1;
-}
-
-/* Runs the loop one iteration at a time until *counter reaches target,
- * failing the test if that takes more than timeout_ms. */
-static void run_until(fuv_loop_t *loop, const int *counter, int target,
-                      uint64_t timeout_ms) {
-  fuv_timer_t *watchdog;
-  int expired = 0;
-  FUV_ASSERT_OK(fuv_timer_new(&watchdog, loop));
-  FUV_ASSERT_OK(fuv_timer_start(watchdog, on_timer_set_flag, timeout_ms, 0,
-                                &expired));
-  while (*counter < target && !expired)
-    ck_assert_int_ge(fuv_run(loop, FUV_RUN_ONCE), 0);
-  FUV_ASSERT_OK(fuv_close((fuv_handle_t *)watchdog, NULL, NULL));
-  ck_assert_msg(*counter >= target, "waited %llu ms for %d events, saw %d",
-                (unsigned long long)timeout_ms, target, *counter);
-}
-
 static int family_of(int i) { return i == 0 ? AF_INET : AF_INET6; }
 
 static int sockopt_int(int fd, int level, int name) {
@@ -147,7 +126,7 @@ START_TEST(nodelay_sets_tcp_nodelay_now_or_when_the_socket_is_created) {
   FUV_ASSERT_OK(fuv_tcp_connect(early, ip, port, on_connect_count_ok,
                                 &connected));
   ck_assert_int_ne(sockopt_int(tcp_fd(early), IPPROTO_TCP, TCP_NODELAY), 0);
-  run_until(loop, &connected, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &connected, 1, TIMEOUT_MS);
   ck_assert_int_ne(sockopt_int(tcp_fd(early), IPPROTO_TCP, TCP_NODELAY), 0);
   fuv_test_free_loop(loop);
 }

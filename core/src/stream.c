@@ -281,6 +281,19 @@ static int complete_now(fuv_stream_t *s, fuv_write_cb cb, void *arg,
   return 0;
 }
 
+/* No memory to queue the rest of a write. Before anything was sent the
+ * caller still owns the whole write and gets the error now. After a partial
+ * send, part of it is already in the kernel: retrying would duplicate those
+ * bytes, so the write is accepted and fails through its callback, and the
+ * stream stops being writable. */
+static int write_out_of_memory(fuv_stream_t *s, fuv_write_cb cb, void *arg,
+                               ssize_t sent) {
+  if (sent == 0)
+    return FUV_ENOMEM;
+  s->handle.flags &= ~FUV__STREAM_WRITABLE;
+  return complete_now(s, cb, arg, FUV_ENOMEM);
+}
+
 int fuv_writev(fuv_stream_t *s, const char *const *bufs, const size_t *lens,
                size_t nbufs, fuv_write_cb cb, void *arg) {
   size_t total = 0, skip;
@@ -316,11 +329,9 @@ int fuv_writev(fuv_stream_t *s, const char *const *bufs, const size_t *lens,
 
   /* Copy only what the kernel did not take. */
   r = write_buf_reserve(s, total - (size_t)sent);
-  if (r != 0)
-    return r; /* nothing is queued: the caller still owns the whole write */
-  req = fuv__write_req_get(s->handle.loop);
+  req = r == 0 ? fuv__write_req_get(s->handle.loop) : NULL;
   if (req == NULL)
-    return FUV_ENOMEM;
+    return write_out_of_memory(s, cb, arg, sent);
   skip = (size_t)sent;
   for (size_t i = 0; i < nbufs; i++) {
     size_t len = lens[i];
