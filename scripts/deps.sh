@@ -25,6 +25,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The one SWIG every binding is generated with, pinned in python/pyproject.toml.
-swig_pin=$("$here/scripts/swig-pin.sh")
-python3 -m pip install -q --disable-pip-version-check "swig==$swig_pin" "scikit-build-core" pytest uvloop >/dev/null
-echo "deps: ok (swig $swig_pin at $("$here/scripts/find-swig.sh"))"
+swig_pin=$("$here/scripts/swig-pin.sh" 2>/dev/null || true)
+pip_packages=(scikit-build-core pytest uvloop)
+[ -z "$swig_pin" ] || pip_packages+=("swig==$swig_pin")
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "${pip_packages[@]}" >/dev/null
+if [ -n "$swig_pin" ]; then
+  echo "deps: ok (swig $swig_pin at $("$here/scripts/find-swig.sh"))"
+else
+  echo "deps: ok"
+fi

@@ -184,6 +184,33 @@ START_TEST(refused_connect_reports_econnrefused_and_does_not_close_the_handle) {
 }
 END_TEST
 
+/* Linux leaves a socket whose connect failed in the background half-reset;
+ * the library must dissolve it so that the same handle can connect again
+ * instead of failing with ECONNABORTED. */
+START_TEST(a_handle_whose_connect_was_refused_can_connect_again) {
+  const char *ip = fuv_test_loopback[_i];
+  fuv_loop_t *loop;
+  fuv_tcp_t *client;
+  struct echo_server es;
+  struct connect_outcome co;
+  int refused_port, port;
+  memset(&co, 0, sizeof co);
+  FUV_ASSERT_OK(fuv_loop_new(&loop));
+  bind_refusing_port(loop, ip, &refused_port);
+  echo_server_start(&es, loop, ip, &port);
+  FUV_ASSERT_OK(fuv_tcp_new(&client, loop));
+  FUV_ASSERT_OK(
+      fuv_tcp_connect(client, ip, refused_port, outcome_on_connect, &co));
+  fuv_test_run_until(loop, &co.connect_cbs, 1, TIMEOUT_MS);
+  FUV_ASSERT_ERR(co.status, FUV_ECONNREFUSED);
+  FUV_ASSERT_OK(fuv_tcp_connect(client, ip, port, outcome_on_connect, &co));
+  fuv_test_run_until(loop, &co.connect_cbs, 2, TIMEOUT_MS);
+  FUV_ASSERT_OK(co.status);
+  ck_assert(fuv_is_writable((fuv_stream_t *)client));
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 START_TEST(close_during_connect_cancels_the_connect_before_the_close_callback) {
   const char *ip = fuv_test_loopback[_i];
   fuv_loop_t *loop;
@@ -641,6 +668,8 @@ static Suite *tcp_suite(void) {
   tcase_add_loop_test(
       tc, open_adopts_a_connected_socket_and_a_second_open_fails_with_ebusy,
       0, FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, a_handle_whose_connect_was_refused_can_connect_again,
+                      0, FUV_TEST_NFAMILIES);
   tcase_add_test(tc, socketpair_gives_connected_sockets_that_tcp_open_can_use);
   tcase_add_loop_test(tc, callbacks_never_run_inside_the_call_that_caused_them,
                       0, FUV_TEST_NFAMILIES);

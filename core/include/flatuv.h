@@ -505,7 +505,8 @@ FUV_EXTERN int fuv_socketpair(int type, int protocol, int *fd0, int *fd1,
 /* TCP socket options (EdgerOS' set). Each needs a socket (FUV_EBADF when
  * there is none) and an open handle (FUV_EINVAL when closing). */
 
-/* SO_LINGER: on with a timeout in seconds (>= 0), or off. */
+/* SO_LINGER: on with a timeout in seconds (>= 0), or off (seconds is then
+ * ignored). */
 FUV_EXTERN int fuv_tcp_set_linger(fuv_tcp_t *tcp, int on, int seconds);
 /* Reads SO_LINGER into *on and *seconds. */
 FUV_EXTERN int fuv_tcp_get_linger(const fuv_tcp_t *tcp, int *on,
@@ -517,7 +518,9 @@ FUV_EXTERN int fuv_tcp_get_ttl(const fuv_tcp_t *tcp);
 /* SO_REUSEADDR on / off; get returns 1, 0 or an error. */
 FUV_EXTERN int fuv_tcp_set_reuseaddr(fuv_tcp_t *tcp, int on);
 FUV_EXTERN int fuv_tcp_get_reuseaddr(const fuv_tcp_t *tcp);
-/* IPV6_V6ONLY on an IPv6 socket (FUV_EAFNOSUPPORT on IPv4), before bind. */
+/* IPV6_V6ONLY on an IPv6 socket (FUV_EAFNOSUPPORT on IPv4). fuv_tcp_bind()
+ * sets it from its FUV_TCP_IPV6ONLY flag, as libuv does, so this call is
+ * for sockets bound otherwise (e.g. adopted with fuv_tcp_open). */
 FUV_EXTERN int fuv_tcp_set_ipv6only(fuv_tcp_t *tcp, int on);
 FUV_EXTERN int fuv_tcp_get_ipv6only(const fuv_tcp_t *tcp);
 /* SO_BINDTODEVICE: binds the socket to a network interface by name, or
@@ -534,8 +537,9 @@ FUV_EXTERN int fuv_tcp_socket_error(fuv_tcp_t *tcp);
 /* Gives up the socket without closing it and returns its fd (>= 0), so it
  * can be passed to another loop, thread or process and opened there with
  * fuv_tcp_open(). The handle is left with no socket, stopped, and must
- * still be closed. FUV_EBUSY while writes are queued or a connect or
- * shutdown is pending: no accepted byte is ever lost. */
+ * still be closed. FUV_EBUSY while writes are queued, a connect or
+ * shutdown is pending, or an accepted connection waits for fuv_accept():
+ * no accepted byte or connection is ever lost. */
 FUV_EXTERN int fuv_tcp_detach(fuv_tcp_t *tcp);
 
 /* ------------------------------------------------------------------------ */
@@ -551,11 +555,12 @@ FUV_EXTERN int fuv_tcp_detach(fuv_tcp_t *tcp);
  * callback).
  */
 
-/* Connects, waiting at most timeout_ms. */
+/* Connects, waiting at most timeout_ms. A connect that times out or fails
+ * is given up, and the handle can try to connect again. */
 FUV_EXTERN int fuv_tcp_connect_sync(fuv_tcp_t *tcp, const char *ip, int port,
                                     int timeout_ms);
 /* Waits for and accepts a connection on a stream listening with a NULL
- * callback; the new handle is the caller's. */
+ * callback; the new handle is the caller's. *client is NULL on failure. */
 FUV_EXTERN int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client,
                                int timeout_ms);
 /* Sends all len bytes, returning 0, or an error; on FUV_ETIMEDOUT or an
@@ -563,7 +568,8 @@ FUV_EXTERN int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client,
 FUV_EXTERN int fuv_send(fuv_stream_t *stream, const char *data, size_t len,
                         int timeout_ms);
 /* Receives up to len bytes into buf: returns the count (> 0), 0 at end of
- * stream, or an error. */
+ * stream, or an error. len 0 or a NULL buf is FUV_EINVAL, so that 0 always
+ * means end of stream. */
 FUV_EXTERN int fuv_recv(fuv_stream_t *stream, char *buf, size_t len,
                         int timeout_ms);
 

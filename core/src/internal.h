@@ -278,6 +278,8 @@ int fuv__tcp_report_connect(fuv_tcp_t *tcp);
 /* Marks a connect as succeeded (flags, queued writes); shared by the
  * asynchronous and the synchronous connect. */
 void fuv__tcp_set_connected(fuv_tcp_t *tcp);
+/* Dissolves a failed or abandoned connect so the socket can connect again. */
+void fuv__tcp_reset_connect(int fd);
 /* Creates a TCP handle around an accepted or connected fd. */
 int fuv__tcp_new_from_fd(fuv_tcp_t **out, fuv_loop_t *loop, int fd,
                          unsigned flags);

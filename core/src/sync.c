@@ -68,21 +68,6 @@ static int wait_for(int fd, short events, const deadline_t *d) {
 
 /* ---- connect ------------------------------------------------------------ */
 
-/* Makes the handle what a successful asynchronous connect leaves. */
-static void mark_connected(fuv_tcp_t *tcp) {
-  tcp->stream.handle.flags |=
-      FUV__STREAM_CONNECTED | FUV__STREAM_READABLE | FUV__STREAM_WRITABLE;
-}
-
-/* Gives up a connect that is still in progress, so that the handle can
- * connect again later: connecting to AF_UNSPEC dissolves the association
- * (Linux, the BSDs) and keeps the socket with its options and binding. */
-static void abandon_connect(int fd) {
-  struct sockaddr unspec;
-  memset(&unspec, 0, sizeof unspec);
-  unspec.sa_family = AF_UNSPEC;
-  (void)connect(fd, &unspec, sizeof unspec);
-}
 
 /* The outcome of a connect the kernel finished in the background. */
 static int connect_result(int fd) {
@@ -135,12 +120,13 @@ int fuv_tcp_connect_sync(fuv_tcp_t *tcp, const char *ip, int port,
     err = wait_for(fd, POLLOUT, &deadline);
     if (err == 0)
       err = connect_result(fd);
-    else if (err == FUV_ETIMEDOUT)
-      abandon_connect(fd);
+    if (err != 0)
+      fuv__tcp_reset_connect(fd);
   }
   if (err != 0)
     return err;
-  mark_connected(tcp);
+  /* The same bookkeeping as a successful asynchronous connect. */
+  fuv__tcp_set_connected(tcp);
   return 0;
 }
 
@@ -150,6 +136,8 @@ int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client, int timeout_ms) {
   deadline_t deadline = deadline_after(timeout_ms);
   int fd, err;
 
+  if (client != NULL)
+    *client = NULL;
   err = fuv__stream_check(server);
   if (err != 0)
     return err;
@@ -165,7 +153,7 @@ int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client, int timeout_ms) {
     if (conn >= 0) {
       err = fuv__tcp_new_from_fd(client, server->handle.loop, conn,
                                  FUV__STREAM_CONNECTED | FUV__STREAM_READABLE |
-                                     FUV__STREAM_WRITABLE);
+                                     FUV__STREAM_WRITABLE | FUV__STREAM_BOUND);
       if (err != 0)
         fuv__close_fd(conn);
       return err;
@@ -186,13 +174,16 @@ int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client, int timeout_ms) {
 /* ---- send and recv ------------------------------------------------------ */
 
 /* Checks what fuv_send and fuv_recv share: a live stream with a connected
- * socket. */
+ * socket and no connect in progress. */
 static int check_connected(const fuv_stream_t *s) {
   int err = fuv__stream_check(s);
   if (err != 0)
     return err;
   if (fuv__stream_fd(s) < 0)
     return FUV_EBADF;
+  /* An asynchronous connect in flight owns the socket until it is done. */
+  if (s->handle.flags & FUV__STREAM_CONNECTING)
+    return FUV_EBUSY;
   if (!(s->handle.flags & FUV__STREAM_CONNECTED))
     return FUV_ENOTCONN;
   return 0;
@@ -208,7 +199,8 @@ int fuv_send(fuv_stream_t *stream, const char *data, size_t len,
     return err;
   if (data == NULL && len > 0)
     return FUV_EINVAL;
-  if (stream->handle.flags & (FUV__STREAM_SHUT | FUV__STREAM_SHUTTING))
+  /* Shut down, or failed before, as fuv_write would say. */
+  if (!(stream->handle.flags & FUV__STREAM_WRITABLE))
     return FUV_EPIPE;
   /* Queued asynchronous writes must go first, or bytes would reorder. */
   if (stream->write_queue.head != NULL ||
@@ -225,8 +217,11 @@ int fuv_send(fuv_stream_t *stream, const char *data, size_t len,
     err = fuv__errno();
     if (err == FUV_EINTR)
       continue;
-    if (err != FUV_EAGAIN)
+    if (err != FUV_EAGAIN) {
+      /* As when a queued write fails: nothing more can be sent. */
+      stream->handle.flags &= ~FUV__STREAM_WRITABLE;
       return err;
+    }
     err = wait_for(fd, POLLOUT, &deadline);
     if (err != 0)
       return err;
@@ -262,8 +257,11 @@ int fuv_recv(fuv_stream_t *stream, char *buf, size_t len, int timeout_ms) {
     err = fuv__errno();
     if (err == FUV_EINTR)
       continue;
-    if (err != FUV_EAGAIN)
+    if (err != FUV_EAGAIN) {
+      /* As after a read error: the connection is gone both ways. */
+      stream->handle.flags &= ~(FUV__STREAM_READABLE | FUV__STREAM_WRITABLE);
       return err;
+    }
     err = wait_for(fd, POLLIN, &deadline);
     if (err != 0)
       return err;

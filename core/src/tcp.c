@@ -367,6 +367,19 @@ int fuv_tcp_getpeername_addr(const fuv_tcp_t *tcp, struct sockaddr *name,
 
 /* ---- connecting --------------------------------------------------------------- */
 
+/* Returns the socket to the unconnected state after a connect that failed
+ * or was given up, so that the handle can connect again: connecting to
+ * AF_UNSPEC dissolves the association (Linux, the BSDs) and keeps the
+ * socket's options and explicit binding. Without it Linux leaves a socket
+ * whose connect failed in the background half-reset, and its next connect
+ * fails with ECONNABORTED; one still in SYN_SENT would keep trying. */
+void fuv__tcp_reset_connect(int fd) {
+  struct sockaddr unspec;
+  memset(&unspec, 0, sizeof unspec);
+  unspec.sa_family = AF_UNSPEC;
+  (void)connect(fd, &unspec, sizeof unspec);
+}
+
 void fuv__tcp_set_connected(fuv_tcp_t *tcp) {
   tcp->stream.handle.flags |= FUV__STREAM_CONNECTED | FUV__STREAM_READABLE |
                               FUV__STREAM_WRITABLE | FUV__STREAM_BOUND;
@@ -380,10 +393,12 @@ static void finish_connect(fuv_tcp_t *tcp, int status) {
   tcp->connect_done = 0;
   tcp->connect_cb = NULL;
   fuv__io_stop(tcp->stream.handle.loop, &tcp->stream.io, FUV__POLLOUT);
-  if (status == 0)
+  if (status == 0) {
     fuv__tcp_set_connected(tcp);
-  else
+  } else {
+    fuv__tcp_reset_connect(tcp->stream.io.fd);
     fuv__stream_connect_failed(&tcp->stream, status);
+  }
   if (cb != NULL)
     cb(tcp, status, tcp->connect_arg);
 }
