@@ -229,9 +229,10 @@ struct fuv_stream_s {
 
 int fuv__stream_init(fuv_loop_t *loop, fuv_stream_t *s, fuv_handle_type_t type,
                      fuv__close_fn on_finish_close);
-/* Starts using fd (non-blocking) as the stream's socket with the given
- * stream flags. */
-int fuv__stream_open(fuv_stream_t *s, int fd, unsigned flags);
+/* Starts using fd as the stream's socket with the given stream flags. The
+ * fd must already be non-blocking: sockets the library creates or accepts
+ * are made so by the system call itself, which saves an fcntl for each. */
+void fuv__stream_open(fuv_stream_t *s, int fd, unsigned flags);
 /* Stops all I/O, closes (unless detaching) the fd and queues cancellation
  * of pending callbacks. */
 void fuv__stream_close(fuv_stream_t *s);
@@ -280,7 +281,7 @@ int fuv__tcp_report_connect(fuv_tcp_t *tcp);
 void fuv__tcp_set_connected(fuv_tcp_t *tcp);
 /* Dissolves a failed or abandoned connect so the socket can connect again. */
 void fuv__tcp_reset_connect(int fd);
-/* Creates a TCP handle around an accepted or connected fd. */
+/* Creates a TCP handle around an accepted, non-blocking fd. */
 int fuv__tcp_new_from_fd(fuv_tcp_t **out, fuv_loop_t *loop, int fd,
                          unsigned flags);
 

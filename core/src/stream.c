@@ -29,13 +29,9 @@ int fuv__stream_init(fuv_loop_t *loop, fuv_stream_t *s, fuv_handle_type_t type,
   return 0;
 }
 
-int fuv__stream_open(fuv_stream_t *s, int fd, unsigned flags) {
-  int r = fuv__set_nonblock(fd, 1);
-  if (r != 0)
-    return r;
+void fuv__stream_open(fuv_stream_t *s, int fd, unsigned flags) {
   s->io.fd = fd;
   s->handle.flags |= flags;
-  return 0;
 }
 
 void fuv__stream_update_active(fuv_stream_t *s) {

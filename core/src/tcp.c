@@ -97,9 +97,8 @@ int fuv__tcp_ensure_socket(fuv_tcp_t *tcp, int family) {
   fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return fuv__errno();
-  r = fuv__stream_open(&tcp->stream, fd, 0);
-  if (r == 0)
-    r = apply_pending_options(tcp);
+  fuv__stream_open(&tcp->stream, fd, 0);
+  r = apply_pending_options(tcp);
   if (r != 0) {
     fuv__close_fd(fd);
     tcp->stream.io.fd = -1;
@@ -113,11 +112,7 @@ int fuv__tcp_new_from_fd(fuv_tcp_t **out, fuv_loop_t *loop, int fd,
   int r = tcp_alloc(&tcp, loop);
   if (r != 0)
     return r;
-  r = fuv__stream_open(&tcp->stream, fd, flags);
-  if (r != 0) {
-    tcp_discard(tcp);
-    return r;
-  }
+  fuv__stream_open(&tcp->stream, fd, flags);
   *out = tcp;
   return 0;
 }
@@ -194,10 +189,12 @@ int fuv_tcp_open(fuv_tcp_t *tcp, int fd) {
         flags = FUV__STREAM_BOUND;
     }
   }
-  r = fuv__stream_open(&tcp->stream, fd, flags);
-  if (r == 0)
-    fuv__set_cloexec(fd);
-  return r;
+  r = fuv__set_nonblock(fd, 1);
+  if (r != 0)
+    return r;
+  fuv__set_cloexec(fd);
+  fuv__stream_open(&tcp->stream, fd, flags);
+  return 0;
 }
 
 int fuv_tcp_nodelay(fuv_tcp_t *tcp, int enable) {

@@ -1,0 +1,370 @@
+/*
+ * fuv_loadgen - a closed-loop echo load generator.
+ *
+ * Each of N connections sends an M-byte message, waits until all M bytes
+ * have come back, checks them byte for byte and sends the next message.
+ * One thread drives every connection with level-triggered epoll, so the
+ * generator costs about what a minimal echo server costs per request and
+ * is not the bottleneck when it has a core of its own.
+ *
+ * Messages are slices of one pseudo-random pool taken at a pseudo-random
+ * offset per message, so consecutive messages differ (a server that
+ * repeats, reorders or mixes connections up is caught) and no byte has to
+ * be generated on the hot path.
+ *
+ * Output on stdout, one line each, machine-readable:
+ *   warmup_done                   when the measured window starts
+ *   requests=... seconds=... req_per_s=... p50_us=... p99_us=...
+ *   errors=... total_requests=... conns=... size=...
+ * Errors count verification mismatches, resets and short reads; the exit
+ * status is 0 only when there were none.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The pool every message is a slice of; large compared with the cache-hot
+ * set so that offsets spread, and at least one maximum message long. */
+#define POOL_SIZE (4u * 1024 * 1024)
+#define MAX_MESSAGE_SIZE (POOL_SIZE / 2)
+#define SCRATCH_SIZE (256 * 1024)
+#define MAX_EVENTS 1024
+
+typedef struct {
+  const char *host;
+  const char *port;
+  int conns;
+  size_t size;
+  double duration_s;
+  double warmup_s;
+} options_t;
+
+typedef struct {
+  int fd;
+  int dead;           /* closed after an error */
+  int watching_out;   /* EPOLLOUT is registered */
+  uint64_t rng;       /* picks each message's offset in the pool */
+  const char *msg;    /* the message in flight: pool + offset */
+  size_t sent;
+  size_t received;
+  uint64_t started_ns;
+} conn_t;
+
+typedef struct {
+  uint32_t *ns;
+  size_t count;
+  size_t cap;
+} latencies_t;
+
+static char *pool;
+static char scratch[SCRATCH_SIZE];
+
+static uint64_t xorshift64(uint64_t *state) {
+  uint64_t x = *state;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  *state = x;
+  return x;
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(const char *argv0) {
+  fprintf(stderr,
+          "usage: %s --host HOST --port PORT --conns N --size BYTES\n"
+          "          --duration SECONDS [--warmup SECONDS]\n",
+          argv0);
+  exit(2);
+}
+
+static void parse_options(int argc, char **argv, options_t *o) {
+  int i;
+  o->host = "127.0.0.1";
+  o->port = NULL;
+  o->conns = 1;
+  o->size = 1024;
+  o->duration_s = 3.0;
+  o->warmup_s = 0.5;
+  /* Every option takes a value: step over name and value together. */
+  for (i = 1; i < argc; i += 2) {
+    const char *name = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    if (value == NULL)
+      usage(argv[0]);
+    if (strcmp(name, "--host") == 0)
+      o->host = value;
+    else if (strcmp(name, "--port") == 0)
+      o->port = value;
+    else if (strcmp(name, "--conns") == 0)
+      o->conns = atoi(value);
+    else if (strcmp(name, "--size") == 0)
+      o->size = (size_t)strtoul(value, NULL, 10);
+    else if (strcmp(name, "--duration") == 0)
+      o->duration_s = atof(value);
+    else if (strcmp(name, "--warmup") == 0)
+      o->warmup_s = atof(value);
+    else
+      usage(argv[0]);
+  }
+  if (o->port == NULL || o->conns < 1 || o->size < 1 ||
+      o->size > MAX_MESSAGE_SIZE || o->duration_s <= 0 || o->warmup_s < 0)
+    usage(argv[0]);
+}
+
+static void fill_pool(void) {
+  uint64_t state = 0x9e3779b97f4a7c15u;
+  size_t i;
+  pool = malloc(POOL_SIZE);
+  if (pool == NULL) {
+    perror("malloc");
+    exit(2);
+  }
+  for (i = 0; i + 8 <= POOL_SIZE; i += 8) {
+    uint64_t r = xorshift64(&state);
+    memcpy(pool + i, &r, 8);
+  }
+}
+
+static int connect_one(const options_t *o) {
+  struct addrinfo hints, *res, *ai;
+  int fd = -1, one = 1, rc;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  rc = getaddrinfo(o->host, o->port, &hints, &res);
+  if (rc != 0) {
+    fprintf(stderr, "getaddrinfo: %s\n", gai_strerror(rc));
+    exit(2);
+  }
+  for (ai = res; ai != NULL; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+      continue;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+      break;
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) {
+    perror("connect");
+    exit(2);
+  }
+  /* Without TCP_NODELAY, Nagle plus delayed ACKs would add tens of
+   * milliseconds to every partial message and measure nothing useful. */
+  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ||
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+    perror("socket setup");
+    exit(2);
+  }
+  return fd;
+}
+
+static void watch(int epfd, int op, conn_t *c, int want_out) {
+  struct epoll_event ev;
+  ev.events = EPOLLIN | (want_out ? EPOLLOUT : 0);
+  ev.data.ptr = c;
+  if (epoll_ctl(epfd, op, c->fd, &ev) != 0) {
+    perror("epoll_ctl");
+    exit(2);
+  }
+  c->watching_out = want_out;
+}
+
+static void kill_conn(int epfd, conn_t *c, const char *why, int *alive,
+                      uint64_t *errors) {
+  fprintf(stderr, "fuv_loadgen: connection %d: %s\n", c->fd, why);
+  epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+  close(c->fd);
+  c->dead = 1;
+  (*alive)--;
+  (*errors)++;
+}
+
+/* Sends as much of the message in flight as the socket takes, and asks for
+ * EPOLLOUT only while some is left. Returns 0, or -1 on a send error. */
+static int send_some(int epfd, conn_t *c, size_t size) {
+  while (c->sent < size) {
+    ssize_t n = send(c->fd, c->msg + c->sent, size - c->sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return -1;
+      break;
+    }
+    c->sent += (size_t)n;
+  }
+  if ((c->sent < size) != c->watching_out)
+    watch(epfd, EPOLL_CTL_MOD, c, c->sent < size);
+  return 0;
+}
+
+static void start_message(conn_t *c, size_t size) {
+  c->msg = pool + xorshift64(&c->rng) % (POOL_SIZE - size + 1);
+  c->sent = 0;
+  c->received = 0;
+  c->started_ns = now_ns();
+}
+
+static void record(latencies_t *l, uint64_t ns) {
+  if (l->count == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 65536;
+    uint32_t *p = realloc(l->ns, cap * sizeof *p);
+    if (p == NULL) {
+      perror("realloc");
+      exit(2);
+    }
+    l->ns = p;
+    l->cap = cap;
+  }
+  l->ns[l->count++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+}
+
+static int compare_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The q-th quantile (nearest rank) in microseconds; 0 with no samples. */
+static double quantile_us(const latencies_t *l, double q) {
+  size_t rank;
+  if (l->count == 0)
+    return 0.0;
+  rank = (size_t)(q * (double)l->count);
+  if (rank >= l->count)
+    rank = l->count - 1;
+  return l->ns[rank] / 1000.0;
+}
+
+int main(int argc, char **argv) {
+  options_t o;
+  conn_t *conns;
+  latencies_t lat = {NULL, 0, 0};
+  struct epoll_event events[MAX_EVENTS];
+  uint64_t errors = 0, requests = 0, total_requests = 0;
+  uint64_t start_ns, measure_ns, end_ns, now;
+  int epfd, i, alive, measuring;
+
+  parse_options(argc, argv, &o);
+  signal(SIGPIPE, SIG_IGN);
+  fill_pool();
+  epfd = epoll_create1(EPOLL_CLOEXEC);
+  conns = calloc((size_t)o.conns, sizeof *conns);
+  if (epfd < 0 || conns == NULL) {
+    perror("setup");
+    return 2;
+  }
+  for (i = 0; i < o.conns; i++) {
+    conns[i].fd = connect_one(&o);
+    conns[i].rng = 0x2545f4914f6cdd1du * (uint64_t)(i + 1);
+    watch(epfd, EPOLL_CTL_ADD, &conns[i], 0);
+  }
+  alive = o.conns;
+
+  start_ns = now_ns();
+  measure_ns = start_ns + (uint64_t)(o.warmup_s * 1e9);
+  end_ns = measure_ns + (uint64_t)(o.duration_s * 1e9);
+  measuring = 0;
+  for (i = 0; i < o.conns; i++) {
+    start_message(&conns[i], o.size);
+    if (send_some(epfd, &conns[i], o.size) != 0)
+      kill_conn(epfd, &conns[i], strerror(errno), &alive, &errors);
+  }
+
+  for (;;) {
+    int n = epoll_wait(epfd, events, MAX_EVENTS, 100);
+    if (n < 0 && errno != EINTR) {
+      perror("epoll_wait");
+      return 2;
+    }
+    for (i = 0; i < n; i++) {
+      conn_t *c = events[i].data.ptr;
+      if (c->dead)
+        continue;
+      if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        /* One read per wake-up, as a level-triggered server does: a
+         * second read would only find EAGAIN and cost a system call. */
+        size_t want = o.size - c->received;
+        ssize_t got = recv(c->fd, scratch,
+                           want < sizeof scratch ? want : sizeof scratch, 0);
+        if (got == 0) {
+          kill_conn(epfd, c, "short read: end of stream mid-message", &alive,
+                    &errors);
+          continue;
+        }
+        if (got < 0) {
+          if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            kill_conn(epfd, c, strerror(errno), &alive, &errors);
+          continue;
+        }
+        if (c->received + (size_t)got > c->sent ||
+            memcmp(scratch, c->msg + c->received, (size_t)got) != 0) {
+          kill_conn(epfd, c, "echoed bytes differ from the bytes sent",
+                    &alive, &errors);
+          continue;
+        }
+        c->received += (size_t)got;
+        if (c->received == o.size) {
+          now = now_ns();
+          total_requests++;
+          if (measuring) {
+            requests++;
+            record(&lat, now - c->started_ns);
+          }
+          start_message(c, o.size);
+        }
+      }
+      if (c->sent < o.size && send_some(epfd, c, o.size) != 0)
+        kill_conn(epfd, c, strerror(errno), &alive, &errors);
+    }
+    now = now_ns();
+    if (!measuring && now >= measure_ns) {
+      measuring = 1;
+      measure_ns = now;
+      end_ns = now + (uint64_t)(o.duration_s * 1e9);
+      printf("warmup_done\n");
+      fflush(stdout);
+    }
+    if (now >= end_ns || alive == 0)
+      break;
+  }
+
+  qsort(lat.ns, lat.count, sizeof *lat.ns, compare_u32);
+  {
+    double seconds = measuring ? (double)(now - measure_ns) / 1e9 : 0.0;
+    printf("requests=%llu seconds=%.3f req_per_s=%.1f p50_us=%.1f "
+           "p99_us=%.1f errors=%llu total_requests=%llu conns=%d size=%zu\n",
+           (unsigned long long)requests, seconds,
+           seconds > 0 ? (double)requests / seconds : 0.0,
+           quantile_us(&lat, 0.50), quantile_us(&lat, 0.99),
+           (unsigned long long)errors, (unsigned long long)total_requests,
+           o.conns, o.size);
+    fflush(stdout);
+  }
+  for (i = 0; i < o.conns; i++)
+    if (!conns[i].dead)
+      close(conns[i].fd);
+  close(epfd);
+  free(conns);
+  free(lat.ns);
+  free(pool);
+  return errors == 0 ? 0 : 1;
+}
