@@ -486,6 +486,37 @@ START_TEST(walk_callback_may_close_the_handle_it_visits) {
 }
 END_TEST
 
+/* Running the loop frees closed handles, which would pull them out from
+ * under the walk; inside a walk both run and free are refused. */
+struct walk_reentry {
+  fuv_loop_t *loop;
+  int visited;
+  int run_result;
+  int free_result;
+};
+
+static void close_and_try_to_run(fuv_handle_t *handle, void *arg) {
+  struct walk_reentry *w = arg;
+  w->visited++;
+  FUV_ASSERT_OK(fuv_close(handle, NULL, NULL));
+  w->run_result = fuv_run(w->loop, FUV_RUN_NOWAIT);
+  w->free_result = fuv_loop_free(w->loop);
+}
+
+START_TEST(run_and_free_are_refused_inside_a_walk_callback) {
+  struct walk_reentry w = {NULL, 0, 0, 0};
+  w.loop = new_loop();
+  for (int i = 0; i < 3; i++)
+    new_timer(w.loop);
+  FUV_ASSERT_OK(fuv_walk(w.loop, close_and_try_to_run, &w));
+  ck_assert_int_eq(w.visited, 3);
+  FUV_ASSERT_ERR(w.run_result, FUV_EBUSY);
+  FUV_ASSERT_ERR(w.free_result, FUV_EBUSY);
+  ck_assert_int_eq(fuv_run(w.loop, FUV_RUN_DEFAULT), 0);
+  FUV_ASSERT_OK(fuv_loop_free(w.loop));
+}
+END_TEST
+
 /* ---- data and metrics --------------------------------------------------------- */
 
 START_TEST(loop_data_round_trips) {
@@ -714,6 +745,7 @@ static Suite *loop_suite(void) {
   tcase_add_test(walk, walk_visits_live_handles_in_creation_order_and_skips_closing);
   tcase_add_test(walk, walk_does_not_visit_handles_created_by_its_callback);
   tcase_add_test(walk, walk_callback_may_close_the_handle_it_visits);
+  tcase_add_test(walk, run_and_free_are_refused_inside_a_walk_callback);
   suite_add_tcase(s, walk);
 
   TCase *misc = tcase_create("data_metrics_signals");

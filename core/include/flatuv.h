@@ -265,7 +265,8 @@ FUV_EXTERN int fuv_loop_free(fuv_loop_t *loop);
  * handles remain (the loop was stopped, or mode was ONCE/NOWAIT), 0 when
  * none remain, FUV_EINVAL for a bad loop or mode, or FUV_EBUSY when called
  * from a callback of the same loop. With fuv_loop_set_interruptible() on,
- * it returns FUV_EINTR when a signal interrupted the wait for I/O. */
+ * it returns FUV_EINTR when a signal interrupted the wait for I/O.
+ * FUV_EBUSY too from inside a fuv_walk() callback. */
 FUV_EXTERN int fuv_run(fuv_loop_t *loop, fuv_run_mode_t mode);
 /* Makes fuv_run() return at the end of the current iteration. */
 FUV_EXTERN int fuv_stop(fuv_loop_t *loop);
@@ -284,7 +285,8 @@ FUV_EXTERN int fuv_backend_fd(const fuv_loop_t *loop);
  * use: -1 for none, 0 when it would not block. FUV_EINVAL for NULL. */
 FUV_EXTERN int fuv_backend_timeout(const fuv_loop_t *loop);
 /* Calls cb for every handle of the loop that is not closing, in creation
- * order. Handles created by cb are not visited. */
+ * order. Handles created by cb are not visited. cb may close handles;
+ * fuv_run() and fuv_loop_free() return FUV_EBUSY while a walk is on. */
 FUV_EXTERN int fuv_walk(fuv_loop_t *loop, fuv_walk_cb cb, void *arg);
 /* Gets / sets the loop's user data. */
 FUV_EXTERN void *fuv_loop_get_data(const fuv_loop_t *loop);

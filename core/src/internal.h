@@ -296,6 +296,7 @@ struct fuv_loop_s {
   fuv__queue_t dirty_watchers;
   int stop_flag;
   int running;
+  int walking; /* fuv_walk() depth: no handle may be freed meanwhile */
   int interruptible;
   uint64_t time;
 

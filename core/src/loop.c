@@ -42,7 +42,7 @@ int fuv_loop_new(fuv_loop_t **out) {
 int fuv_loop_free(fuv_loop_t *loop) {
   if (loop == NULL)
     return FUV_EINVAL;
-  if (loop->running || !fuv__queue_empty(&loop->handles))
+  if (loop->running || loop->walking || !fuv__queue_empty(&loop->handles))
     return FUV_EBUSY;
   fuv__async_loop_free(loop);
   fuv__backend_free(loop);
@@ -120,7 +120,9 @@ int fuv_run(fuv_loop_t *loop, fuv_run_mode_t mode) {
   if (loop == NULL || (mode != FUV_RUN_DEFAULT && mode != FUV_RUN_ONCE &&
                        mode != FUV_RUN_NOWAIT))
     return FUV_EINVAL;
-  if (loop->running)
+  /* A run inside a callback, or inside a walk, would free handles that
+   * the caller is still iterating over. */
+  if (loop->running || loop->walking)
     return FUV_EBUSY;
   loop->running = 1;
 
@@ -186,10 +188,11 @@ int fuv_walk(fuv_loop_t *loop, fuv_walk_cb cb, void *arg) {
     return FUV_EINVAL;
   if (fuv__queue_empty(&loop->handles))
     return 0;
-  /* Handles are freed only from the closing phase, never from inside a
-   * walk callback, so the links stay valid; remembering the last handle
-   * keeps handles created by cb out of this walk. */
+  /* Handles are freed only from the closing phase of fuv_run(), which
+   * refuses to start during a walk, so the links stay valid; remembering
+   * the last handle keeps handles created by cb out of this walk. */
   last = loop->handles.prev;
+  loop->walking++;
   for (q = loop->handles.next;; q = q->next) {
     fuv_handle_t *h = FUV__CONTAINER_OF(q, fuv_handle_t, handle_queue);
     if (!(h->flags & FUV__HANDLE_CLOSING))
@@ -197,6 +200,7 @@ int fuv_walk(fuv_loop_t *loop, fuv_walk_cb cb, void *arg) {
     if (q == last)
       break;
   }
+  loop->walking--;
   return 0;
 }
 
