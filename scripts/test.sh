@@ -56,7 +56,8 @@ stage_asan() {
 stage_valgrind() {
   local ok=0 bad=0 t
   [ -d "$out/c" ] || configure_and_build "$out/c" || return 1
-  for t in "$out"/c/tests/test_*_epoll "$out"/c/tests/test_*_poll; do
+  for t in "$out"/c/tests/test_*_epoll "$out"/c/tests/test_*_poll \
+    "$out"/c/bindings/bridge/test_bridge; do
     [ -x "$t" ] || continue
     if CK_FORK=no valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
         --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 "$t" >"$t.valgrind.log" 2>&1; then

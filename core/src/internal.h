@@ -18,8 +18,11 @@
  * catches some (not all) uses after free in debug builds. */
 #define FUV__HANDLE_MAGIC 0x66757648u /* "fuvH" */
 
-/* The size of the loop-owned read buffer handed to every read callback. */
-#define FUV__READ_BUFFER_SIZE (64 * 1024)
+/* The size of the loop-owned read buffer handed to every read callback.
+ * A read that fills it is followed by another read, so it is larger than
+ * the messages a server commonly sees (64 KiB would cost an extra read
+ * returning EAGAIN for every 64 KiB message). */
+#define FUV__READ_BUFFER_SIZE (256 * 1024)
 
 /* Write queue buffers at most this large are kept for reuse when the queue
  * empties, so a connection that is only briefly backed up never allocates

@@ -1,0 +1,489 @@
+/* The libffi callback bridge: see fuv_bridge.h for the contract. */
+#include "fuv_bridge.h"
+
+#include <ffi.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+/* ---- the table of callback typedefs ------------------------------------- */
+
+#define H FUV_BRIDGE_ARG_HANDLE
+#define S FUV_BRIDGE_ARG_STATUS
+#define N FUV_BRIDGE_ARG_NREAD
+#define B FUV_BRIDGE_ARG_BYTES
+#define U FUV_BRIDGE_ARG_USER
+
+/* One row per typedef of flatuv.h, in fuv_bridge_kind_t order. A test
+ * parses the header and checks every typedef against this table. */
+static const fuv_bridge_signature_t signatures[FUV_BRIDGE_NKINDS] = {
+    {"fuv_close_cb", FUV_BRIDGE_ONE_SHOT, 2, {H, U}},
+    {"fuv_walk_cb", FUV_BRIDGE_SCOPED, 2, {H, U}},
+    {"fuv_timer_cb", FUV_BRIDGE_PERSISTENT, 2, {H, U}},
+    {"fuv_async_cb", FUV_BRIDGE_PERSISTENT, 2, {H, U}},
+    {"fuv_connection_cb", FUV_BRIDGE_PERSISTENT, 3, {H, S, U}},
+    {"fuv_read_cb", FUV_BRIDGE_PERSISTENT, 4, {H, N, B, U}},
+    {"fuv_write_cb", FUV_BRIDGE_ONE_SHOT, 3, {H, S, U}},
+    {"fuv_connect_cb", FUV_BRIDGE_ONE_SHOT, 3, {H, S, U}},
+    {"fuv_shutdown_cb", FUV_BRIDGE_ONE_SHOT, 3, {H, S, U}},
+    {"fuv_drain_cb", FUV_BRIDGE_PERSISTENT, 2, {H, U}},
+};
+
+#undef H
+#undef S
+#undef N
+#undef B
+#undef U
+
+const fuv_bridge_signature_t *fuv_bridge_signature(int kind) {
+  if (kind < 0 || kind >= FUV_BRIDGE_NKINDS)
+    return NULL;
+  return &signatures[kind];
+}
+
+int fuv_bridge_kind_by_name(const char *name) {
+  if (name == NULL)
+    return -1;
+  for (int k = 0; k < FUV_BRIDGE_NKINDS; k++)
+    if (strcmp(signatures[k].name, name) == 0)
+      return k;
+  return -1;
+}
+
+/* One ffi_cif per typedef, prepared once for the whole process. */
+static ffi_cif cifs[FUV_BRIDGE_NKINDS];
+static ffi_type *cif_args[FUV_BRIDGE_NKINDS][FUV_BRIDGE_MAX_ARGS];
+static int cifs_status = FUV_EINVAL;
+static pthread_once_t cifs_once = PTHREAD_ONCE_INIT;
+
+static ffi_type *ffi_type_of(fuv_bridge_arg_type_t type) {
+  switch (type) {
+  case FUV_BRIDGE_ARG_STATUS:
+    return &ffi_type_sint;
+  case FUV_BRIDGE_ARG_NREAD:
+    return sizeof(ssize_t) == sizeof(long) ? &ffi_type_slong
+                                           : &ffi_type_sint;
+  default:
+    return &ffi_type_pointer;
+  }
+}
+
+static void prepare_cifs(void) {
+  for (int k = 0; k < FUV_BRIDGE_NKINDS; k++) {
+    const fuv_bridge_signature_t *sig = &signatures[k];
+    for (unsigned i = 0; i < sig->nargs; i++)
+      cif_args[k][i] = ffi_type_of(sig->args[i]);
+    if (ffi_prep_cif(&cifs[k], FFI_DEFAULT_ABI, sig->nargs, &ffi_type_void,
+                     cif_args[k]) != FFI_OK) {
+      cifs_status = FUV_EINVAL;
+      return;
+    }
+  }
+  cifs_status = 0;
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+#define HANDLE_MAGIC 0x62726448u /* "brdH" */
+#define LOOP_MAGIC 0x6272644cu   /* "brdL" */
+
+/* Freed registrations kept per loop with their closure, for reuse: a
+ * server that writes with a callback then allocates no closure per write. */
+#define MAX_POOLED_REGS 256
+
+struct fuv_bridge_reg_s {
+  ffi_closure *closure;
+  void *code; /* the closure's C entry point */
+  fuv_bridge_loop_t *bl;
+  fuv_bridge_handle_t *owner; /* persistent ones: whose slot holds it */
+  fuv_bridge_kind_t kind;
+  void *host_ref;
+  unsigned running;          /* calls of this registration in progress */
+  int release_requested;     /* released while running: finish afterwards */
+  fuv_bridge_reg_t *prev, *next; /* on bl->regs, or the pool (next only) */
+};
+
+struct fuv_bridge_handle_s {
+  uint32_t magic;
+  fuv_bridge_loop_t *bl;
+  fuv_handle_t *handle;
+  void *object;
+  fuv_bridge_reg_t *slots[FUV_BRIDGE_NKINDS]; /* persistent registrations */
+  fuv_bridge_handle_t *prev, *next;           /* on bl->handles */
+};
+
+struct fuv_bridge_loop_s {
+  uint32_t magic;
+  fuv_loop_t *loop;
+  const fuv_bridge_hooks_t *hooks;
+  void *host_state;
+  fuv_bridge_handle_t *handles; /* attached, not yet freed */
+  size_t nhandles;
+  fuv_bridge_reg_t *regs; /* prepared, not yet released */
+  size_t nregs;
+  fuv_bridge_reg_t *pool;
+  size_t npool;
+};
+
+/* Doubly linked lists with a head pointer, for regs and handle records. */
+#define LIST_INSERT(head, node)                                              \
+  do {                                                                       \
+    (node)->prev = NULL;                                                     \
+    (node)->next = (head);                                                   \
+    if ((head) != NULL)                                                      \
+      (head)->prev = (node);                                                 \
+    (head) = (node);                                                         \
+  } while (0)
+
+#define LIST_REMOVE(head, node)                                              \
+  do {                                                                       \
+    if ((node)->prev != NULL)                                                \
+      (node)->prev->next = (node)->next;                                     \
+    else                                                                     \
+      (head) = (node)->next;                                                 \
+    if ((node)->next != NULL)                                                \
+      (node)->next->prev = (node)->prev;                                     \
+    (node)->prev = (node)->next = NULL;                                      \
+  } while (0)
+
+/* ---- loops --------------------------------------------------------------- */
+
+int fuv_bridge_loop_new(fuv_bridge_loop_t **out, fuv_loop_t *loop,
+                        const fuv_bridge_hooks_t *hooks, void *host_state) {
+  fuv_bridge_loop_t *bl;
+
+  if (out == NULL)
+    return FUV_EINVAL;
+  *out = NULL;
+  if (loop == NULL || hooks == NULL || hooks->call == NULL)
+    return FUV_EINVAL;
+  pthread_once(&cifs_once, prepare_cifs);
+  if (cifs_status != 0)
+    return cifs_status;
+  if (fuv_loop_get_data(loop) != NULL)
+    return FUV_EBUSY;
+  bl = calloc(1, sizeof *bl);
+  if (bl == NULL)
+    return FUV_ENOMEM;
+  bl->magic = LOOP_MAGIC;
+  bl->loop = loop;
+  bl->hooks = hooks;
+  bl->host_state = host_state;
+  fuv_loop_set_data(loop, bl);
+  *out = bl;
+  return 0;
+}
+
+fuv_bridge_loop_t *fuv_bridge_loop_of(const fuv_loop_t *loop) {
+  fuv_bridge_loop_t *bl = fuv_loop_get_data(loop);
+  return bl != NULL && bl->magic == LOOP_MAGIC ? bl : NULL;
+}
+
+fuv_loop_t *fuv_bridge_loop_get(const fuv_bridge_loop_t *bl) {
+  return bl != NULL ? bl->loop : NULL;
+}
+
+void *fuv_bridge_loop_host_state(const fuv_bridge_loop_t *bl) {
+  return bl != NULL ? bl->host_state : NULL;
+}
+
+size_t fuv_bridge_loop_handle_count(const fuv_bridge_loop_t *bl) {
+  return bl != NULL ? bl->nhandles : 0;
+}
+
+size_t fuv_bridge_loop_reg_count(const fuv_bridge_loop_t *bl) {
+  return bl != NULL ? bl->nregs : 0;
+}
+
+int fuv_bridge_loop_foreach_object(const fuv_bridge_loop_t *bl,
+                                   int (*fn)(void *host_object, void *arg),
+                                   void *arg) {
+  if (bl == NULL || fn == NULL)
+    return 0;
+  for (const fuv_bridge_handle_t *rec = bl->handles; rec != NULL;
+       rec = rec->next) {
+    if (rec->object != NULL) {
+      int r = fn(rec->object, arg);
+      if (r != 0)
+        return r;
+    }
+  }
+  return 0;
+}
+
+static void reg_destroy(fuv_bridge_reg_t *reg) {
+  ffi_closure_free(reg->closure);
+  free(reg);
+}
+
+static void release_reg(fuv_bridge_reg_t *reg);
+
+static void handle_record_free(fuv_bridge_handle_t *rec) {
+  fuv_bridge_loop_t *bl = rec->bl;
+  void *object = rec->object;
+
+  for (int k = 0; k < FUV_BRIDGE_NKINDS; k++)
+    if (rec->slots[k] != NULL)
+      release_reg(rec->slots[k]);
+  LIST_REMOVE(bl->handles, rec);
+  bl->nhandles--;
+  rec->magic = 0;
+  free(rec);
+  /* Last, so that whatever the host does here sees consistent records. */
+  if (object != NULL && bl->hooks->handle_freed != NULL)
+    bl->hooks->handle_freed(bl->host_state, object);
+}
+
+int fuv_bridge_loop_free(fuv_bridge_loop_t *bl) {
+  int r;
+
+  if (bl == NULL || bl->magic != LOOP_MAGIC)
+    return FUV_EINVAL;
+  r = fuv_loop_free(bl->loop);
+  if (r != 0)
+    return r;
+  /* Handles closed without the bridge, and registrations the library will
+   * never call now: release what they hold. */
+  while (bl->handles != NULL)
+    handle_record_free(bl->handles);
+  while (bl->regs != NULL)
+    release_reg(bl->regs);
+  while (bl->pool != NULL) {
+    fuv_bridge_reg_t *reg = bl->pool;
+    bl->pool = reg->next;
+    reg_destroy(reg);
+  }
+  bl->magic = 0;
+  free(bl);
+  return 0;
+}
+
+/* ---- handles ------------------------------------------------------------- */
+
+int fuv_bridge_handle_attach(fuv_handle_t *handle, void *host_object,
+                             fuv_bridge_handle_t **out) {
+  fuv_bridge_loop_t *bl;
+  fuv_bridge_handle_t *rec;
+
+  if (out != NULL)
+    *out = NULL;
+  if (handle == NULL || fuv_is_closing(handle))
+    return FUV_EINVAL;
+  bl = fuv_bridge_loop_of(fuv_handle_loop(handle));
+  if (bl == NULL)
+    return FUV_EINVAL;
+  if (fuv_handle_get_data(handle) != NULL)
+    return FUV_EBUSY;
+  rec = calloc(1, sizeof *rec);
+  if (rec == NULL)
+    return FUV_ENOMEM;
+  rec->magic = HANDLE_MAGIC;
+  rec->bl = bl;
+  rec->handle = handle;
+  rec->object = host_object;
+  LIST_INSERT(bl->handles, rec);
+  bl->nhandles++;
+  fuv_handle_set_data(handle, rec);
+  if (out != NULL)
+    *out = rec;
+  return 0;
+}
+
+fuv_bridge_handle_t *fuv_bridge_handle_of(const fuv_handle_t *handle) {
+  fuv_bridge_handle_t *rec = fuv_handle_get_data(handle);
+  return rec != NULL && rec->magic == HANDLE_MAGIC ? rec : NULL;
+}
+
+fuv_handle_t *fuv_bridge_handle_get(const fuv_bridge_handle_t *rec) {
+  return rec != NULL ? rec->handle : NULL;
+}
+
+void *fuv_bridge_handle_object(const fuv_bridge_handle_t *rec) {
+  return rec != NULL ? rec->object : NULL;
+}
+
+void fuv_bridge_handle_set_object(fuv_bridge_handle_t *rec, void *host_object) {
+  if (rec != NULL)
+    rec->object = host_object;
+}
+
+int fuv_bridge_handle_has(const fuv_bridge_handle_t *rec,
+                          fuv_bridge_kind_t kind) {
+  if (rec == NULL || (int)kind < 0 || kind >= FUV_BRIDGE_NKINDS)
+    return 0;
+  return rec->slots[kind] != NULL;
+}
+
+void fuv_bridge_clear(fuv_bridge_handle_t *rec, fuv_bridge_kind_t kind) {
+  if (rec == NULL || (int)kind < 0 || kind >= FUV_BRIDGE_NKINDS)
+    return;
+  if (rec->slots[kind] != NULL)
+    release_reg(rec->slots[kind]);
+}
+
+/* ---- registrations ------------------------------------------------------- */
+
+/* Drops a registration: out of its owner's slot and the loop's list, the
+ * host reference released, the closure pooled. Deferred while it runs. */
+static void release_reg(fuv_bridge_reg_t *reg) {
+  fuv_bridge_loop_t *bl = reg->bl;
+  void *host_ref = reg->host_ref;
+
+  if (reg->owner != NULL) {
+    if (reg->owner->slots[reg->kind] == reg)
+      reg->owner->slots[reg->kind] = NULL;
+    reg->owner = NULL;
+  }
+  if (reg->running > 0) {
+    reg->release_requested = 1;
+    return;
+  }
+  LIST_REMOVE(bl->regs, reg);
+  bl->nregs--;
+  reg->host_ref = NULL;
+  reg->release_requested = 0;
+  if (bl->npool < MAX_POOLED_REGS) {
+    reg->next = bl->pool;
+    bl->pool = reg;
+    bl->npool++;
+  } else {
+    reg_destroy(reg);
+  }
+  /* Last: releasing may run host code that registers or closes again. */
+  if (host_ref != NULL)
+    bl->hooks->release(bl->host_state, host_ref);
+}
+
+static void handler(ffi_cif *cif, void *ret, void **args, void *user);
+
+int fuv_bridge_prepare(fuv_bridge_loop_t *bl, fuv_bridge_kind_t kind,
+                       void *host_ref, fuv_bridge_reg_t **out,
+                       void (**fn)(void)) {
+  fuv_bridge_reg_t *reg;
+
+  if (out != NULL)
+    *out = NULL;
+  if (fn != NULL)
+    *fn = NULL;
+  if (bl == NULL || bl->magic != LOOP_MAGIC || out == NULL || fn == NULL ||
+      (int)kind < 0 || kind >= FUV_BRIDGE_NKINDS)
+    return FUV_EINVAL;
+  if (bl->pool != NULL) {
+    reg = bl->pool;
+    bl->pool = reg->next;
+    bl->npool--;
+  } else {
+    reg = calloc(1, sizeof *reg);
+    if (reg == NULL)
+      return FUV_ENOMEM;
+    reg->closure = ffi_closure_alloc(sizeof(ffi_closure), &reg->code);
+    if (reg->closure == NULL) {
+      free(reg);
+      return FUV_ENOMEM;
+    }
+  }
+  if (ffi_prep_closure_loc(reg->closure, &cifs[kind], handler, reg,
+                           reg->code) != FFI_OK) {
+    reg_destroy(reg);
+    return FUV_ENOMEM;
+  }
+  reg->bl = bl;
+  reg->owner = NULL;
+  reg->kind = kind;
+  reg->host_ref = host_ref;
+  reg->running = 0;
+  reg->release_requested = 0;
+  LIST_INSERT(bl->regs, reg);
+  bl->nregs++;
+  *out = reg;
+  /* The usual way to turn libffi's entry point into a function pointer;
+   * POSIX guarantees object and function pointers convert losslessly. */
+  memcpy(fn, &reg->code, sizeof *fn);
+  return 0;
+}
+
+void fuv_bridge_commit(fuv_bridge_reg_t *reg, fuv_handle_t *owner) {
+  fuv_bridge_handle_t *rec;
+
+  if (reg == NULL)
+    return;
+  if (signatures[reg->kind].lifetime == FUV_BRIDGE_SCOPED) {
+    release_reg(reg); /* the taking call has returned */
+    return;
+  }
+  /* Only a persistent registration belongs to its handle's slot; the
+   * others find their handle through the callback's arguments. */
+  rec = fuv_bridge_handle_of(owner);
+  if (rec == NULL ||
+      signatures[reg->kind].lifetime != FUV_BRIDGE_PERSISTENT)
+    return;
+  reg->owner = rec;
+  if (rec->slots[reg->kind] != NULL && rec->slots[reg->kind] != reg)
+    release_reg(rec->slots[reg->kind]);
+  rec->slots[reg->kind] = reg;
+}
+
+void fuv_bridge_discard(fuv_bridge_reg_t *reg) {
+  if (reg != NULL)
+    release_reg(reg);
+}
+
+/* Every closure lands here: convert the C arguments by the kind's
+ * signature, let the host call its callable, then apply the lifetime. */
+static void handler(ffi_cif *cif, void *ret, void **args, void *user) {
+  fuv_bridge_reg_t *reg = user;
+  fuv_bridge_loop_t *bl = reg->bl;
+  const fuv_bridge_signature_t *sig = &signatures[reg->kind];
+  fuv_bridge_value_t values[FUV_BRIDGE_MAX_ARGS];
+  fuv_bridge_handle_t *closed = NULL;
+  unsigned n = 0;
+
+  (void)cif;
+  (void)ret;
+  if (bl->hooks->enter != NULL)
+    bl->hooks->enter(bl->host_state);
+
+  for (unsigned i = 0; i < sig->nargs; i++) {
+    fuv_bridge_value_t *v = &values[n];
+    memset(v, 0, sizeof *v);
+    v->type = sig->args[i];
+    switch (sig->args[i]) {
+    case FUV_BRIDGE_ARG_HANDLE:
+      v->handle = *(fuv_handle_t **)args[i];
+      v->object = fuv_bridge_handle_object(fuv_bridge_handle_of(v->handle));
+      break;
+    case FUV_BRIDGE_ARG_STATUS:
+      v->integer = *(int *)args[i];
+      break;
+    case FUV_BRIDGE_ARG_NREAD:
+      v->integer = (long long)*(ssize_t *)args[i];
+      break;
+    case FUV_BRIDGE_ARG_BYTES:
+      v->bytes = *(const char **)args[i];
+      break;
+    case FUV_BRIDGE_ARG_USER:
+      continue;
+    }
+    n++;
+  }
+
+  /* A close callback is the handle's last: the record goes with it. */
+  if (reg->kind == FUV_BRIDGE_CLOSE_CB && n > 0)
+    closed = fuv_bridge_handle_of(values[0].handle);
+
+  reg->running++;
+  if (!reg->release_requested)
+    bl->hooks->call(bl->host_state, reg->kind, reg->host_ref, values, n);
+  reg->running--;
+
+  if (closed != NULL)
+    handle_record_free(closed);
+  if (reg->running == 0 &&
+      (reg->release_requested || sig->lifetime == FUV_BRIDGE_ONE_SHOT))
+    release_reg(reg);
+
+  if (bl->hooks->leave != NULL)
+    bl->hooks->leave(bl->host_state);
+}

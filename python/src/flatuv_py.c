@@ -1,0 +1,794 @@
+/* The Python side of the binding: see flatuv_py.h. */
+#include "flatuv_py.h"
+
+#include <string.h>
+
+fuv_bridge_loop_t *fuvpy_arg_bridge;
+fuv_handle_t *fuvpy_arg_owner;
+fuvpy_handle_t *fuvpy_arg_object;
+int fuvpy_release_gil = 1;
+
+/* flatuv._make_error(code, message=None), registered by the package. */
+static PyObject *error_factory;
+
+int fuvpy_raise(int code, const char *msg) {
+  PyObject *exc = NULL;
+
+  if (error_factory != NULL) {
+    PyObject *m = msg != NULL ? PyUnicode_FromString(msg) : Py_NewRef(Py_None);
+    if (m != NULL) {
+      exc = PyObject_CallFunction(error_factory, "iO", code, m);
+      Py_DECREF(m);
+    }
+    if (exc == NULL)
+      return -1;
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
+    return -1;
+  }
+  PyErr_Format(PyExc_OSError, "%s: %s", fuv_err_name(code),
+               msg != NULL ? msg : fuv_strerror(code));
+  return -1;
+}
+
+/* An exception object for a status, or None for 0 (a new reference). */
+static PyObject *status_object(long long status) {
+  if (status >= 0 || error_factory == NULL)
+    return Py_NewRef(Py_None);
+  return PyObject_CallFunction(error_factory, "iO", (int)status, Py_None);
+}
+
+/* ---- holding handles while they are active -------------------------------- */
+
+static void hold(fuvpy_handle_t *self, int want) {
+  if (want && !self->held) {
+    self->held = 1;
+    Py_INCREF(self);
+  } else if (!want && self->held) {
+    self->held = 0;
+    Py_DECREF(self); /* may be the last reference: the finalizer closes */
+  }
+}
+
+static void barrier_done(fuv_stream_t *stream, int status, void *arg);
+
+/* Writes without a callback finish silently, so when some bytes are queued
+ * a zero-length write goes after them: its completion tells us when the
+ * queue has drained and the handle may have become idle. Writes that the
+ * kernel takes at once, the common case, cost nothing. */
+static void watch_write_queue(fuvpy_handle_t *self) {
+  fuv_stream_t *s = (fuv_stream_t *)self->handle;
+  if (self->barrier || self->kind != FUV_TCP ||
+      fuv_write_queue_size(s) == 0 || fuv_is_closing(self->handle))
+    return;
+  if (fuv_write(s, "", 0, barrier_done, self) == 0)
+    self->barrier = 1;
+}
+
+static void handle_sync(fuvpy_handle_t *self) {
+  int want = 0;
+  if (self->handle != NULL && !self->loop->teardown) {
+    want = fuv_is_active(self->handle) || fuv_is_closing(self->handle);
+    if (want)
+      watch_write_queue(self);
+  }
+  hold(self, want);
+}
+
+void fuvpy_handle_sync(PyObject *obj) {
+  if (obj != NULL && PyObject_TypeCheck(obj, &fuvpy_HandleType))
+    handle_sync((fuvpy_handle_t *)obj);
+}
+
+/* ---- the bridge's Python hooks ------------------------------------------- */
+
+static void process_deferred(fuvpy_loop_t *self);
+
+static void hook_enter(void *state) {
+  fuvpy_loop_t *self = state;
+  if (self->gil_depth++ == 0 && self->released != NULL) {
+    PyThreadState *ts = self->released;
+    self->released = NULL;
+    PyEval_RestoreThread(ts);
+    self->gil_taken = 1;
+  }
+  if (self->gil_depth == 1 && self->ndeferred > 0)
+    process_deferred(self);
+}
+
+static void hook_leave(void *state) {
+  fuvpy_loop_t *self = state;
+  if (--self->gil_depth == 0 && self->gil_taken) {
+    self->gil_taken = 0;
+    self->released = PyEval_SaveThread();
+  }
+}
+
+/* Keeps the first exception a callback raised for run() to re-raise, and
+ * stops the loop; later ones in the same iteration are reported the way
+ * Python reports exceptions it cannot raise. */
+static void callback_failed(fuvpy_loop_t *self, PyObject *callable) {
+  if (self->error == NULL) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL)
+      PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    self->error = value;
+  } else {
+    PyErr_WriteUnraisable(callable);
+  }
+  /* Outside run() (a walk) there is nothing to stop, and a stop flag left
+   * set would end the next run() at once. */
+  if (self->running)
+    fuv_stop(self->loop);
+}
+
+static void hook_call(void *state, fuv_bridge_kind_t kind, void *host_ref,
+                      const fuv_bridge_value_t *args, unsigned nargs) {
+  fuvpy_loop_t *self = state;
+  PyObject *callable = host_ref;
+  PyObject *stack[1 + FUV_BRIDGE_MAX_ARGS];
+  PyObject **argv = stack + 1;
+  PyObject *handle_obj = args[0].object;
+  PyObject *result;
+  unsigned i, made = 0;
+  (void)kind;
+
+  if (callable == NULL || handle_obj == NULL || self->teardown)
+    goto sync;
+  Py_INCREF(handle_obj);
+  argv[0] = handle_obj;
+  for (i = 1; i < nargs; i++) {
+    const fuv_bridge_value_t *v = &args[i];
+    PyObject *o;
+    switch (v->type) {
+    case FUV_BRIDGE_ARG_NREAD: /* data: bytes, or None at EOF or error */
+      o = v->integer > 0 && i + 1 < nargs
+              ? PyBytes_FromStringAndSize(args[i + 1].bytes,
+                                          (Py_ssize_t)v->integer)
+              : Py_NewRef(Py_None);
+      break;
+    case FUV_BRIDGE_ARG_BYTES: /* error: None for data and at EOF */
+      o = status_object(args[i - 1].integer == FUV_EOF ? 0
+                                                       : args[i - 1].integer);
+      break;
+    case FUV_BRIDGE_ARG_HANDLE:
+      o = Py_NewRef(v->object != NULL ? (PyObject *)v->object : Py_None);
+      break;
+    default: /* STATUS: None, or the error as an exception object */
+      o = status_object(v->integer);
+      break;
+    }
+    if (o == NULL)
+      break;
+    argv[made = i] = o;
+  }
+  if (i == nargs) {
+    result = PyObject_Vectorcall(callable, argv,
+                                 nargs | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    if (result == NULL)
+      callback_failed(self, callable);
+    Py_XDECREF(result);
+  } else {
+    callback_failed(self, callable);
+  }
+  for (i = 1; i <= made; i++)
+    Py_DECREF(argv[i]);
+  handle_sync((fuvpy_handle_t *)handle_obj);
+  Py_DECREF(handle_obj);
+  return;
+
+sync:
+  if (handle_obj != NULL)
+    handle_sync((fuvpy_handle_t *)handle_obj);
+}
+
+static void hook_release(void *state, void *host_ref) {
+  (void)state;
+  Py_DECREF((PyObject *)host_ref);
+}
+
+static void hook_handle_freed(void *state, void *object) {
+  fuvpy_handle_t *h = object;
+  (void)state;
+  h->handle = NULL;
+  h->rec = NULL;
+  hold(h, 0);
+}
+
+static const fuv_bridge_hooks_t python_hooks = {
+    hook_enter, hook_leave, hook_call, hook_release, hook_handle_freed};
+
+static void barrier_done(fuv_stream_t *stream, int status, void *arg) {
+  fuvpy_handle_t *self = arg;
+  fuvpy_loop_t *loop = self->loop;
+  (void)stream;
+  (void)status;
+  hook_enter(loop);
+  self->barrier = 0;
+  handle_sync(self);
+  hook_leave(loop);
+}
+
+/* ---- closing handles nobody references ------------------------------------ */
+
+/* Closes through the bridge, without a Python callback, so that the record
+ * (and any callback the handle still holds) goes with the handle. */
+static void close_unowned(fuvpy_loop_t *loop, fuv_handle_t *handle) {
+  fuv_bridge_reg_t *reg;
+  void (*fn)(void);
+
+  if (fuv_is_closing(handle))
+    return;
+  if (fuv_bridge_handle_of(handle) != NULL &&
+      fuv_bridge_prepare(loop->bridge, FUV_BRIDGE_CLOSE_CB, NULL, &reg, &fn) ==
+          0) {
+    if (fuv_close(handle, (fuv_close_cb)fn, NULL) == 0)
+      fuv_bridge_commit(reg, handle);
+    else
+      fuv_bridge_discard(reg);
+  } else {
+    fuv_close(handle, NULL, NULL);
+  }
+}
+
+static void process_deferred(fuvpy_loop_t *self) {
+  while (self->ndeferred > 0)
+    close_unowned(self, self->deferred[--self->ndeferred]);
+}
+
+/* The loop may only be touched by the thread running it. */
+static void close_or_defer(fuvpy_loop_t *loop, fuv_handle_t *handle) {
+  if (loop->running && loop->running_thread != PyThread_get_thread_ident()) {
+    if (loop->ndeferred == loop->capdeferred) {
+      size_t cap = loop->capdeferred ? 2 * loop->capdeferred : 16;
+      fuv_handle_t **grown =
+          PyMem_Realloc(loop->deferred, cap * sizeof *grown);
+      if (grown == NULL)
+        return; /* the loop's end closes it */
+      loop->deferred = grown;
+      loop->capdeferred = cap;
+    }
+    loop->deferred[loop->ndeferred++] = handle;
+    return;
+  }
+  close_unowned(loop, handle);
+}
+
+/* ---- HandleBase ------------------------------------------------------------ */
+
+static PyObject *handle_new(PyTypeObject *type, PyObject *args,
+                            PyObject *kwds) {
+  fuvpy_handle_t *self;
+  PyObject *kind;
+  (void)args;
+  (void)kwds;
+
+  self = (fuvpy_handle_t *)type->tp_alloc(type, 0);
+  if (self == NULL)
+    return NULL;
+  /* The class says which kind of C handle its objects own. */
+  kind = PyObject_GetAttrString((PyObject *)type, "_fuv_kind");
+  if (kind != NULL) {
+    long k = PyLong_AsLong(kind);
+    self->kind = k > 0 && k < FUV_HANDLE_TYPE_MAX ? (int)k : 0;
+    Py_DECREF(kind);
+  }
+  PyErr_Clear();
+  return (PyObject *)self;
+}
+
+/* An unreferenced handle: closed if still open (the finalizer of idle
+ * handles, and of any handle of a loop being collected). */
+static void handle_finalize(PyObject *obj) {
+  fuvpy_handle_t *self = (fuvpy_handle_t *)obj;
+  PyObject *type, *value, *tb;
+
+  PyErr_Fetch(&type, &value, &tb);
+  if (self->handle != NULL) {
+    fuv_handle_t *handle = self->handle;
+    fuv_bridge_handle_set_object(self->rec, NULL);
+    self->handle = NULL;
+    self->rec = NULL;
+    close_or_defer(self->loop, handle);
+  }
+  /* Held only when collected with an unreachable loop (the GC keeps the
+   * object alive during finalizers): nothing will release it later. */
+  hold(self, 0);
+  PyErr_Restore(type, value, tb);
+}
+
+static int handle_traverse(PyObject *obj, visitproc visit, void *arg) {
+  Py_VISIT(((fuvpy_handle_t *)obj)->loop);
+  return 0;
+}
+
+static int handle_clear(PyObject *obj) {
+  fuvpy_handle_t *self = (fuvpy_handle_t *)obj;
+  /* An open handle needs its loop until the finalizer has closed it. */
+  if (self->handle == NULL)
+    Py_CLEAR(self->loop);
+  return 0;
+}
+
+static void handle_dealloc(PyObject *obj) {
+  fuvpy_handle_t *self = (fuvpy_handle_t *)obj;
+  PyObject_GC_UnTrack(obj);
+  if (PyObject_CallFinalizerFromDealloc(obj) < 0)
+    return; /* resurrected */
+  if (self->weakreflist != NULL)
+    PyObject_ClearWeakRefs(obj);
+  Py_CLEAR(self->loop);
+  Py_TYPE(obj)->tp_free(obj);
+}
+
+static PyObject *handle_get_loop(PyObject *obj, void *closure) {
+  fuvpy_handle_t *self = (fuvpy_handle_t *)obj;
+  (void)closure;
+  return Py_NewRef(self->loop != NULL ? (PyObject *)self->loop : Py_None);
+}
+
+static PyObject *handle_get_closed(PyObject *obj, void *closure) {
+  fuvpy_handle_t *self = (fuvpy_handle_t *)obj;
+  (void)closure;
+  return PyBool_FromLong(self->created &&
+                         (self->handle == NULL || fuv_is_closing(self->handle)));
+}
+
+static PyGetSetDef handle_getset[] = {
+    {"loop", handle_get_loop, NULL,
+     "The Loop this handle belongs to (None before it is created).", NULL},
+    {"closed", handle_get_closed, NULL,
+     "True once close() was called (or the handle was collected).", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+PyTypeObject fuvpy_HandleType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "flatuv._flatuv.HandleBase",
+    .tp_basicsize = sizeof(fuvpy_handle_t),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The C part of every flatuv handle object.",
+    .tp_new = handle_new,
+    .tp_dealloc = handle_dealloc,
+    .tp_finalize = handle_finalize,
+    .tp_traverse = handle_traverse,
+    .tp_clear = handle_clear,
+    .tp_weaklistoffset = offsetof(fuvpy_handle_t, weakreflist),
+    .tp_getset = handle_getset,
+};
+
+/* ---- LoopBase -------------------------------------------------------------- */
+
+static fuvpy_loop_t *loop_object(const fuv_loop_t *loop) {
+  return fuv_bridge_loop_host_state(fuv_bridge_loop_of(loop));
+}
+
+static void close_each(fuv_handle_t *handle, void *arg) {
+  close_unowned(arg, handle);
+}
+
+/* Frees the C loop. Without force, only when no handle is left (EBUSY
+ * otherwise); with force (the loop object is being collected), closes every
+ * handle first, without Python callbacks. */
+static int loop_teardown(fuvpy_loop_t *self, int force) {
+  int r;
+
+  if (self->loop == NULL)
+    return 0;
+  if (self->running)
+    return FUV_EBUSY;
+  if (!force && fuv_bridge_loop_handle_count(self->bridge) > 0)
+    return FUV_EBUSY;
+  self->teardown = 1;
+  process_deferred(self);
+  fuv_walk(self->loop, close_each, self);
+  for (int i = 0; i < 1000 && fuv_loop_alive(self->loop); i++)
+    fuv_run(self->loop, FUV_RUN_NOWAIT);
+  r = fuv_bridge_loop_free(self->bridge);
+  self->teardown = 0;
+  if (r != 0)
+    return r; /* cannot happen with every handle closed; leak, not crash */
+  self->loop = NULL;
+  self->bridge = NULL;
+  return 0;
+}
+
+static PyObject *loop_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+  (void)args;
+  (void)kwds;
+  return type->tp_alloc(type, 0);
+}
+
+static void loop_finalize(PyObject *obj) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  loop_teardown((fuvpy_loop_t *)obj, 1);
+  PyErr_Restore(type, value, tb);
+}
+
+typedef struct {
+  visitproc visit;
+  void *arg;
+} visit_t;
+
+static int visit_held(void *object, void *arg) {
+  fuvpy_handle_t *handle = object;
+  visit_t *v = arg;
+  if (handle->held)
+    return v->visit((PyObject *)handle, v->arg);
+  return 0;
+}
+
+/* The reference an active handle holds on itself is, in effect, its
+ * loop's: reporting it here lets the GC collect a loop that nothing can
+ * reach any more together with its active handles (they could never run
+ * again). While anything reaches the loop or a handle, nothing changes. */
+static int loop_traverse(PyObject *obj, visitproc visit, void *arg) {
+  fuvpy_loop_t *self = (fuvpy_loop_t *)obj;
+  visit_t v = {visit, arg};
+  Py_VISIT(self->error);
+  return fuv_bridge_loop_foreach_object(self->bridge, visit_held, &v);
+}
+
+static int loop_clear(PyObject *obj) {
+  Py_CLEAR(((fuvpy_loop_t *)obj)->error);
+  return 0;
+}
+
+static void loop_dealloc(PyObject *obj) {
+  fuvpy_loop_t *self = (fuvpy_loop_t *)obj;
+  PyObject_GC_UnTrack(obj);
+  if (PyObject_CallFinalizerFromDealloc(obj) < 0)
+    return;
+  if (self->weakreflist != NULL)
+    PyObject_ClearWeakRefs(obj);
+  Py_CLEAR(self->error);
+  PyMem_Free(self->deferred);
+  Py_TYPE(obj)->tp_free(obj);
+}
+
+static PyObject *loop_get_closed(PyObject *obj, void *closure) {
+  fuvpy_loop_t *self = (fuvpy_loop_t *)obj;
+  (void)closure;
+  return PyBool_FromLong(self->created && self->loop == NULL);
+}
+
+static PyGetSetDef loop_getset[] = {
+    {"closed", loop_get_closed, NULL, "True once the loop was freed.", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+PyTypeObject fuvpy_LoopType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "flatuv._flatuv.LoopBase",
+    .tp_basicsize = sizeof(fuvpy_loop_t),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The C part of flatuv.Loop.",
+    .tp_new = loop_new,
+    .tp_dealloc = loop_dealloc,
+    .tp_finalize = loop_finalize,
+    .tp_traverse = loop_traverse,
+    .tp_clear = loop_clear,
+    .tp_weaklistoffset = offsetof(fuvpy_loop_t, weakreflist),
+    .tp_getset = loop_getset,
+};
+
+/* ---- typemap helpers ------------------------------------------------------- */
+
+/* A loop and its handles are used from one thread; while the loop runs,
+ * only its own thread may touch it (fuv_async_send excepted). */
+static int other_thread(const fuvpy_loop_t *loop) {
+  return loop->running && loop->running_thread != PyThread_get_thread_ident();
+}
+
+static int raise_other_thread(void) {
+  return fuvpy_raise(FUV_EBUSY, "the loop is running in another thread "
+                                "(wake it with Async.send)");
+}
+
+int fuvpy_loop_arg(PyObject *obj, fuv_loop_t **out) {
+  fuvpy_loop_t *self;
+  if (!PyObject_TypeCheck(obj, &fuvpy_LoopType)) {
+    PyErr_Format(PyExc_TypeError, "expected a flatuv.Loop, not %.100s",
+                 Py_TYPE(obj)->tp_name);
+    return -1;
+  }
+  self = (fuvpy_loop_t *)obj;
+  if (self->loop == NULL)
+    return fuvpy_raise(FUV_EINVAL, self->created ? "loop is closed"
+                                                 : "loop was not created");
+  if (other_thread(self))
+    return raise_other_thread();
+  fuvpy_arg_bridge = self->bridge;
+  fuvpy_arg_owner = NULL;
+  fuvpy_arg_object = NULL;
+  *out = self->loop;
+  return 0;
+}
+
+static const char *kind_name(unsigned kinds) {
+  if (kinds == FUVPY_THREAD_SAFE)
+    kinds = 1u << FUV_ASYNC;
+  if (kinds == FUVPY_STREAM)
+    return "flatuv stream (TCP)";
+  if (kinds == (1u << FUV_TIMER))
+    return "flatuv.Timer";
+  if (kinds == (1u << FUV_ASYNC))
+    return "flatuv.Async";
+  return "flatuv handle";
+}
+
+int fuvpy_handle_arg(PyObject *obj, unsigned kinds, void **out) {
+  fuvpy_handle_t *self;
+  unsigned accepted = kinds == FUVPY_THREAD_SAFE ? 1u << FUV_ASYNC : kinds;
+  if (!PyObject_TypeCheck(obj, &fuvpy_HandleType) ||
+      !(accepted & (1u << ((fuvpy_handle_t *)obj)->kind))) {
+    PyErr_Format(PyExc_TypeError, "expected a %s, not %.100s",
+                 kind_name(kinds), Py_TYPE(obj)->tp_name);
+    return -1;
+  }
+  self = (fuvpy_handle_t *)obj;
+  if (self->handle == NULL)
+    return fuvpy_raise(FUV_EINVAL, self->created ? "handle is closed"
+                                                 : "handle was not created");
+  if (kinds != FUVPY_THREAD_SAFE && other_thread(self->loop))
+    return raise_other_thread();
+  fuvpy_arg_bridge = self->loop->bridge;
+  fuvpy_arg_owner = self->handle;
+  fuvpy_arg_object = self;
+  *out = self->handle;
+  return 0;
+}
+
+int fuvpy_new_handle_arg(PyObject *obj, int kind) {
+  fuvpy_handle_t *self;
+  if (!PyObject_TypeCheck(obj, &fuvpy_HandleType) ||
+      ((fuvpy_handle_t *)obj)->kind != kind) {
+    PyErr_Format(PyExc_TypeError, "expected a new %s, not %.100s",
+                 kind_name(1u << kind), Py_TYPE(obj)->tp_name);
+    return -1;
+  }
+  self = (fuvpy_handle_t *)obj;
+  if (self->created) {
+    PyErr_SetString(PyExc_ValueError, "handle object was already created");
+    return -1;
+  }
+  return 0;
+}
+
+int fuvpy_new_loop_arg(PyObject *obj) {
+  if (!PyObject_TypeCheck(obj, &fuvpy_LoopType)) {
+    PyErr_Format(PyExc_TypeError, "expected a new flatuv.Loop, not %.100s",
+                 Py_TYPE(obj)->tp_name);
+    return -1;
+  }
+  if (((fuvpy_loop_t *)obj)->created) {
+    PyErr_SetString(PyExc_ValueError, "loop object was already created");
+    return -1;
+  }
+  return 0;
+}
+
+int fuvpy_bind_handle(PyObject *obj, fuv_handle_t *handle) {
+  fuvpy_handle_t *self = (fuvpy_handle_t *)obj;
+  fuvpy_loop_t *loop = loop_object(fuv_handle_loop(handle));
+  int r;
+
+  if (loop == NULL) {
+    fuv_close(handle, NULL, NULL);
+    return fuvpy_raise(FUV_EINVAL, "loop has no bridge");
+  }
+  r = fuv_bridge_handle_attach(handle, self, &self->rec);
+  if (r != 0) {
+    fuv_close(handle, NULL, NULL);
+    return fuvpy_raise(r, NULL);
+  }
+  self->handle = handle;
+  self->created = 1;
+  Py_INCREF(loop);
+  Py_XSETREF(self->loop, loop);
+  fuvpy_arg_owner = handle;
+  fuvpy_arg_object = self;
+  handle_sync(self);
+  return 0;
+}
+
+int fuvpy_bind_loop(PyObject *obj, fuv_loop_t *loop) {
+  fuvpy_loop_t *self = (fuvpy_loop_t *)obj;
+  int r = fuv_bridge_loop_new(&self->bridge, loop, &python_hooks, self);
+  if (r == 0)
+    r = fuv_loop_set_interruptible(loop, 1);
+  if (r != 0) {
+    if (self->bridge != NULL)
+      fuv_bridge_loop_free(self->bridge);
+    else
+      fuv_loop_free(loop);
+    self->bridge = NULL;
+    return fuvpy_raise(r, NULL);
+  }
+  self->loop = loop;
+  self->created = 1;
+  return 0;
+}
+
+int fuvpy_callback_arg(PyObject *obj, int kind, void (**fn)(void),
+                       fuv_bridge_reg_t **reg) {
+  const fuv_bridge_signature_t *sig = fuv_bridge_signature(kind);
+  PyObject *ref = NULL;
+  int r;
+
+  *fn = NULL;
+  *reg = NULL;
+  if (sig == NULL) {
+    PyErr_SetString(PyExc_SystemError, "callback type unknown to the bridge");
+    return -1;
+  }
+  if (fuvpy_arg_bridge == NULL)
+    return fuvpy_raise(FUV_EINVAL, "no loop for the callback");
+  if (obj == Py_None) {
+    /* Without a callable the binding still needs to hear when a one-shot
+     * request ends (to let go of an idle handle) and always when a close
+     * completes. Writes are watched more cheaply: watch_write_queue(). */
+    if (sig->lifetime != FUV_BRIDGE_ONE_SHOT || kind == FUV_BRIDGE_WRITE_CB)
+      return 0;
+  } else if (!PyCallable_Check(obj)) {
+    PyErr_Format(PyExc_TypeError, "callback must be callable or None, not %.100s",
+                 Py_TYPE(obj)->tp_name);
+    return -1;
+  } else {
+    ref = Py_NewRef(obj);
+  }
+  r = fuv_bridge_prepare(fuvpy_arg_bridge, (fuv_bridge_kind_t)kind, ref, reg,
+                         fn);
+  if (r != 0) {
+    Py_XDECREF(ref);
+    return fuvpy_raise(r, NULL);
+  }
+  return 0;
+}
+
+void fuvpy_callback_commit(fuv_bridge_reg_t *reg) {
+  fuv_bridge_commit(reg, fuvpy_arg_owner);
+}
+
+/* ---- running ---------------------------------------------------------------- */
+
+static int raise_pending(fuvpy_loop_t *self) {
+  PyObject *error = self->error;
+  self->error = NULL;
+  PyErr_SetObject((PyObject *)Py_TYPE(error), error);
+  Py_DECREF(error);
+  return FUVPY_RAISED;
+}
+
+int fuvpy_run(fuv_loop_t *loop, int mode) {
+  fuvpy_loop_t *self = loop_object(loop);
+  int r;
+
+  if (self == NULL || self->running)
+    return fuv_run(loop, (fuv_run_mode_t)mode); /* EINVAL / EBUSY */
+  process_deferred(self);
+  self->running = 1;
+  self->running_thread = PyThread_get_thread_ident();
+  for (;;) {
+    if (fuvpy_release_gil)
+      self->released = PyEval_SaveThread();
+    r = fuv_run(loop, (fuv_run_mode_t)mode);
+    if (fuvpy_release_gil) {
+      PyThreadState *ts = self->released;
+      self->released = NULL;
+      PyEval_RestoreThread(ts);
+    }
+    if (self->error != NULL || r != FUV_EINTR)
+      break;
+    /* A signal woke the wait: let Python run its handler (Ctrl-C raises
+     * KeyboardInterrupt here), then carry on. */
+    if (PyErr_CheckSignals() < 0) {
+      self->running = 0;
+      return FUVPY_RAISED;
+    }
+    if (mode != FUV_RUN_DEFAULT) {
+      r = fuv_loop_alive(loop);
+      break;
+    }
+  }
+  self->running = 0;
+  process_deferred(self);
+  if (self->error != NULL)
+    return raise_pending(self);
+  return r;
+}
+
+PyObject *fuvpy_walk_begin(fuv_loop_t *loop) {
+  fuvpy_loop_t *self = loop_object(loop);
+  PyObject *saved = NULL;
+  if (self != NULL) {
+    saved = self->error;
+    self->error = NULL;
+  }
+  return saved;
+}
+
+int fuvpy_walk_end(fuv_loop_t *loop, PyObject *saved) {
+  fuvpy_loop_t *self = loop_object(loop);
+  PyObject *raised;
+  if (self == NULL)
+    return 0;
+  raised = self->error;
+  self->error = saved;
+  if (raised == NULL)
+    return 0;
+  PyErr_SetObject((PyObject *)Py_TYPE(raised), raised);
+  Py_DECREF(raised);
+  return -1;
+}
+
+PyObject *fuvpy_loop_result(fuv_loop_t *loop) {
+  fuvpy_loop_t *self = loop_object(loop);
+  return Py_NewRef(self != NULL ? (PyObject *)self : Py_None);
+}
+
+int fuvpy_loop_free(fuv_loop_t *loop) {
+  fuvpy_loop_t *self = loop_object(loop);
+  if (self == NULL)
+    return fuv_loop_free(loop);
+  return loop_teardown(self, 0);
+}
+
+void fuvpy_busy_begin(fuvpy_handle_t *obj) {
+  if (obj != NULL)
+    obj->busy++;
+}
+
+void fuvpy_busy_end(fuvpy_handle_t *obj) {
+  if (obj != NULL)
+    obj->busy--;
+}
+
+int fuvpy_close_check(fuv_handle_t *handle) {
+  fuvpy_handle_t *self =
+      fuv_bridge_handle_object(fuv_bridge_handle_of(handle));
+  if (self != NULL && self->busy)
+    return fuvpy_raise(FUV_EBUSY, "handle is in a blocking call");
+  return 0;
+}
+
+void fuvpy_read_stopped(fuv_handle_t *handle) {
+  fuv_bridge_clear(fuv_bridge_handle_of(handle), FUV_BRIDGE_READ_CB);
+}
+
+/* ---- module ----------------------------------------------------------------- */
+
+PyObject *fuvpy_set_error_factory(PyObject *self, PyObject *args) {
+  PyObject *factory;
+  (void)self;
+  if (!PyArg_ParseTuple(args, "O:_set_error_factory", &factory))
+    return NULL;
+  if (!PyCallable_Check(factory)) {
+    PyErr_SetString(PyExc_TypeError, "factory must be callable");
+    return NULL;
+  }
+  Py_INCREF(factory);
+  Py_XSETREF(error_factory, factory);
+  Py_RETURN_NONE;
+}
+
+PyObject *fuvpy_set_release_gil(PyObject *self, PyObject *args) {
+  int on;
+  (void)self;
+  if (!PyArg_ParseTuple(args, "p:_set_release_gil", &on))
+    return NULL;
+  fuvpy_release_gil = on;
+  Py_RETURN_NONE;
+}
+
+int fuvpy_module_init(PyObject *module) {
+  if (PyType_Ready(&fuvpy_LoopType) < 0 || PyType_Ready(&fuvpy_HandleType) < 0)
+    return -1;
+  if (PyModule_AddObjectRef(module, "LoopBase", (PyObject *)&fuvpy_LoopType) <
+          0 ||
+      PyModule_AddObjectRef(module, "HandleBase",
+                            (PyObject *)&fuvpy_HandleType) < 0)
+    return -1;
+  return 0;
+}

@@ -1,0 +1,403 @@
+/*
+ * python.i - the Python part of flatuv.i, included before the header.
+ *
+ * SWIG generates the extension module flatuv._flatuv (swig -python
+ * -noproxy -module _flatuv): one function per header function, named as in
+ * C, taking and returning Python objects. The package flatuv builds its
+ * classes on it; python/src/flatuv_py.c holds the object types and the
+ * bridge's Python hooks that these typemaps call.
+ *
+ *  - Loops and handles are the package's own objects (subclasses of
+ *    LoopBase / HandleBase), never SWIG pointers: a closed handle raises
+ *    instead of dangling, and a callback gets the object the user holds.
+ *  - A constructor's out-parameter takes the new, not yet created, object
+ *    (fuv_tcp_new(tcp, loop)) and binds it; the call returns it.
+ *  - Every callback typedef is one typemap: the libffi bridge makes the C
+ *    function from a Python callable (or None); `void *arg` is the
+ *    bridge's.
+ *  - A negative status raises flatuv.Error; blocking calls release the GIL.
+ *  - Docstrings are generated from the header's comments at build time
+ *    (python/tools/header_docs.py writes flatuv_docs.i).
+ */
+
+%{
+#include "flatuv_py.h"
+
+/* Largest buffer one fuv_recv() call fills; recv may return less anyway. */
+#define FUVPY_MAX_RECV (4 * 1024 * 1024)
+
+/* Helpers for the (bufs, lens, nbufs) triple of fuv_writev. */
+typedef struct {
+  const char **bufs;
+  size_t *lens;
+  Py_buffer *views;
+  size_t n;
+} fuvpy_bufvec_t;
+
+static void fuvpy_bufvec_free(fuvpy_bufvec_t *vec) {
+  if (vec == NULL)
+    return;
+  for (size_t i = 0; i < vec->n; i++)
+    PyBuffer_Release(&vec->views[i]);
+  PyMem_Free(vec->bufs);
+  PyMem_Free(vec->lens);
+  PyMem_Free(vec->views);
+  PyMem_Free(vec);
+}
+
+static fuvpy_bufvec_t *fuvpy_bufvec_new(PyObject *seq) {
+  PyObject *fast = PySequence_Fast(seq, "buffers must be a sequence of bytes-like objects");
+  fuvpy_bufvec_t *vec;
+  Py_ssize_t n;
+
+  if (fast == NULL)
+    return NULL;
+  n = PySequence_Fast_GET_SIZE(fast);
+  vec = PyMem_Calloc(1, sizeof *vec);
+  if (vec != NULL && n > 0) {
+    vec->bufs = PyMem_Calloc((size_t)n, sizeof *vec->bufs);
+    vec->lens = PyMem_Calloc((size_t)n, sizeof *vec->lens);
+    vec->views = PyMem_Calloc((size_t)n, sizeof *vec->views);
+  }
+  if (vec == NULL || (n > 0 && (vec->bufs == NULL || vec->lens == NULL ||
+                                vec->views == NULL))) {
+    fuvpy_bufvec_free(vec);
+    Py_DECREF(fast);
+    PyErr_NoMemory();
+    return NULL;
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(fast, i), &vec->views[i],
+                           PyBUF_SIMPLE) < 0) {
+      fuvpy_bufvec_free(vec);
+      Py_DECREF(fast);
+      return NULL;
+    }
+    vec->n++;
+    vec->bufs[i] = vec->views[i].buf;
+    vec->lens[i] = (size_t)vec->views[i].len;
+  }
+  Py_DECREF(fast);
+  return vec;
+}
+
+/* A sockaddr from a bytes-like object, copied into zeroed storage so the
+ * library never reads past what Python gave. */
+static int fuvpy_sockaddr_in(PyObject *obj, struct sockaddr_storage *ss) {
+  Py_buffer view;
+  memset(ss, 0, sizeof *ss);
+  if (PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE) < 0)
+    return -1;
+  if ((size_t)view.len < sizeof(sa_family_t) ||
+      (size_t)view.len > sizeof *ss) {
+    PyBuffer_Release(&view);
+    PyErr_SetString(PyExc_ValueError, "not a socket address");
+    return -1;
+  }
+  memcpy(ss, view.buf, (size_t)view.len);
+  PyBuffer_Release(&view);
+  return 0;
+}
+
+/* Replaces a wrapper's status result with the real return value. */
+static PyObject *fuvpy_replace_result(PyObject *old, PyObject *value) {
+  Py_XDECREF(old);
+  return value;
+}
+
+%}
+
+/* SWIG's module initialisation: Python's multi-phase init, whose exec
+ * function returns 0 or -1. */
+%init %{
+  if (fuvpy_module_init(m) < 0)
+    return -1;
+%}
+
+%native(_set_error_factory) PyObject *fuvpy_set_error_factory(PyObject *self, PyObject *args);
+%native(_set_release_gil) PyObject *fuvpy_set_release_gil(PyObject *self, PyObject *args);
+
+/* The binding keeps its records in the loop's and handles' data pointers;
+ * Python objects carry their own `data` attribute instead. */
+%ignore fuv_loop_get_data;
+%ignore fuv_loop_set_data;
+%ignore fuv_handle_get_data;
+%ignore fuv_handle_set_data;
+
+/* ---- results ---------------------------------------------------------------- */
+
+%typemap(out) int FUV_STATUS {
+  if ($1 < 0) {
+    fuvpy_raise($1, NULL);
+    SWIG_fail;
+  }
+  $result = PyLong_FromLong($1);
+}
+%typemap(out) int FUV_VALUE "$result = PyLong_FromLong($1);";
+
+/* ---- loops and handles -------------------------------------------------------- */
+
+%typemap(in) fuv_loop_t *, const fuv_loop_t * {
+  if (fuvpy_loop_arg($input, (fuv_loop_t **)&$1) < 0)
+    SWIG_fail;
+}
+%typemap(out) fuv_loop_t * "$result = fuvpy_loop_result($1);";
+
+%define FUVPY_HANDLE_ARG(TYPE, KINDS)
+%typemap(in) TYPE *, const TYPE * {
+  if (fuvpy_handle_arg($input, KINDS, (void **)&$1) < 0)
+    SWIG_fail;
+}
+/* A call may start or end activity: hold or release the object. */
+%typemap(argout) TYPE * "fuvpy_handle_sync($input);";
+%enddef
+
+FUVPY_HANDLE_ARG(fuv_handle_t, FUVPY_ANY_HANDLE)
+FUVPY_HANDLE_ARG(fuv_stream_t, FUVPY_STREAM)
+FUVPY_HANDLE_ARG(fuv_tcp_t, (1u << FUV_TCP))
+FUVPY_HANDLE_ARG(fuv_timer_t, (1u << FUV_TIMER))
+/* The header's only fuv_async_t * function is fuv_async_send, which any
+ * thread may call. */
+FUVPY_HANDLE_ARG(fuv_async_t, FUVPY_THREAD_SAFE)
+
+/* Constructors and accept: the new object in, bound on success, returned. */
+%define FUVPY_NEW_HANDLE(TYPE, KIND)
+%typemap(in) TYPE ** (TYPE *created = NULL) {
+  if (fuvpy_new_handle_arg($input, KIND) < 0)
+    SWIG_fail;
+  $1 = &created;
+}
+%typemap(argout) TYPE ** {
+  if (fuvpy_bind_handle($input, (fuv_handle_t *)created$argnum) < 0)
+    SWIG_fail;
+  $result = fuvpy_replace_result($result, Py_NewRef($input));
+}
+%enddef
+
+FUVPY_NEW_HANDLE(fuv_tcp_t, FUV_TCP)
+FUVPY_NEW_HANDLE(fuv_timer_t, FUV_TIMER)
+FUVPY_NEW_HANDLE(fuv_async_t, FUV_ASYNC)
+
+%typemap(in) fuv_loop_t ** (fuv_loop_t *created = NULL) {
+  if (fuvpy_new_loop_arg($input) < 0)
+    SWIG_fail;
+  $1 = &created;
+}
+%typemap(argout) fuv_loop_t ** {
+  if (fuvpy_bind_loop($input, created$argnum) < 0)
+    SWIG_fail;
+  $result = fuvpy_replace_result($result, Py_NewRef($input));
+}
+
+/* ---- callbacks: every function-pointer typedef of the header ---------------- */
+
+/* The registration is a wrapper-wide local (noblock: no braces around
+ * it), so the argout and freearg typemaps see it; the loop or handle
+ * argument before the callback names the bridge loop. */
+%typemap(arginit, noblock=1) SWIGTYPE ((*)(ANY)) {
+  fuv_bridge_reg_t *reg$argnum = NULL;
+  fuvpy_arg_bridge = NULL;
+}
+%typemap(in) SWIGTYPE ((*)(ANY)) {
+  static int kind = -2;
+  void (*fn)(void);
+  if (kind == -2)
+    kind = fuv_bridge_kind_by_name("$1_type");
+  if (fuvpy_callback_arg($input, kind, &fn, &reg$argnum) < 0)
+    SWIG_fail;
+  $1 = ($1_ltype)fn;
+}
+%typemap(argout) SWIGTYPE ((*)(ANY)) {
+  if (reg$argnum != NULL)
+    fuvpy_callback_commit(reg$argnum);
+  reg$argnum = NULL;
+}
+/* A failed call never calls its callback: release it. */
+%typemap(freearg) SWIGTYPE ((*)(ANY)) {
+  if (reg$argnum != NULL)
+    fuv_bridge_discard(reg$argnum);
+}
+%typemap(in, numinputs=0) void *CALLBACK_ARG "$1 = NULL;";
+
+/* ---- bytes in and out ----------------------------------------------------------- */
+
+/* have_view is initialised where the wrapper declares it, so the failure
+ * path of an earlier argument does not release a view never taken. */
+%typemap(in) (const char *BYTES, size_t LENGTH) (Py_buffer view, int have_view = 0) {
+  if (PyBytes_CheckExact($input)) {
+    $1 = PyBytes_AS_STRING($input);
+    $2 = (size_t)PyBytes_GET_SIZE($input);
+  } else {
+    if (PyObject_GetBuffer($input, &view, PyBUF_SIMPLE) < 0)
+      SWIG_fail;
+    have_view = 1;
+    $1 = ($1_ltype)view.buf;
+    $2 = (size_t)view.len;
+  }
+}
+%typemap(freearg) (const char *BYTES, size_t LENGTH) {
+  if (have_view$argnum)
+    PyBuffer_Release(&view$argnum);
+}
+
+/* A size in, the bytes received out. */
+%typemap(in) (char *BYTES_OUT, size_t LENGTH) (PyObject *bytes = NULL) {
+  Py_ssize_t n = PyLong_AsSsize_t($input);
+  if (n == -1 && PyErr_Occurred())
+    SWIG_fail;
+  if (n < 0) {
+    PyErr_SetString(PyExc_ValueError, "negative buffer size");
+    SWIG_fail;
+  }
+  if (n > FUVPY_MAX_RECV)
+    n = FUVPY_MAX_RECV;
+  bytes = PyBytes_FromStringAndSize(NULL, n);
+  if (bytes == NULL)
+    SWIG_fail;
+  $1 = PyBytes_AS_STRING(bytes);
+  $2 = (size_t)n;
+}
+%typemap(argout) (char *BYTES_OUT, size_t LENGTH) {
+  if (result != PyBytes_GET_SIZE(bytes$argnum) &&
+      _PyBytes_Resize(&bytes$argnum, result) < 0)
+    SWIG_fail;
+  $result = fuvpy_replace_result($result, bytes$argnum);
+  bytes$argnum = NULL;
+}
+%typemap(freearg) (char *BYTES_OUT, size_t LENGTH) "Py_XDECREF(bytes$argnum);";
+
+%typemap(in) (const char *const *BUFS, const size_t *LENS, size_t NBUFS) (fuvpy_bufvec_t *vec = NULL) {
+  vec = fuvpy_bufvec_new($input);
+  if (vec == NULL)
+    SWIG_fail;
+  $1 = ($1_ltype)vec->bufs;
+  $2 = ($2_ltype)vec->lens;
+  $3 = vec->n;
+}
+%typemap(freearg) (const char *const *BUFS, const size_t *LENS, size_t NBUFS) "fuvpy_bufvec_free(vec$argnum);";
+
+/* ---- out-parameters ------------------------------------------------------------- */
+
+%typemap(in, numinputs=0) (char *IP_OUT, size_t IP_LENGTH, int *PORT_OUT) (char ip[FUV_IP_NAME_MAX], int port = 0) {
+  ip[0] = '\0';
+  $1 = ip;
+  $2 = sizeof ip;
+  $3 = &port;
+}
+%typemap(argout) (char *IP_OUT, size_t IP_LENGTH, int *PORT_OUT) {
+  $result = fuvpy_replace_result($result, Py_BuildValue("(si)", ip$argnum, port$argnum));
+  if ($result == NULL)
+    SWIG_fail;
+}
+
+%typemap(in, numinputs=0) (char *TEXT_OUT, size_t TEXT_LENGTH) (char text[FUV_IP_NAME_MAX]) {
+  text[0] = '\0';
+  $1 = text;
+  $2 = sizeof text;
+}
+%typemap(argout) (char *TEXT_OUT, size_t TEXT_LENGTH) {
+  $result = fuvpy_replace_result($result, PyUnicode_FromString(text$argnum));
+  if ($result == NULL)
+    SWIG_fail;
+}
+
+%typemap(in, numinputs=0) (int *INT_OUT1, int *INT_OUT2) (int first = 0, int second = 0) {
+  $1 = &first;
+  $2 = &second;
+}
+%typemap(argout) (int *INT_OUT1, int *INT_OUT2) {
+  $result = fuvpy_replace_result($result, Py_BuildValue("(ii)", first$argnum, second$argnum));
+  if ($result == NULL)
+    SWIG_fail;
+}
+
+/* Socket addresses travel as bytes (struct sockaddr_in / sockaddr_in6). */
+%typemap(in) const struct sockaddr *SOCKADDR (struct sockaddr_storage ss) {
+  if (fuvpy_sockaddr_in($input, &ss) < 0)
+    SWIG_fail;
+  $1 = (struct sockaddr *)&ss;
+}
+%typemap(in, numinputs=0) (struct sockaddr *SOCKADDR_OUT, int *SOCKADDR_LENGTH) (struct sockaddr_storage ss, int len) {
+  memset(&ss, 0, sizeof ss);
+  len = (int)sizeof ss;
+  $1 = (struct sockaddr *)&ss;
+  $2 = &len;
+}
+%typemap(argout) (struct sockaddr *SOCKADDR_OUT, int *SOCKADDR_LENGTH) {
+  $result = fuvpy_replace_result($result, PyBytes_FromStringAndSize((const char *)&ss$argnum, len$argnum));
+  if ($result == NULL)
+    SWIG_fail;
+}
+%define FUVPY_SOCKADDR_OUT(TYPE)
+%typemap(in, numinputs=0) TYPE *SOCKADDR_OUT (TYPE sa) {
+  memset(&sa, 0, sizeof sa);
+  $1 = &sa;
+}
+%typemap(argout) TYPE *SOCKADDR_OUT {
+  $result = fuvpy_replace_result($result, PyBytes_FromStringAndSize((const char *)&sa$argnum, sizeof sa$argnum));
+  if ($result == NULL)
+    SWIG_fail;
+}
+%enddef
+FUVPY_SOCKADDR_OUT(struct sockaddr_in)
+FUVPY_SOCKADDR_OUT(struct sockaddr_in6)
+
+/* ---- calls with their own wrapping ----------------------------------------------- */
+
+/* fuv_run releases the GIL, and re-raises what a callback raised. */
+%exception fuv_run {
+  result = fuvpy_run(arg1, (int)arg2);
+  if (result == FUVPY_RAISED)
+    SWIG_fail;
+}
+
+%exception fuv_walk {
+  PyObject *saved = fuvpy_walk_begin(arg1);
+  $action
+  if (fuvpy_walk_end(arg1, saved) < 0)
+    SWIG_fail;
+}
+
+/* Frees only a loop without handles; the Loop object's collection closes
+ * them first. */
+%exception fuv_loop_free {
+  result = fuvpy_loop_free(arg1);
+}
+
+/* Calls that wait for the network without the GIL. */
+%define FUVPY_BLOCKING(NAME)
+%exception NAME {
+  fuvpy_handle_t *busy = fuvpy_arg_object;
+  fuvpy_busy_begin(busy);
+  Py_BEGIN_ALLOW_THREADS
+  $action
+  Py_END_ALLOW_THREADS
+  fuvpy_busy_end(busy);
+}
+%enddef
+FUVPY_BLOCKING(fuv_tcp_connect_sync)
+FUVPY_BLOCKING(fuv_accept_sync)
+FUVPY_BLOCKING(fuv_send)
+FUVPY_BLOCKING(fuv_recv)
+
+/* A handle inside a blocking call on another thread cannot be freed. */
+%define FUVPY_NOT_WHILE_BLOCKING(NAME)
+%exception NAME {
+  if (fuvpy_close_check((fuv_handle_t *)arg1) < 0)
+    SWIG_fail;
+  $action
+}
+%enddef
+FUVPY_NOT_WHILE_BLOCKING(fuv_close)
+FUVPY_NOT_WHILE_BLOCKING(fuv_tcp_close_reset)
+FUVPY_NOT_WHILE_BLOCKING(fuv_tcp_detach)
+
+/* The read callback is not needed once reading stops. */
+%exception fuv_read_stop {
+  $action
+  if (result == 0)
+    fuvpy_read_stopped((fuv_handle_t *)arg1);
+}
+
+/* The header's comments as docstrings, generated at build time. */
+%include "flatuv_docs.i"
