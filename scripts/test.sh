@@ -80,7 +80,7 @@ stage_install() {
 
 stage_python() { bash "$root/python/run_tests.sh" "$out/python"; }
 stage_lua() { bash "$root/bindings/lua/run_tests.sh" "$out/lua"; }
-stage_nim() { bash "$root/nim/run_tests.sh" "$out/nim"; }
+stage_nim() { FLATUV_NIM_BUILD="$out/nim" bash "$root/nim/run_tests.sh"; }
 
 mkdir -p "$out"
 for s in "${stages[@]}"; do

@@ -315,7 +315,9 @@ FUV_EXTERN int fuv_is_active(const fuv_handle_t *handle);
 /* Returns 1 if fuv_close() has been called on the handle. */
 FUV_EXTERN int fuv_is_closing(const fuv_handle_t *handle);
 /* A referenced active handle keeps fuv_run(DEFAULT) running; an
- * unreferenced one does not. Handles start referenced. Idempotent. */
+ * unreferenced one does not. Handles start referenced. Idempotent. As in
+ * libuv, these three also accept a closing handle (until its close
+ * callback has run). */
 FUV_EXTERN int fuv_ref(fuv_handle_t *handle);
 FUV_EXTERN int fuv_unref(fuv_handle_t *handle);
 FUV_EXTERN int fuv_has_ref(const fuv_handle_t *handle);

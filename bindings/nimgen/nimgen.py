@@ -1,0 +1,1016 @@
+#!/usr/bin/env python3
+"""nimgen: writes the Nim raw layer of a C API from `swig -xml` output.
+
+SWIG has no Nim backend, so flatuv keeps the SWIG interface as the single
+source and turns SWIG's XML parse tree into Nim here. The interface decides
+the Nim names (through %rename, seen as each node's sym_name); this program
+decides how C types map to Nim and applies a default naming rule to
+everything that was not renamed. It emits:
+
+  - opaque struct typedefs as `{.incompleteStruct.}` objects used via `ptr`;
+  - enums as `cint` aliases with typed constants, and #define constants;
+  - callback typedefs as `{.cdecl.}` proc types;
+  - functions as `importc` procs of the flat C symbols, bound either with
+    `header:` (the default) or with `dynlib:`;
+  - the comment above each declaration in the C header as its doc comment
+    (SWIG's XML carries no plain C comments, so they are read from the
+    headers the XML names, keyed by declaration).
+
+Written in Python 3 with the standard library only because it runs inside
+the C build, before any Nim code exists, on machines that already need
+Python for SWIG itself.
+"""
+
+import argparse
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+NIM_KEYWORDS = frozenset("""
+addr and as asm bind block break case cast concept const continue converter
+defer discard distinct div do elif else end enum except export finally for
+from func if import in include interface is isnot iterator let macro method
+mixin mod nil not notin object of or out proc ptr raise ref return shl shr
+static template try tuple type using var when while xor yield
+""".split())
+
+# C base types whose Nim spelling is fixed. `char` is only ever reached
+# through a pointer, where `cstring` is used instead (see NimTypes.map).
+C_BASE_TYPES = {
+    "void": None,
+    "char": "cchar",
+    "signed char": "cschar",
+    "unsigned char": "cuchar",
+    "short": "cshort",
+    "unsigned short": "cushort",
+    "int": "cint",
+    "signed int": "cint",
+    "unsigned int": "cuint",
+    "unsigned": "cuint",
+    "long": "clong",
+    "unsigned long": "culong",
+    "long long": "clonglong",
+    "unsigned long long": "culonglong",
+    "float": "cfloat",
+    "double": "cdouble",
+    "_Bool": "bool",
+    "bool": "bool",
+    "size_t": "csize_t",
+    "int8_t": "int8",
+    "int16_t": "int16",
+    "int32_t": "int32",
+    "int64_t": "int64",
+    "uint8_t": "uint8",
+    "uint16_t": "uint16",
+    "uint32_t": "uint32",
+    "uint64_t": "uint64",
+    "intptr_t": "int",
+    "uintptr_t": "uint",
+    "ssize_t": "Ssize",
+    "struct sockaddr": "SockAddr",
+    "struct sockaddr_in": "Sockaddr_in",
+    "struct sockaddr_in6": "Sockaddr_in6",
+    "struct sockaddr_storage": "Sockaddr_storage",
+}
+
+# System types the generated module takes from Nim's posix module, so that
+# addresses built with Nim's own socket modules can be passed as they are.
+POSIX_TYPES = ("SockAddr", "Sockaddr_in", "Sockaddr_in6", "Sockaddr_storage")
+
+
+# C types the generated module defines itself, when it uses them. C's
+# `const char *` keeps its const in the generated C, so that a Nim proc
+# with such a parameter has exactly the type of the C callback typedef it
+# is passed as (a mismatch is an error in newer C compilers).
+BUILTIN_TYPES = (
+    ("Ssize", 'Ssize* {.importc: "ssize_t", header: "<sys/types.h>".} = int',
+     "C's ssize_t."),
+    ("ConstCstring", 'ConstCstring* {.importc: "const char*", nodecl.} = cstring',
+     "C's `const char *`: a cstring that the C code sees as const."),
+)
+
+
+class NimgenError(Exception):
+    """A problem in the input that the generator cannot paper over."""
+
+
+# --------------------------------------------------------------------------
+# The interface model
+# --------------------------------------------------------------------------
+
+class Param:
+    def __init__(self, name, ctype):
+        self.name = name
+        self.ctype = ctype
+
+
+class Decl:
+    """One declaration of the interface, in header order.
+
+    kind is one of: constant, enum, opaque, alias, callback, function.
+    cname is the C name, symname the name after SWIG's %rename (equal to
+    cname when the interface did not rename it).
+    """
+
+    def __init__(self, kind, cname, symname, **fields):
+        self.kind = kind
+        self.cname = cname
+        self.symname = symname
+        self.ctype = fields.get("ctype")      # alias target, constant type
+        self.ret = fields.get("ret")          # function / callback result
+        self.params = fields.get("params", [])
+        self.value = fields.get("value")      # constant expression (text)
+        self.items = fields.get("items", [])  # enum items: Decl(constant)
+        self.value_int = None                 # set by resolve_values
+        self.nimname = None
+
+    @property
+    def renamed(self):
+        return self.symname != self.cname
+
+
+def _attributes(node):
+    """Returns a node's <attributelist> as a dict, and its parmlist."""
+    attrs, parms = {}, []
+    alist = node.find("attributelist")
+    if alist is None:
+        return attrs, parms
+    for child in alist:
+        if child.tag == "attribute":
+            attrs[child.get("name")] = child.get("value")
+        elif child.tag == "parmlist":
+            for parm in child.findall("parm"):
+                pattrs, _ = _attributes(parm)
+                parms.append(Param(pattrs.get("name"), pattrs.get("type")))
+    return attrs, parms
+
+
+def split_function_decl(decl):
+    """Splits a SWIG decl "f(args).rest" into (args, rest); the argument
+    list may itself hold parentheses."""
+    if not decl.startswith("f("):
+        raise NimgenError("not a function declarator: %r" % decl)
+    depth = 0
+    for i, ch in enumerate(decl):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return decl[2:i], decl[i + 2:]
+    raise NimgenError("unbalanced declarator: %r" % decl)
+
+
+class Interface:
+    """The declarations of one interface, read from SWIG's XML."""
+
+    def __init__(self):
+        self.decls = []
+        self.headers = []   # the C headers the declarations came from
+
+    @classmethod
+    def from_xml(cls, path, swiglib=None):
+        root = ET.parse(path).getroot()
+        iface = cls()
+        iface._walk(root, swiglib)
+        return iface
+
+    def _walk(self, node, swiglib):
+        for child in node:
+            if child.tag == "include":
+                attrs, _ = _attributes(child)
+                name = attrs.get("name", "")
+                if swiglib and os.path.abspath(name).startswith(swiglib):
+                    continue  # SWIG's own library files declare nothing of ours
+                if name.endswith((".h", ".hpp")) and name not in self.headers:
+                    self.headers.append(name)
+                self._walk(child, swiglib)
+            elif child.tag in ("cdecl", "enum", "constant"):
+                self._add(child)
+
+    def _add(self, node):
+        attrs, parms = _attributes(node)
+        if "error" in attrs:
+            # SWIG keeps a declaration it refused (e.g. a %rename onto an
+            # existing name with the same parameters) and says why.
+            raise NimgenError("SWIG: " + attrs["error"].strip())
+        name = attrs.get("name")
+        sym = attrs.get("sym_name", name)
+        if node.tag == "constant":
+            self.decls.append(Decl("constant", name, sym,
+                                   ctype=attrs.get("type"),
+                                   value=attrs.get("value")))
+        elif node.tag == "enum":
+            self._add_enum(node, attrs)
+        elif attrs.get("kind") == "function":
+            args, rest = split_function_decl(attrs.get("decl", ""))
+            del args  # the parmlist has the same types, with names
+            self.decls.append(Decl("function", name, sym,
+                                   ret=rest + attrs["type"], params=parms))
+        elif attrs.get("kind") == "typedef":
+            self._add_typedef(name, sym, attrs, parms)
+
+    def _add_enum(self, node, attrs):
+        # A typedef'd anonymous enum is named by its typedef (tdname).
+        cname = attrs.get("tdname") or attrs.get("name")
+        sym = attrs.get("sym_name", cname)
+        if "tdname" not in attrs and not sym.startswith("$"):
+            cname = "enum " + cname
+        items = []
+        for item in node.findall("enumitem"):
+            iattrs, _ = _attributes(item)
+            items.append(Decl("constant", iattrs["name"],
+                              iattrs.get("sym_name", iattrs["name"]),
+                              ctype="int", value=iattrs.get("enumvalue")))
+        self.decls.append(Decl("enum", cname, sym, items=items))
+
+    def _add_typedef(self, name, sym, attrs, parms):
+        ctype, decl = attrs.get("type", ""), attrs.get("decl", "")
+        if ctype.startswith("enum "):
+            return  # the enum node itself carries the typedef name
+        if decl.startswith("p.f("):
+            _, rest = split_function_decl(decl[2:])
+            self.decls.append(Decl("callback", name, sym,
+                                   ret=rest + ctype, params=parms))
+        elif decl == "" and ctype.startswith("struct "):
+            self.decls.append(Decl("opaque", name, sym, ctype=ctype))
+        else:
+            self.decls.append(Decl("alias", name, sym, ctype=decl + ctype))
+
+    def all_decls(self):
+        for decl in self.decls:
+            yield decl
+            if decl.kind == "enum":
+                yield from decl.items
+
+
+# --------------------------------------------------------------------------
+# Doc comments from the C headers
+# --------------------------------------------------------------------------
+
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+# A brace that opens the body of a type, as opposed to extern "C" {.
+_OPENS_TYPE_BODY = re.compile(r"\b(enum|struct|union)\b")
+_XMACRO_ROW = re.compile(r'^\s*\w+\(\s*(\w+)\s*,.*"((?:[^"\\]|\\.)*)"\s*\)', re.M)
+
+
+def _scan_lines(text):
+    """Splits C text into lines of (code, comments, inside_comment).
+
+    code has comments and string contents removed; comments holds the text
+    of each comment that starts on the line; inside_comment is true for a
+    line that begins inside a comment started on an earlier line.
+    """
+    lines = []
+    code, comments = [], []
+    i, n = 0, len(text)
+    continuation = False
+    while i < n:
+        ch = text[i]
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end
+            comments.append(text[i + 2:end])
+            # A comment spanning lines: the lines after its first are
+            # comment-only; flush them as such.
+            for _ in range(text.count("\n", i, end)):
+                lines.append(("".join(code), comments, continuation))
+                code, comments, continuation = [], [], True
+            i = end + 2
+            continue
+        if text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            comments.append(text[i + 2:end])
+            i = end
+            continue
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            code.append('""')
+            i = j + 1
+            continue
+        if ch == "\n":
+            lines.append(("".join(code), comments, continuation))
+            code, comments, continuation = [], [], False
+            i += 1
+            continue
+        code.append(ch)
+        i += 1
+    lines.append(("".join(code), comments, continuation))
+    return lines
+
+
+def clean_comment(raw):
+    """Turns the inside of a /* */ comment into plain text lines."""
+    lines = raw.split("\n")
+    lines[0] = lines[0].lstrip()  # the text after "/*" on the first line
+    out = []
+    for line in lines:
+        line = line.rstrip()
+        stripped = line.lstrip()
+        if stripped.startswith("*"):
+            stripped = stripped[1:]
+            if stripped.startswith(" "):
+                stripped = stripped[1:]
+            line = stripped
+        out.append(line)
+    # Dedent what is left, then trim blank lines at both ends.
+    indents = [len(l) - len(l.lstrip()) for l in out if l.strip()]
+    cut = min(indents) if indents else 0
+    out = [l[cut:] for l in out]
+    while out and not out[0].strip():
+        out.pop(0)
+    while out and not out[-1].strip():
+        out.pop()
+    text = "\n".join(out)
+    if re.fullmatch(r"[\s\-=*#/]*", text):
+        return None  # a divider line, not prose
+    return text
+
+
+class DocIndex:
+    """Maps declared names to the comment block written above them.
+
+    A comment documents the declarations that follow it without a blank
+    line in between (so one comment can cover a getter and its setter),
+    except inside braces, where it documents the next item only; a comment
+    at the end of a line documents what that line declares when nothing
+    above does. A comment above `typedef enum {` documents the enum's name,
+    which C only gives at the closing `}`. A declaration is found by the
+    first time its name occurs outside comments: C declares before it uses.
+    Enum items of an X-macro table, which never appear literally, take the
+    string of their row, e.g. XX(EOF, -4095, "end of file") documents
+    FUV_EOF (the item's name is the row's name after the API's prefix).
+    """
+
+    def __init__(self, prefix=""):
+        self.docs = {}
+        self.module_doc = None
+        self.prefix = prefix.upper()
+
+    def add_header(self, path, names):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        names = set(names)
+        seen = set()
+        pending = brace_doc = None
+        depth = 0  # brace nesting: inside an enum a comment documents one item
+        saw_code = False
+        for code, comments, inside_comment in _scan_lines(text):
+            if inside_comment and not code.strip():
+                continue  # a line of a comment that started above
+            texts = [t for t in (clean_comment(c) for c in comments) if t]
+            if not code.strip():
+                if comments:
+                    if texts:
+                        if not saw_code and self.module_doc is None:
+                            self.module_doc = texts[0]
+                            texts = texts[1:]
+                        if texts:
+                            pending = texts[-1]
+                else:
+                    pending = None  # a blank line ends a comment's reach
+                continue
+            saw_code = True
+            trailing = texts[-1] if texts else None
+            declared = [tok for tok in _IDENT.findall(code)
+                        if tok in names and tok not in seen]
+            if "}" in code and depth > 0:
+                # The name after the closing brace belongs to the comment
+                # above the opening one, not to the last item's.
+                for tok in declared:
+                    self._set(tok, brace_doc or trailing)
+                brace_doc = pending = None
+                depth = max(0, depth - code.count("}"))
+                seen.update(declared)
+                continue
+            for tok in declared:
+                self._set(tok, pending or trailing)
+            seen.update(declared)
+            if "{" in code and _OPENS_TYPE_BODY.search(code):
+                brace_doc, pending = pending, None
+                depth += code.count("{")
+            elif depth > 0 and declared:
+                pending = None
+        self._document_xmacro_items(text, names)
+
+    def _document_xmacro_items(self, text, names):
+        xmacro_rows = {}
+        for match in _XMACRO_ROW.finditer(text):
+            xmacro_rows[match.group(1)] = match.group(2)
+        for name in names:
+            if name in self.docs:
+                continue
+            row = name[len(self.prefix):] if name.startswith(self.prefix) else None
+            if row in xmacro_rows:
+                self.docs[name] = xmacro_rows[row]
+
+    def _set(self, name, doc):
+        if doc and name not in self.docs:
+            self.docs[name] = doc
+
+    def get(self, name):
+        return self.docs.get(name)
+
+
+# --------------------------------------------------------------------------
+# Constant values
+# --------------------------------------------------------------------------
+
+_INT_LITERAL = re.compile(r"^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)[uUlL]*$")
+_ALLOWED_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant,
+                  ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod,
+                  ast.LShift, ast.RShift, ast.BitOr, ast.BitAnd, ast.BitXor,
+                  ast.USub, ast.UAdd, ast.Invert)
+
+
+def eval_c_int(expr, known):
+    """Evaluates a C integer constant expression made of literals, names in
+    `known` and arithmetic; returns None when it cannot (an unknown name,
+    such as a macro from a system header)."""
+    out = []
+    for tok in re.findall(r"\w+|<<|>>|\S", expr):
+        if tok[0].isdigit():
+            m = _INT_LITERAL.match(tok)
+            if not m:
+                return None
+            out.append(str(int(m.group(1), 0 if not re.match(r"0[0-7]", m.group(1))
+                                else 8)))
+        elif tok[0].isalpha() or tok[0] == "_":
+            if tok not in known:
+                return None
+            out.append("(%d)" % known[tok])
+        elif tok == "/":
+            out.append("//")
+        elif tok in "+-*%|&^~()" or tok in ("<<", ">>"):
+            out.append(tok)
+        else:
+            return None
+    try:
+        tree = ast.parse(" ".join(out), mode="eval")
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            return None
+    return eval(compile(tree, "<c-expr>", "eval"))  # only whitelisted nodes
+
+
+def probe_with_c_compiler(names, header, include_dirs, cc):
+    """Asks the C compiler for the values of constants that depend on system
+    headers (FUV_EAGAIN = -EAGAIN, FUV_SOCK_STREAM = SOCK_STREAM): compiles
+    and runs a program that prints them."""
+    tmp = tempfile.mkdtemp(prefix="nimgen-probe-")
+    try:
+        src = os.path.join(tmp, "probe.c")
+        exe = os.path.join(tmp, "probe")
+        with open(src, "w") as f:
+            f.write("#include <stdio.h>\n#include \"%s\"\n" % header)
+            f.write("int main(void) {\n")
+            for name in names:
+                f.write('  printf("%%s %%lld\\n", "%s", (long long)(%s));\n'
+                        % (name, name))
+            f.write("  return 0;\n}\n")
+        cmd = cc.split() + ["-o", exe, src]
+        for inc in include_dirs:
+            cmd.insert(1, "-I" + inc)
+        subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+        out = subprocess.run([exe], check=True, stdout=subprocess.PIPE,
+                             universal_newlines=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", "") or str(exc)
+        raise NimgenError("cannot evaluate %s with the C compiler (%s): %s"
+                          % (", ".join(names), cc, detail))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    values = {}
+    for line in out.splitlines():
+        name, value = line.split()
+        values[name] = int(value)
+    return values
+
+
+def resolve_values(iface, header, include_dirs, cc):
+    """Gives every integer constant of the interface its value."""
+    known, unresolved = {}, []
+    for decl in iface.decls:
+        if decl.kind == "constant":
+            if _is_string_type(decl.ctype):
+                continue
+            decl.value_int = eval_c_int(decl.value or "", known)
+            if decl.value_int is None:
+                unresolved.append(decl)
+            else:
+                known[decl.cname] = decl.value_int
+        elif decl.kind == "enum":
+            previous = -1
+            for item in decl.items:
+                if item.value is None:
+                    item.value_int = None if previous is None else previous + 1
+                else:
+                    item.value_int = eval_c_int(item.value, known)
+                if item.value_int is None:
+                    unresolved.append(item)
+                else:
+                    known[item.cname] = item.value_int
+                previous = item.value_int
+    if unresolved:
+        probed = probe_with_c_compiler([d.cname for d in unresolved],
+                                       header, include_dirs, cc)
+        for decl in unresolved:
+            decl.value_int = probed[decl.cname]
+        # Implicit enum values after a probed one follow from it.
+        for decl in iface.decls:
+            if decl.kind == "enum":
+                for prev, item in zip(decl.items, decl.items[1:]):
+                    if item.value is None:
+                        item.value_int = prev.value_int + 1
+
+
+def _is_string_type(ctype):
+    return ctype in ("p.char", "p.q(const).char")
+
+
+# --------------------------------------------------------------------------
+# Nim names and types
+# --------------------------------------------------------------------------
+
+def camel(words, upper_first):
+    parts = [w for w in re.split(r"_+", words) if w]
+    if not parts:
+        raise NimgenError("cannot make a Nim name of %r" % words)
+    out = []
+    for i, part in enumerate(parts):
+        if i == 0 and not upper_first:
+            out.append(part[0].lower() + part[1:])
+        else:
+            out.append(part[0].upper() + part[1:])
+    return "".join(out)
+
+
+def nim_ident(name):
+    """Quotes a Nim keyword so that it can be used as an identifier."""
+    return "`%s`" % name if name in NIM_KEYWORDS else name
+
+
+def nim_normalized(name):
+    """Nim compares identifiers by first letter, then case- and
+    underscore-insensitively."""
+    name = name.strip("`")
+    return name[:1] + name[1:].replace("_", "").lower()
+
+
+class Namer:
+    """Applies the default rule to declarations the interface did not
+    rename (see swig/nim.i for the rule in words)."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    def strip_prefix(self, name):
+        if name.lower().startswith(self.prefix.lower()):
+            return name[len(self.prefix):]
+        return name
+
+    def type_name(self, decl):
+        if decl.renamed:
+            return decl.symname
+        base = self.strip_prefix(decl.cname.replace("enum ", ""))
+        if base.endswith("_t"):
+            base = base[:-2]
+        return camel(base, upper_first=True)
+
+    def function_name(self, decl, object_words):
+        if decl.renamed:
+            return decl.symname
+        base = self.strip_prefix(decl.cname)
+        if decl.params:
+            word = object_words.get(_pointee(decl.params[0].ctype))
+            if word and base.startswith(word + "_") and len(base) > len(word) + 1:
+                base = base[len(word) + 1:]
+        return camel(base, upper_first=False)
+
+    def object_word(self, cname):
+        base = self.strip_prefix(cname)
+        return base[:-2] if base.endswith("_t") else base
+
+
+def _pointee(ctype):
+    """The base type behind exactly one pointer (ignoring qualifiers)."""
+    t = re.sub(r"q\([^)]*\)\.", "", ctype or "")
+    if t.startswith("p.") and not t.startswith("p.p."):
+        return t[2:]
+    return None
+
+
+def split_swig_type(ctype):
+    """Splits a SWIG type string ("p.q(const).char") into its declarator
+    parts (["p", "q(const)"]) and base type ("char")."""
+    parts = []
+    rest = ctype
+    while True:
+        m = re.match(r"(p|r|q\([^)]*\)|a\([^)]*\))\.", rest)
+        if m:
+            parts.append(m.group(1))
+            rest = rest[m.end():]
+            continue
+        if rest.startswith("f("):
+            args, rest = split_function_decl(rest)
+            parts.append("f(%s)" % args)
+            continue
+        return parts, rest
+
+
+class NimTypes:
+    """Maps SWIG type strings to Nim types."""
+
+    def __init__(self, typedefs):
+        self.typedefs = typedefs  # C typedef name -> Nim type name
+        self.used = set()
+
+    def map(self, ctype, context):
+        parts, base = split_swig_type(ctype)
+        base_is_const = bool(parts) and parts[-1] == "q(const)"
+        parts = [p for p in parts if not p.startswith("q(")]
+        if any(p.startswith(("f(", "r")) for p in parts):
+            raise NimgenError("%s: unsupported C type %r" % (context, ctype))
+        # char pointers are C strings; void pointers are `pointer`.
+        if base == "char" and parts and (parts[-1] == "p" or
+                                         parts[-1].startswith("a(")):
+            parts = parts[:-1]
+            nim = "ConstCstring" if base_is_const else "cstring"
+            self.used.add(nim)
+        elif base == "void":
+            if not parts:
+                return None
+            parts = parts[:-1]
+            nim = "pointer"
+        else:
+            nim = self.base(base, context)
+        for part in reversed(parts):
+            nim = "ptr " + nim
+        return nim
+
+    def base(self, base, context):
+        if base in self.typedefs:
+            return self.typedefs[base]
+        if base in C_BASE_TYPES and C_BASE_TYPES[base]:
+            nim = C_BASE_TYPES[base]
+            self.used.add(nim)
+            return nim
+        raise NimgenError("%s: unsupported C type %r (declare it in the "
+                          "interface or teach nimgen.C_BASE_TYPES)"
+                          % (context, base))
+
+
+# --------------------------------------------------------------------------
+# The Nim module
+# --------------------------------------------------------------------------
+
+class Options:
+    def __init__(self, header="flatuv.h", dynlib=None, prefix="fuv_",
+                 passc=(), passl=(), source="the SWIG interface"):
+        self.header = header
+        self.dynlib = dynlib
+        self.prefix = prefix
+        self.passc = list(passc)
+        self.passl = list(passl)
+        self.source = source
+
+
+def doc_lines(doc, indent):
+    if not doc:
+        return []
+    return [(indent + "## " + line).rstrip() for line in doc.split("\n")]
+
+
+class Emitter:
+    def __init__(self, iface, docs, options):
+        self.iface = iface
+        self.docs = docs
+        self.opt = options
+        self.namer = Namer(options.prefix)
+        self.out = []
+
+    def emit(self):
+        self._name_everything()
+        self._check_clashes()
+        self._prologue()
+        self._types()
+        self._constants()
+        self._procs()
+        self.text = "\n".join(self.out).rstrip() + "\n"
+        return self.text
+
+    # -- naming ----------------------------------------------------------
+
+    def _name_everything(self):
+        typedefs, self.object_words = {}, {}
+        for decl in self.iface.decls:
+            if decl.kind in ("opaque", "alias", "callback", "enum"):
+                decl.nimname = nim_ident(self.namer.type_name(decl))
+                typedefs[decl.cname] = decl.nimname
+            if decl.kind == "opaque":
+                self.object_words[decl.cname] = self.namer.object_word(decl.cname)
+        self.types = NimTypes(typedefs)
+        for decl in self.iface.all_decls():
+            if decl.kind == "constant":
+                decl.nimname = nim_ident(decl.symname)
+            elif decl.kind == "function":
+                decl.nimname = nim_ident(
+                    self.namer.function_name(decl, self.object_words))
+
+    def _check_clashes(self):
+        """Nim identifiers that differ only in case or underscores (after
+        the first letter) are the same identifier; overloaded procs may
+        share a name but not a signature."""
+        owners = {}
+        for decl in self.iface.all_decls():
+            key = nim_normalized(decl.nimname)
+            if decl.kind == "function":
+                sig = tuple(self._param_type(decl, p) for p in decl.params)
+                key = (key, sig)
+            previous = owners.get(key)
+            if previous is not None:
+                raise NimgenError(
+                    "%s and %s both become Nim %s; give one another name "
+                    "with %%rename in the interface"
+                    % (previous.cname, decl.cname, decl.nimname))
+            owners[key] = decl
+        procs = {nim_normalized(d.nimname) for d in self.iface.decls
+                 if d.kind == "function"}
+        for decl in self.iface.all_decls():
+            if decl.kind != "function" and nim_normalized(decl.nimname) in procs:
+                raise NimgenError("%s becomes Nim %s, which is also a proc name"
+                                  % (decl.cname, decl.nimname))
+
+    def nim_signature(self, decl):
+        """The Nim types of a function's parameters and its result (None
+        for void), as the generated module declares them."""
+        params = [self._param_type(decl, p) for p in decl.params
+                  if not (p.ctype == "void" and len(decl.params) == 1)]
+        return params, self.types.map(decl.ret, decl.cname)
+
+    def _param_type(self, decl, param):
+        return self.types.map(param.ctype, "%s(%s)" % (decl.cname, param.name))
+
+    # -- sections --------------------------------------------------------
+
+    def _prologue(self):
+        o = self.out
+        o.extend(doc_lines(self.docs.module_doc, ""))
+        if self.docs.module_doc:
+            o.append("##")
+        o.append("## The raw layer: every function, type and constant of the "
+                 "C API, under its Nim")
+        o.append("## name. Generated by bindings/nimgen from %s; do not edit."
+                 % self.opt.source)
+        o.append("")
+        # Map every signature first so that only the system types in use
+        # are imported.
+        for decl in self.iface.decls:
+            for p in decl.params:
+                self._param_type(decl, p)
+            if decl.ret:
+                self.types.map(decl.ret, decl.cname)
+            if decl.kind == "alias":
+                self.types.map(decl.ctype, decl.cname)
+        posix = [t for t in POSIX_TYPES if t in self.types.used]
+        if posix:
+            o.append("from posix import %s" % ", ".join(posix))
+            o.append("export %s" % ", ".join(posix))
+            o.append("")
+        for flag in self.opt.passc:
+            o.append("{.passC: %s.}" % nim_string(flag))
+        for flag in self.opt.passl:
+            o.append("{.passL: %s.}" % nim_string(flag))
+        if self.opt.dynlib:
+            o.append("const flatuvLib* = %s" % nim_string(self.opt.dynlib))
+            o.append("  ## The library the procs are loaded from at run time.")
+        if self.opt.passc or self.opt.passl or self.opt.dynlib:
+            o.append("")
+
+    def _types(self):
+        decls = [d for d in self.iface.decls
+                 if d.kind in ("opaque", "alias", "callback", "enum")]
+        builtins = [b for b in BUILTIN_TYPES if b[0] in self.types.used]
+        if not decls and not builtins:
+            return
+        o = self.out
+        o.append("type")
+        for _, definition, doc in builtins:
+            o.append("  " + definition)
+            o.append("    ## " + doc)
+        for decl in decls:
+            doc = doc_lines(self.docs.get(decl.cname), "    ")
+            if decl.kind == "opaque":
+                if self.opt.dynlib:
+                    o.append("  %s* = object" % decl.nimname)
+                else:
+                    o.append('  %s* {.importc: "%s", header: "%s", '
+                             "incompleteStruct.} = object"
+                             % (decl.nimname, decl.cname, self.opt.header))
+            elif decl.kind == "enum":
+                o.append("  %s* = cint" % decl.nimname)
+            elif decl.kind == "alias":
+                o.append("  %s* = %s" % (decl.nimname,
+                                         self.types.map(decl.ctype, decl.cname)))
+            else:
+                o.append("  %s* = %s {.cdecl.}" % (decl.nimname,
+                                                   self._signature(decl)))
+            o.extend(doc)
+        o.append("")
+
+    def _constants(self):
+        o = self.out
+        groups = []
+        loose = [d for d in self.iface.decls if d.kind == "constant"]
+        if loose:
+            groups.append((None, loose))
+        for decl in self.iface.decls:
+            if decl.kind == "enum" and decl.items:
+                groups.append((decl, decl.items))
+        for enum, items in groups:
+            o.append("const")
+            for item in items:
+                if enum is not None:
+                    o.append("  %s*: %s = %d" % (item.nimname, enum.nimname,
+                                                 item.value_int))
+                elif _is_string_type(item.ctype):
+                    o.append("  %s* = %s" % (item.nimname,
+                                             nim_string(unquote_c(item.value))))
+                else:
+                    o.append("  %s* = %d" % (item.nimname, item.value_int))
+                o.extend(doc_lines(self.docs.get(item.cname), "    "))
+            o.append("")
+
+    def _procs(self):
+        o = self.out
+        for decl in self.iface.decls:
+            if decl.kind != "function":
+                continue
+            if self.opt.dynlib:
+                binding = "dynlib: flatuvLib"
+            else:
+                binding = 'header: "%s"' % self.opt.header
+            o.append("proc %s*%s {.importc: \"%s\", %s, cdecl.}"
+                     % (decl.nimname, self._signature(decl)[len("proc "):],
+                        decl.cname, binding))
+            o.extend(doc_lines(self.docs.get(decl.cname), "  "))
+            o.append("")
+
+    def _signature(self, decl):
+        params = []
+        for i, p in enumerate(decl.params):
+            if p.ctype == "void" and len(decl.params) == 1:
+                break  # f(void)
+            name = nim_ident(camel(p.name, False)) if p.name else "a%d" % (i + 1)
+            params.append("%s: %s" % (name, self._param_type(decl, p)))
+        ret = self.types.map(decl.ret, decl.cname)
+        sig = "proc (%s)" % "; ".join(params)
+        if ret:
+            sig += ": " + ret
+        return sig
+
+
+def nim_string(text):
+    return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def unquote_c(value):
+    """SWIG gives string constants without quotes; keep them as text."""
+    value = value or ""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+# --------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------
+
+MIN_SWIG = (4, 2)
+
+
+def _pypi_swig():
+    """The swig of the PyPI package `swig`, if this Python has it: the
+    project pins that one for every binding (python/pyproject.toml)."""
+    try:
+        import swig  # noqa: the PyPI package, not part of the stdlib
+    except ImportError:
+        return None
+    path = os.path.join(getattr(swig, "BIN_DIR", ""), "swig")
+    return path if os.path.exists(path) else None
+
+
+def find_swig():
+    """SWIG comes from $SWIG (so the build can pass the pinned one), else
+    from the PyPI package, else from PATH; older than 4.2 is refused rather
+    than silently used."""
+    swig = os.environ.get("SWIG") or _pypi_swig() or shutil.which("swig")
+    if not swig:
+        raise NimgenError("no SWIG: set $SWIG, pip install swig, or put "
+                          "swig (>= 4.2) on PATH")
+    try:
+        out = subprocess.run([swig, "-version"], stdout=subprocess.PIPE,
+                             universal_newlines=True).stdout
+    except OSError as exc:
+        raise NimgenError("cannot run SWIG %s: %s" % (swig, exc))
+    match = re.search(r"SWIG Version (\d+)\.(\d+)", out)
+    if not match or tuple(map(int, match.groups())) < MIN_SWIG:
+        raise NimgenError("%s is SWIG %s; nimgen needs >= %d.%d (the pinned "
+                          "one from PyPI, given as $SWIG)"
+                          % (swig, ".".join(match.groups()) if match else "?",
+                             MIN_SWIG[0], MIN_SWIG[1]))
+    return swig
+
+
+def run_swig(swig, interface, include_dirs, xml_out):
+    cmd = [swig, "-xml"]
+    cmd += ["-I" + d for d in include_dirs]
+    cmd += ["-o", xml_out, interface]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True)
+    if proc.returncode != 0:
+        raise NimgenError("%s failed:\n%s%s"
+                          % (" ".join(cmd), proc.stdout, proc.stderr))
+    sys.stderr.write(proc.stderr)  # SWIG's warnings
+    lib = subprocess.run([swig, "-swiglib"], stdout=subprocess.PIPE,
+                         universal_newlines=True).stdout.strip()
+    return os.path.abspath(lib) if lib else None
+
+
+def generate(interface, include_dirs, options, swig=None, cc=None,
+             xml_keep=None):
+    """Runs SWIG on the interface and returns the Emitter that wrote the
+    Nim module: its .text, and the declarations with their Nim names."""
+    swig = swig or find_swig()
+    cc = cc or os.environ.get("CC") or "cc"
+    tmp = tempfile.mkdtemp(prefix="nimgen-")
+    try:
+        xml_path = xml_keep or os.path.join(tmp, "interface.xml")
+        swiglib = run_swig(swig, interface, include_dirs, xml_path)
+        iface = Interface.from_xml(xml_path, swiglib)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    docs = DocIndex(options.prefix)
+    names = [d.cname for d in iface.all_decls()]
+    for header in iface.headers:
+        docs.add_header(header, names)
+    resolve_values(iface, options.header, include_dirs, cc)
+    emitter = Emitter(iface, docs, options)
+    emitter.emit()
+    return emitter
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("interface", help="the SWIG interface (.i)")
+    ap.add_argument("-I", dest="include_dirs", action="append", default=[],
+                    help="include directory, for SWIG and the C compiler")
+    ap.add_argument("-o", dest="output", required=True,
+                    help="the Nim module to write")
+    ap.add_argument("--header", default="flatuv.h",
+                    help="the C header the procs are imported from")
+    ap.add_argument("--dynlib", metavar="LIB",
+                    help="bind with dynlib: LIB (e.g. 'libflatuv.so(|.1)') "
+                         "instead of header:")
+    ap.add_argument("--prefix", default="fuv_",
+                    help="the C prefix the default naming rule removes")
+    ap.add_argument("--passc", action="append", default=[],
+                    help="a {.passC.} flag to put in the module")
+    ap.add_argument("--passl", action="append", default=[],
+                    help="a {.passL.} flag to put in the module")
+    ap.add_argument("--keep-xml", metavar="FILE",
+                    help="also write SWIG's XML to FILE")
+    args = ap.parse_args(argv)
+    options = Options(header=args.header, dynlib=args.dynlib,
+                      prefix=args.prefix, passc=args.passc, passl=args.passl,
+                      source=os.path.basename(args.interface))
+    try:
+        text = generate(args.interface, args.include_dirs, options,
+                        xml_keep=args.keep_xml).text
+    except NimgenError as exc:
+        print("nimgen: error: %s" % exc, file=sys.stderr)
+        return 1
+    out_dir = os.path.dirname(os.path.abspath(args.output))
+    os.makedirs(out_dir, exist_ok=True)
+    # Write through a temporary file so that an interrupted run never
+    # leaves a half-written module for the next incremental build.
+    tmp = args.output + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
