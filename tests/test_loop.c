@@ -5,10 +5,12 @@
  */
 #include "fuv_test.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Sleeps for ms milliseconds. Only used to let wall-clock time pass (for
  * fuv_now) or to space out signals; never to wait for an event. */
@@ -517,6 +519,79 @@ START_TEST(run_and_free_are_refused_inside_a_walk_callback) {
 }
 END_TEST
 
+/* ---- the wake-up fd --------------------------------------------------------- */
+
+static void never_fires(fuv_timer_t *timer, void *arg) {
+  (void)timer;
+  (void)arg;
+  ck_abort_msg("the wake-up should have ended the run first");
+}
+
+/* A write made before the loop waits (as when a signal arrives between two
+ * callbacks) must still end an interruptible run, at its next wait. */
+START_TEST(wakeup_fd_written_before_the_wait_interrupts_the_run) {
+  fuv_loop_t *loop = new_loop();
+  fuv_timer_t *timer = new_timer(loop);
+  int fd;
+  FUV_ASSERT_OK(fuv_loop_set_interruptible(loop, 1));
+  FUV_ASSERT_OK(fuv_timer_start(timer, never_fires, 30000, 0, NULL));
+  fd = fuv_loop_wakeup_fd(loop);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(fuv_loop_wakeup_fd(loop), fd);
+  ck_assert_int_eq(write(fd, "x", 1), 1);
+  FUV_ASSERT_ERR(fuv_run(loop, FUV_RUN_DEFAULT), FUV_EINTR);
+  /* The loop stays usable, and the wake-up was consumed. */
+  ck_assert_int_eq(fuv_run(loop, FUV_RUN_NOWAIT), 1);
+  FUV_ASSERT_OK(fuv_close((fuv_handle_t *)timer, NULL, NULL));
+  ck_assert_int_eq(fuv_run(loop, FUV_RUN_DEFAULT), 0);
+  FUV_ASSERT_OK(fuv_loop_free(loop));
+  /* The loop owned the fd and closed it. */
+  ck_assert_int_eq(fcntl(fd, F_GETFD), -1);
+}
+END_TEST
+
+static void *write_wakeup_later(void *arg) {
+  int fd = *(int *)arg;
+  struct timespec pause = {0, 50 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  ck_assert_int_eq(write(fd, "x", 1), 1);
+  return NULL;
+}
+
+START_TEST(wakeup_fd_written_by_another_thread_interrupts_a_blocked_run) {
+  fuv_loop_t *loop = new_loop();
+  fuv_timer_t *timer = new_timer(loop);
+  pthread_t thread;
+  int fd;
+  FUV_ASSERT_OK(fuv_loop_set_interruptible(loop, 1));
+  FUV_ASSERT_OK(fuv_timer_start(timer, never_fires, 30000, 0, NULL));
+  fd = fuv_loop_wakeup_fd(loop);
+  ck_assert_int_eq(pthread_create(&thread, NULL, write_wakeup_later, &fd), 0);
+  FUV_ASSERT_ERR(fuv_run(loop, FUV_RUN_DEFAULT), FUV_EINTR);
+  ck_assert_int_eq(pthread_join(thread, NULL), 0);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+static void count_fire(fuv_timer_t *timer, void *arg) {
+  (void)timer;
+  (*(int *)arg)++;
+}
+
+START_TEST(wakeup_fd_only_wakes_a_loop_that_is_not_interruptible) {
+  fuv_loop_t *loop = new_loop();
+  fuv_timer_t *timer = new_timer(loop);
+  int fired = 0;
+  int fd = fuv_loop_wakeup_fd(loop);
+  FUV_ASSERT_ERR(fuv_loop_wakeup_fd(NULL), FUV_EINVAL);
+  FUV_ASSERT_OK(fuv_timer_start(timer, count_fire, 20, 0, &fired));
+  ck_assert_int_eq(write(fd, "x", 1), 1);
+  ck_assert_int_eq(fuv_run(loop, FUV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(fired, 1);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 /* ---- data and metrics --------------------------------------------------------- */
 
 START_TEST(loop_data_round_trips) {
@@ -746,6 +821,13 @@ static Suite *loop_suite(void) {
   tcase_add_test(walk, walk_does_not_visit_handles_created_by_its_callback);
   tcase_add_test(walk, walk_callback_may_close_the_handle_it_visits);
   tcase_add_test(walk, run_and_free_are_refused_inside_a_walk_callback);
+
+  TCase *wakeup = tcase_create("wakeup_fd");
+  tcase_add_test(wakeup, wakeup_fd_written_before_the_wait_interrupts_the_run);
+  tcase_add_test(wakeup,
+                 wakeup_fd_written_by_another_thread_interrupts_a_blocked_run);
+  tcase_add_test(wakeup, wakeup_fd_only_wakes_a_loop_that_is_not_interruptible);
+  suite_add_tcase(s, wakeup);
   suite_add_tcase(s, walk);
 
   TCase *misc = tcase_create("data_metrics_signals");

@@ -295,6 +295,12 @@ FUV_EXTERN int fuv_loop_set_data(fuv_loop_t *loop, void *data);
  * FUV_EINTR (the loop stays usable and may be run again), so that a host
  * language can handle the signal; when off (the default) the wait resumes. */
 FUV_EXTERN int fuv_loop_set_interruptible(fuv_loop_t *loop, int on);
+/* Returns a non-blocking fd that wakes the loop when anything is written
+ * to it, from any thread or from a signal handler (it is made for CPython's
+ * signal.set_wakeup_fd). An interruptible loop's fuv_run() then returns
+ * FUV_EINTR, however late in an iteration the write came; otherwise the
+ * loop just wakes. Created on first use; the loop owns and closes it. */
+FUV_EXTERN int fuv_loop_wakeup_fd(fuv_loop_t *loop);
 /* Metrics: the number of loop iterations, and the number of I/O events
  * handled, since the loop was created. 0 for NULL. */
 FUV_EXTERN uint64_t fuv_metrics_loop_count(const fuv_loop_t *loop);

@@ -55,15 +55,49 @@ static int async_start_wakeup(fuv_loop_t *loop) {
   return 0;
 }
 
-void fuv__async_loop_free(fuv_loop_t *loop) {
-  if (loop->async_io.fd < 0)
+static void close_wakeup(fuv_loop_t *loop, fuv__io_t *w, int *wfd) {
+  if (w->fd < 0)
     return;
-  fuv__io_close(loop, &loop->async_io);
-  if (loop->async_wfd != loop->async_io.fd)
-    fuv__close_fd(loop->async_wfd);
-  fuv__close_fd(loop->async_io.fd);
-  loop->async_io.fd = -1;
-  loop->async_wfd = -1;
+  fuv__io_close(loop, w);
+  if (*wfd != w->fd)
+    fuv__close_fd(*wfd);
+  fuv__close_fd(w->fd);
+  w->fd = -1;
+  *wfd = -1;
+}
+
+void fuv__async_loop_free(fuv_loop_t *loop) {
+  close_wakeup(loop, &loop->async_io, &loop->async_wfd);
+  close_wakeup(loop, &loop->wakeup_io, &loop->wakeup_wfd);
+}
+
+/* The wake-up pipe was written: empty it and let fuv_run() know. It is a
+ * watcher, not a handle, so it neither keeps the loop alive nor shows in a
+ * walk. */
+static void wakeup_io(fuv_loop_t *loop, fuv__io_t *w, unsigned events) {
+  char buf[256];
+  (void)events;
+  while (read(w->fd, buf, sizeof buf) > 0)
+    ;
+  loop->woken = 1;
+}
+
+int fuv_loop_wakeup_fd(fuv_loop_t *loop) {
+  int fds[2];
+  if (loop == NULL)
+    return FUV_EINVAL;
+  if (loop->wakeup_wfd >= 0)
+    return loop->wakeup_wfd;
+  if (pipe(fds) != 0)
+    return fuv__errno();
+  fuv__set_nonblock(fds[0], 1);
+  fuv__set_nonblock(fds[1], 1);
+  fuv__set_cloexec(fds[0]);
+  fuv__set_cloexec(fds[1]);
+  fuv__io_init(&loop->wakeup_io, wakeup_io, fds[0]);
+  fuv__io_start(loop, &loop->wakeup_io, FUV__POLLIN);
+  loop->wakeup_wfd = fds[1];
+  return fds[1];
 }
 
 int fuv_async_new(fuv_async_t **out, fuv_loop_t *loop, fuv_async_cb cb,

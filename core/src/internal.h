@@ -179,6 +179,7 @@ struct fuv_async_s {
   fuv__queue_t async_queue;
 };
 
+/* Closes the loop's async and wake-up fds. */
 void fuv__async_loop_free(fuv_loop_t *loop);
 
 /* ---- streams ------------------------------------------------------------- */
@@ -313,6 +314,11 @@ struct fuv_loop_s {
   fuv__queue_t async_handles;
   fuv__io_t async_io;
   int async_wfd; /* write end (== read end for eventfd), or -1 */
+
+  /* The wake-up pipe of fuv_loop_wakeup_fd(), and whether it was written. */
+  fuv__io_t wakeup_io;
+  int wakeup_wfd;
+  int woken;
 
   /* The fd → watcher table, shared by both backends. */
   fuv__io_t **watchers;

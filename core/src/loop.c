@@ -20,6 +20,8 @@ int fuv_loop_new(fuv_loop_t **out) {
   fuv__queue_init(&loop->dirty_watchers);
   fuv__queue_init(&loop->async_handles);
   loop->async_wfd = -1;
+  loop->wakeup_wfd = -1;
+  fuv__io_init(&loop->wakeup_io, NULL, -1);
   loop->reserve_fd = -1;
   loop->backend_fd = -1;
   fuv__io_init(&loop->async_io, NULL, -1);
@@ -139,6 +141,11 @@ int fuv_run(fuv_loop_t *loop, fuv_run_mode_t mode) {
       timeout = poll_timeout(loop);
     loop->metrics_loop_count++;
     r = fuv__backend_poll(loop, timeout);
+    if (loop->woken) {
+      loop->woken = 0;
+      if (r == 0 && loop->interruptible)
+        r = FUV_EINTR;
+    }
     if (mode == FUV_RUN_ONCE) {
       /* A blocking ONCE run may have woken for a timer: run it now, so that
        * ONCE always makes progress. */

@@ -317,6 +317,13 @@ class Loop(_LoopBase):
         """The backend's file descriptor (epoll)."""
         return _lib.fuv_backend_fd(self)
 
+    @_c("fuv_loop_wakeup_fd")
+    def wakeup_fd(self):
+        """An fd that wakes the loop when written to. run() hands it to
+        signal.set_wakeup_fd (on the main thread) so that Ctrl-C always
+        interrupts it; the loop owns it."""
+        return _lib.fuv_loop_wakeup_fd(self)
+
     @_c("fuv_backend_timeout")
     def backend_timeout(self):
         """The timeout in seconds the next poll would use; None for none."""

@@ -598,6 +598,12 @@ int fuvpy_bind_loop(PyObject *obj, fuv_loop_t *loop) {
   int r = fuv_bridge_loop_new(&self->bridge, loop, &python_hooks, self);
   if (r == 0)
     r = fuv_loop_set_interruptible(loop, 1);
+  /* Made now rather than at the first run(), so the loop's fds are all
+   * there from its creation on (see signal_wakeup_begin). */
+  if (r == 0) {
+    r = fuv_loop_wakeup_fd(loop);
+    r = r < 0 ? r : 0;
+  }
   if (r != 0) {
     if (self->bridge != NULL)
       fuv_bridge_loop_free(self->bridge);
@@ -661,13 +667,69 @@ static int raise_pending(fuvpy_loop_t *self) {
   return FUVPY_RAISED;
 }
 
+/* Calls signal.set_wakeup_fd(fd, warn_on_full_buffer=False) and returns
+ * the previous fd, or NULL (no exception set) where Python refuses: off the
+ * main thread, where Python does not handle signals anyway. */
+static PyObject *set_signal_wakeup(PyObject *fd) {
+  PyObject *signal_module, *setter, *args, *kwargs = NULL, *old = NULL;
+  signal_module = PyImport_ImportModule("signal");
+  setter = signal_module ? PyObject_GetAttrString(signal_module,
+                                                  "set_wakeup_fd")
+                         : NULL;
+  args = PyTuple_Pack(1, fd);
+  if (setter != NULL && args != NULL)
+    kwargs = Py_BuildValue("{s:O}", "warn_on_full_buffer", Py_False);
+  if (kwargs != NULL)
+    old = PyObject_Call(setter, args, kwargs);
+  Py_XDECREF(kwargs);
+  Py_XDECREF(args);
+  Py_XDECREF(setter);
+  Py_XDECREF(signal_module);
+  if (old == NULL)
+    PyErr_Clear();
+  return old;
+}
+
+/* While the loop runs, CPython's C signal handler writes to the loop's
+ * wake-up fd. A signal that lands between two callbacks, too late to
+ * interrupt the wait with EINTR, then still ends the next wait, so Ctrl-C
+ * is never left pending on an idle loop. Returns the previous wake-up fd
+ * to restore, or NULL. */
+static PyObject *signal_wakeup_begin(fuv_loop_t *loop) {
+  PyObject *fd, *old;
+  int wakeup = fuv_loop_wakeup_fd(loop);
+  if (wakeup < 0)
+    return NULL;
+  fd = PyLong_FromLong(wakeup);
+  if (fd == NULL) {
+    PyErr_Clear();
+    return NULL;
+  }
+  old = set_signal_wakeup(fd);
+  Py_DECREF(fd);
+  return old;
+}
+
+static void signal_wakeup_end(PyObject *old) {
+  PyObject *type, *value, *tb, *ours;
+  if (old == NULL)
+    return;
+  PyErr_Fetch(&type, &value, &tb); /* keep an exception run() raises */
+  ours = set_signal_wakeup(old);
+  Py_XDECREF(ours);
+  Py_DECREF(old);
+  PyErr_Restore(type, value, tb);
+}
+
 int fuvpy_run(fuv_loop_t *loop, int mode) {
   fuvpy_loop_t *self = loop_object(loop);
+  PyObject *previous_wakeup;
   int r;
 
   if (self == NULL || self->running)
     return fuv_run(loop, (fuv_run_mode_t)mode); /* EINVAL / EBUSY */
   process_deferred(self);
+  previous_wakeup = signal_wakeup_begin(loop);
   self->running = 1;
   self->running_thread = PyThread_get_thread_ident();
   for (;;) {
@@ -685,6 +747,7 @@ int fuvpy_run(fuv_loop_t *loop, int mode) {
      * KeyboardInterrupt here), then carry on. */
     if (PyErr_CheckSignals() < 0) {
       self->running = 0;
+      signal_wakeup_end(previous_wakeup);
       return FUVPY_RAISED;
     }
     if (mode != FUV_RUN_DEFAULT) {
@@ -693,6 +756,7 @@ int fuvpy_run(fuv_loop_t *loop, int mode) {
     }
   }
   self->running = 0;
+  signal_wakeup_end(previous_wakeup);
   process_deferred(self);
   if (self->error != NULL)
     return raise_pending(self);

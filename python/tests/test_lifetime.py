@@ -313,6 +313,35 @@ def test_ctrl_c_during_run_raises_keyboard_interrupt_and_loop_stays_usable():
     assert out.split() == ["interrupted", "usable"], (out, err)
 
 
+def test_ctrl_c_arriving_between_callbacks_still_interrupts_an_idle_loop():
+    # The signal is raised as the last act of a callback: CPython only looks
+    # at pending signals at certain bytecodes, so it is still pending when
+    # the loop goes back to wait, too late for EINTR. The loop's wake-up fd,
+    # given to signal.set_wakeup_fd during run(), must end that wait.
+    script = textwrap.dedent("""
+        import os, signal, flatuv
+        loop = flatuv.Loop()
+        idle = flatuv.Timer(loop)
+        idle.start(lambda t: print("not interrupted", flush=True), 20.0)
+        kick = flatuv.Timer(loop)
+        kick.start(lambda t: os.kill(os.getpid(), signal.SIGINT), 0)
+        try:
+            loop.run()
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        idle.close()
+        kick.close()
+        loop.run()
+        print("wakeup fd restored" if signal.set_wakeup_fd(-1) == -1 else "leaked",
+              flush=True)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                          text=True, timeout=15)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["interrupted", "wakeup fd restored"], (
+        proc.stdout, proc.stderr)
+
+
 def rss_kib():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
