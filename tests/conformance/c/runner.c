@@ -1,0 +1,934 @@
+/*
+ * The C conformance runner: executes every case of tests/conformance/
+ * cases.txt through the C API on real loopback sockets and compares what
+ * it observes with the case's expect.* values.
+ *
+ *   runner CASES_FILE
+ *
+ * Prints one line per case and then "conformance-c: N passed, M failed".
+ * A case of a kind (or an error op) this runner does not know fails.
+ * Exits non-zero when any case failed.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flatuv.h"
+
+#define MAX_FIELDS 32
+#define MAX_TEXT 512
+
+/* ---- cases and observations ------------------------------------------- */
+
+typedef struct {
+  char *key;
+  char *value;
+} field_t;
+
+/* One parsed line of the cases file. */
+typedef struct {
+  char *id;
+  char *kind;
+  field_t fields[MAX_FIELDS];
+  int nfields;
+} case_t;
+
+/* What a scenario observed, by the names the expect.* keys use, and the
+ * first unexpected failure (a call that should have worked did not). */
+typedef struct {
+  field_t seen[MAX_FIELDS];
+  int nseen;
+  char failure[MAX_TEXT];
+} result_t;
+
+static const char *param(const case_t *c, const char *key) {
+  int i;
+  for (i = 0; i < c->nfields; i++) {
+    if (strcmp(c->fields[i].key, key) == 0) return c->fields[i].value;
+  }
+  return NULL;
+}
+
+static int param_int(const case_t *c, const char *key, int fallback) {
+  const char *v = param(c, key);
+  return v ? atoi(v) : fallback;
+}
+
+static char *copy_text(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = malloc(n);
+  if (p) memcpy(p, s, n);
+  return p;
+}
+
+/* Records an observation; a later one with the same key replaces it. */
+static void observe(result_t *r, const char *key, const char *fmt, ...) {
+  char text[MAX_TEXT];
+  va_list ap;
+  int i;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  for (i = 0; i < r->nseen; i++) {
+    if (strcmp(r->seen[i].key, key) == 0) {
+      free(r->seen[i].value);
+      r->seen[i].value = copy_text(text);
+      return;
+    }
+  }
+  if (r->nseen == MAX_FIELDS) return;
+  r->seen[r->nseen].key = copy_text(key);
+  r->seen[r->nseen].value = copy_text(text);
+  r->nseen++;
+}
+
+/* Keeps the first unexpected failure: later ones are usually its echoes. */
+static void fail(result_t *r, const char *fmt, ...) {
+  va_list ap;
+  if (r->failure[0] != '\0') return;
+  va_start(ap, fmt);
+  vsnprintf(r->failure, sizeof r->failure, fmt, ap);
+  va_end(ap);
+}
+
+/* "OK" for success, else the error's libuv name. */
+static const char *status_name(int status) {
+  return status >= 0 ? "OK" : fuv_err_name(status);
+}
+
+/* Runs a call that must succeed; on failure records it and returns 0. */
+#define MUST(r, call)                                                       \
+  (((call) < 0) ? (fail((r), "%s failed: %s", #call, fuv_err_name(call)), 0) \
+                : 1)
+
+/* ---- shared helpers ----------------------------------------------------- */
+
+/* Byte i of every test stream, so that a reordered, lost or repeated byte
+ * shows as a mismatch. */
+static char pattern_byte(size_t i) { return (char)(i % 251); }
+
+static void fill_pattern(char *buf, size_t len, size_t offset) {
+  size_t i;
+  for (i = 0; i < len; i++) buf[i] = pattern_byte(offset + i);
+}
+
+static void close_walk_cb(fuv_handle_t *h, void *arg) {
+  (void)arg;
+  fuv_close(h, NULL, NULL);
+}
+
+/* The guard: a scenario that has not finished after this long has hung. */
+#define CASE_TIMEOUT_MS 20000
+
+static void guard_cb(fuv_timer_t *t, void *arg) {
+  fail(arg, "the case did not finish within %d ms", CASE_TIMEOUT_MS);
+  fuv_walk(fuv_handle_loop((fuv_handle_t *)t), close_walk_cb, NULL);
+}
+
+/* Runs the scenario's loop until no referenced handle is active, under a
+ * guard timer that does not itself keep the loop running. */
+static void run_loop(result_t *r, fuv_loop_t *loop) {
+  fuv_timer_t *guard = NULL;
+  if (MUST(r, fuv_timer_new(&guard, loop)) &&
+      MUST(r, fuv_timer_start(guard, guard_cb, CASE_TIMEOUT_MS, 0, r)))
+    fuv_unref((fuv_handle_t *)guard);
+  fuv_run(loop, FUV_RUN_DEFAULT);
+}
+
+/* Closes what the scenario left open (handles it owns but does not need to
+ * close itself, e.g. an idle server side, and the guard), and frees the
+ * loop; a loop that still cannot be freed is a failure. */
+static void finish_loop(result_t *r, fuv_loop_t *loop) {
+  fuv_walk(loop, close_walk_cb, NULL);
+  fuv_run(loop, FUV_RUN_DEFAULT);
+  if (fuv_loop_free(loop) != 0) fail(r, "the loop could not be freed");
+}
+
+/* Binds a TCP handle to host, port 0, and returns it with its port. */
+static fuv_tcp_t *bound_tcp(result_t *r, fuv_loop_t *loop, const char *host,
+                            int *port) {
+  fuv_tcp_t *tcp = NULL;
+  char ip[FUV_IP_NAME_MAX];
+  if (!MUST(r, fuv_tcp_new(&tcp, loop))) return NULL;
+  if (!MUST(r, fuv_tcp_bind(tcp, host, 0, 0)) ||
+      !MUST(r, fuv_tcp_getsockname(tcp, ip, sizeof ip, port))) {
+    fuv_close((fuv_handle_t *)tcp, NULL, NULL);
+    return NULL;
+  }
+  return tcp;
+}
+
+/* A connected pair made with the synchronous calls: a client and the
+ * server side of its connection (the listener is closed once it accepted).
+ * Both stay open until finish_loop() unless the scenario closes them. */
+typedef struct {
+  fuv_tcp_t *listener, *client, *server;
+} pair_t;
+
+static int sync_pair(result_t *r, fuv_loop_t *loop, const char *host,
+                     pair_t *p) {
+  int port = 0, ok;
+  memset(p, 0, sizeof *p);
+  p->listener = bound_tcp(r, loop, host, &port);
+  if (p->listener == NULL) return 0;
+  ok = MUST(r, fuv_listen((fuv_stream_t *)p->listener, 16, NULL, NULL)) &&
+       MUST(r, fuv_tcp_new(&p->client, loop)) &&
+       MUST(r, fuv_tcp_connect_sync(p->client, host, port, 5000)) &&
+       MUST(r, fuv_accept_sync((fuv_stream_t *)p->listener, &p->server, 5000));
+  /* One connection is all a case needs. */
+  fuv_close((fuv_handle_t *)p->listener, NULL, NULL);
+  p->listener = NULL;
+  return ok;
+}
+
+/* Appends to a growing byte buffer. */
+typedef struct {
+  char *data;
+  size_t len, cap;
+} bytes_t;
+
+static void bytes_append(bytes_t *b, const char *data, size_t len) {
+  if (b->len + len > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    char *p;
+    while (cap < b->len + len) cap *= 2;
+    p = realloc(b->data, cap);
+    if (p == NULL) abort();
+    b->data = p;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, data, len);
+  b->len += len;
+}
+
+static int bytes_match_pattern(const bytes_t *b) {
+  size_t i;
+  for (i = 0; i < b->len; i++) {
+    if (b->data[i] != pattern_byte(i)) return 0;
+  }
+  return 1;
+}
+
+/* ---- echo ---------------------------------------------------------------- */
+
+typedef struct {
+  result_t *r;
+  fuv_tcp_t *listener, *client, *server;
+  const char *host;
+  int writes, size;
+  bytes_t received;
+  const char *end;
+} echo_t;
+
+static void echo_server_shutdown_cb(fuv_stream_t *s, int status, void *arg) {
+  (void)status;
+  (void)arg;
+  fuv_close((fuv_handle_t *)s, NULL, NULL);
+}
+
+static void echo_server_read_cb(fuv_stream_t *s, ssize_t nread,
+                                const char *buf, void *arg) {
+  echo_t *e = arg;
+  if (nread > 0) {
+    MUST(e->r, fuv_write(s, buf, (size_t)nread, NULL, NULL));
+  } else if (nread == FUV_EOF) {
+    MUST(e->r, fuv_shutdown(s, echo_server_shutdown_cb, e));
+  } else {
+    fail(e->r, "server read: %s", fuv_err_name((int)nread));
+    fuv_close((fuv_handle_t *)s, NULL, NULL);
+  }
+}
+
+static void echo_connection_cb(fuv_stream_t *listener, int status, void *arg) {
+  echo_t *e = arg;
+  if (!MUST(e->r, status) || !MUST(e->r, fuv_accept(listener, &e->server)))
+    return;
+  MUST(e->r, fuv_read_start((fuv_stream_t *)e->server, echo_server_read_cb, e));
+  fuv_close((fuv_handle_t *)listener, NULL, NULL);
+  e->listener = NULL;
+}
+
+static void echo_client_read_cb(fuv_stream_t *s, ssize_t nread,
+                                const char *buf, void *arg) {
+  echo_t *e = arg;
+  if (nread > 0) {
+    bytes_append(&e->received, buf, (size_t)nread);
+    return;
+  }
+  e->end = fuv_err_name((int)nread);
+  fuv_close((fuv_handle_t *)s, NULL, NULL);
+}
+
+static void echo_connect_cb(fuv_tcp_t *tcp, int status, void *arg) {
+  echo_t *e = arg;
+  char ip[FUV_IP_NAME_MAX];
+  int port, i;
+  char *chunk;
+  observe(e->r, "connect", "%s", status_name(status));
+  if (status < 0) {
+    fuv_close((fuv_handle_t *)tcp, NULL, NULL);
+    return;
+  }
+  if (MUST(e->r, fuv_tcp_getpeername(tcp, ip, sizeof ip, &port)))
+    observe(e->r, "peer", "%s", ip);
+  chunk = malloc((size_t)e->size);
+  if (chunk == NULL) abort();
+  for (i = 0; i < e->writes; i++) {
+    fill_pattern(chunk, (size_t)e->size, (size_t)i * (size_t)e->size);
+    MUST(e->r, fuv_write((fuv_stream_t *)tcp, chunk, (size_t)e->size, NULL,
+                         NULL));
+  }
+  free(chunk);
+  MUST(e->r, fuv_shutdown((fuv_stream_t *)tcp, NULL, NULL));
+  MUST(e->r, fuv_read_start((fuv_stream_t *)tcp, echo_client_read_cb, e));
+}
+
+static void run_echo(const case_t *c, result_t *r) {
+  echo_t e;
+  fuv_loop_t *loop;
+  int port = 0;
+  memset(&e, 0, sizeof e);
+  e.r = r;
+  e.host = param(c, "host");
+  e.writes = param_int(c, "writes", 1);
+  e.size = param_int(c, "size", 1);
+  e.end = "none";
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  e.listener = bound_tcp(r, loop, e.host, &port);
+  if (e.listener != NULL &&
+      MUST(r, fuv_listen((fuv_stream_t *)e.listener, 16, echo_connection_cb,
+                         &e)) &&
+      MUST(r, fuv_tcp_new(&e.client, loop)))
+    MUST(r, fuv_tcp_connect(e.client, e.host, port, echo_connect_cb, &e));
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  observe(r, "bytes", "%zu", e.received.len);
+  observe(r, "intact", "%s",
+          e.received.len == (size_t)e.writes * (size_t)e.size &&
+                  bytes_match_pattern(&e.received)
+              ? "yes"
+              : "no");
+  observe(r, "end", "%s", e.end);
+  free(e.received.data);
+}
+
+/* ---- half_close --------------------------------------------------------- */
+
+typedef struct {
+  result_t *r;
+  const char *request, *reply;
+  fuv_tcp_t *listener, *client, *server;
+  bytes_t client_read, server_read;
+} half_t;
+
+/* "<data>/EOF" (or "/<error>") for a stream read to its end. */
+static void observe_read(result_t *r, const char *key, bytes_t *b,
+                         const char *end) {
+  observe(r, key, "%.*s/%s", (int)b->len, b->data ? b->data : "", end);
+}
+
+static void half_client_shutdown_cb(fuv_stream_t *s, int status, void *arg) {
+  half_t *h = arg;
+  (void)s;
+  observe(h->r, "shutdown", "%s", status_name(status));
+}
+
+static void half_client_read_cb(fuv_stream_t *s, ssize_t nread,
+                                const char *buf, void *arg) {
+  half_t *h = arg;
+  if (nread > 0) {
+    bytes_append(&h->client_read, buf, (size_t)nread);
+    return;
+  }
+  observe_read(h->r, "client_read", &h->client_read, fuv_err_name((int)nread));
+  fuv_close((fuv_handle_t *)s, NULL, NULL);
+}
+
+static void half_server_write_cb(fuv_stream_t *s, int status, void *arg) {
+  half_t *h = arg;
+  (void)s;
+  observe(h->r, "server_write", "%s", status_name(status));
+}
+
+static void half_server_shutdown_cb(fuv_stream_t *s, int status, void *arg) {
+  (void)status;
+  (void)arg;
+  fuv_close((fuv_handle_t *)s, NULL, NULL);
+}
+
+static void half_server_read_cb(fuv_stream_t *s, ssize_t nread,
+                                const char *buf, void *arg) {
+  half_t *h = arg;
+  if (nread > 0) {
+    bytes_append(&h->server_read, buf, (size_t)nread);
+    return;
+  }
+  observe_read(h->r, "server_read", &h->server_read, fuv_err_name((int)nread));
+  /* The peer has finished sending; this side can still write. */
+  if (!MUST(h->r, fuv_write(s, h->reply, strlen(h->reply),
+                            half_server_write_cb, h)) ||
+      !MUST(h->r, fuv_shutdown(s, half_server_shutdown_cb, h)))
+    fuv_close((fuv_handle_t *)s, NULL, NULL);
+}
+
+static void half_connection_cb(fuv_stream_t *listener, int status, void *arg) {
+  half_t *h = arg;
+  if (!MUST(h->r, status) || !MUST(h->r, fuv_accept(listener, &h->server)))
+    return;
+  MUST(h->r,
+       fuv_read_start((fuv_stream_t *)h->server, half_server_read_cb, h));
+  fuv_close((fuv_handle_t *)listener, NULL, NULL);
+  h->listener = NULL;
+}
+
+static void half_connect_cb(fuv_tcp_t *tcp, int status, void *arg) {
+  half_t *h = arg;
+  fuv_stream_t *s = (fuv_stream_t *)tcp;
+  if (!MUST(h->r, status)) {
+    fuv_close((fuv_handle_t *)tcp, NULL, NULL);
+    return;
+  }
+  MUST(h->r, fuv_write(s, h->request, strlen(h->request), NULL, NULL));
+  MUST(h->r, fuv_shutdown(s, half_client_shutdown_cb, h));
+  MUST(h->r, fuv_read_start(s, half_client_read_cb, h));
+}
+
+static void run_half_close(const case_t *c, result_t *r) {
+  half_t h;
+  fuv_loop_t *loop;
+  const char *host = param(c, "host");
+  int port = 0;
+  memset(&h, 0, sizeof h);
+  h.r = r;
+  h.request = param(c, "request");
+  h.reply = param(c, "reply");
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  h.listener = bound_tcp(r, loop, host, &port);
+  if (h.listener != NULL &&
+      MUST(r, fuv_listen((fuv_stream_t *)h.listener, 16, half_connection_cb,
+                         &h)) &&
+      MUST(r, fuv_tcp_new(&h.client, loop)))
+    MUST(r, fuv_tcp_connect(h.client, host, port, half_connect_cb, &h));
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  free(h.client_read.data);
+  free(h.server_read.data);
+}
+
+/* ---- refused ------------------------------------------------------------ */
+
+typedef struct {
+  result_t *r;
+  int close_calls;
+} refused_t;
+
+static void refused_close_cb(fuv_handle_t *h, void *arg) {
+  refused_t *st = arg;
+  (void)h;
+  st->close_calls++;
+}
+
+static void refused_connect_cb(fuv_tcp_t *tcp, int status, void *arg) {
+  refused_t *st = arg;
+  observe(st->r, "connect", "%s", status_name(status));
+  observe(st->r, "closing_in_cb", "%s",
+          fuv_is_closing((fuv_handle_t *)tcp) ? "yes" : "no");
+  MUST(st->r, fuv_close((fuv_handle_t *)tcp, refused_close_cb, st));
+}
+
+static void run_refused(const case_t *c, result_t *r) {
+  refused_t st;
+  fuv_loop_t *loop;
+  fuv_tcp_t *bound, *client = NULL;
+  const char *host = param(c, "host");
+  int port = 0;
+  memset(&st, 0, sizeof st);
+  st.r = r;
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  /* A port that is bound but not listening refuses connections, and no
+   * other program can take it while this handle holds it. */
+  bound = bound_tcp(r, loop, host, &port);
+  if (bound != NULL && MUST(r, fuv_tcp_new(&client, loop)))
+    MUST(r, fuv_tcp_connect(client, host, port, refused_connect_cb, &st));
+  (void)bound; /* closed by finish_loop() */
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  observe(r, "close_cb", "%d", st.close_calls);
+}
+
+/* ---- close_during_connect ----------------------------------------------- */
+
+typedef struct {
+  result_t *r;
+  char events[MAX_TEXT];
+  fuv_tcp_t *listener; /* closed with the handle whose events these are */
+} events_t;
+
+static void add_event(events_t *ev, const char *fmt, ...) {
+  size_t used = strlen(ev->events);
+  va_list ap;
+  if (used > 0 && used + 1 < sizeof ev->events) ev->events[used++] = ',';
+  va_start(ap, fmt);
+  vsnprintf(ev->events + used, sizeof ev->events - used, fmt, ap);
+  va_end(ap);
+}
+
+static void events_connect_cb(fuv_tcp_t *tcp, int status, void *arg) {
+  (void)tcp;
+  add_event(arg, "connect:%s", status_name(status));
+}
+
+static void events_close_cb(fuv_handle_t *h, void *arg) {
+  events_t *ev = arg;
+  (void)h;
+  add_event(ev, "close");
+  if (ev->listener != NULL) fuv_close((fuv_handle_t *)ev->listener, NULL, NULL);
+  ev->listener = NULL;
+}
+
+/* Accepts and drops whatever connects, so the listener never holds a
+ * connection that no one closes. */
+static void drop_connection_cb(fuv_stream_t *listener, int status, void *arg) {
+  fuv_tcp_t *conn = NULL;
+  (void)arg;
+  if (status == 0 && fuv_accept(listener, &conn) == 0)
+    fuv_close((fuv_handle_t *)conn, NULL, NULL);
+}
+
+static void run_close_during_connect(const case_t *c, result_t *r) {
+  events_t ev;
+  fuv_loop_t *loop;
+  fuv_tcp_t *listener, *client = NULL;
+  const char *host = param(c, "host");
+  int port = 0;
+  memset(&ev, 0, sizeof ev);
+  ev.r = r;
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  listener = bound_tcp(r, loop, host, &port);
+  ev.listener = listener;
+  if (listener != NULL &&
+      MUST(r, fuv_listen((fuv_stream_t *)listener, 16, drop_connection_cb,
+                         NULL)) &&
+      MUST(r, fuv_tcp_new(&client, loop)) &&
+      MUST(r, fuv_tcp_connect(client, host, port, events_connect_cb, &ev)))
+    MUST(r, fuv_close((fuv_handle_t *)client, events_close_cb, &ev));
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  observe(r, "events", "%s", ev.events);
+}
+
+/* ---- cancel_writes ------------------------------------------------------ */
+
+typedef struct {
+  events_t ev;
+  int index[64];
+} cancel_t;
+
+static void cancel_write_cb(fuv_stream_t *s, int status, void *arg) {
+  int *index = arg;
+  cancel_t *st = (cancel_t *)fuv_handle_get_data((fuv_handle_t *)s);
+  add_event(&st->ev, "write%d:%s", *index, status_name(status));
+}
+
+static void run_cancel_writes(const case_t *c, result_t *r) {
+  cancel_t st;
+  pair_t p;
+  fuv_loop_t *loop;
+  fuv_stream_t *s;
+  int size = param_int(c, "size", 65536);
+  int queued = param_int(c, "queued", 1);
+  int i, fills = 0;
+  char *chunk;
+  memset(&st, 0, sizeof st);
+  st.ev.r = r;
+  if (queued > 64) queued = 64;
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  chunk = calloc(1, (size_t)size);
+  if (chunk == NULL) abort();
+  if (sync_pair(r, loop, param(c, "host"), &p)) {
+    s = (fuv_stream_t *)p.client;
+    fuv_handle_set_data((fuv_handle_t *)s, &st);
+    /* The server side never reads: once both socket buffers are full the
+     * library has to queue. The bound keeps a broken core from looping
+     * for ever. */
+    while (fuv_write_queue_size(s) == 0 && fills < 100000 &&
+           MUST(r, fuv_write(s, chunk, (size_t)size, NULL, NULL)))
+      fills++;
+    observe(r, "filled", "%s", fuv_write_queue_size(s) > 0 ? "yes" : "no");
+    for (i = 0; i < queued; i++) {
+      st.index[i] = i;
+      MUST(r, fuv_write(s, chunk, (size_t)size, cancel_write_cb, &st.index[i]));
+    }
+    MUST(r, fuv_close((fuv_handle_t *)s, events_close_cb, &st.ev));
+  }
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  observe(r, "events", "%s", st.ev.events);
+  free(chunk);
+}
+
+/* ---- shutdown_twice ----------------------------------------------------- */
+
+typedef struct {
+  result_t *r;
+  int second_calls;
+} shut_t;
+
+static void first_shutdown_cb(fuv_stream_t *s, int status, void *arg) {
+  shut_t *st = arg;
+  (void)s;
+  observe(st->r, "first_cb", "%s", status_name(status));
+}
+
+static void second_shutdown_cb(fuv_stream_t *s, int status, void *arg) {
+  shut_t *st = arg;
+  (void)s;
+  (void)status;
+  st->second_calls++;
+}
+
+static void run_shutdown_twice(const case_t *c, result_t *r) {
+  shut_t st;
+  pair_t p;
+  fuv_loop_t *loop;
+  memset(&st, 0, sizeof st);
+  st.r = r;
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  if (sync_pair(r, loop, param(c, "host"), &p)) {
+    fuv_stream_t *s = (fuv_stream_t *)p.client;
+    observe(r, "first", "%s",
+            status_name(fuv_shutdown(s, first_shutdown_cb, &st)));
+    observe(r, "second", "%s",
+            status_name(fuv_shutdown(s, second_shutdown_cb, &st)));
+  }
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  observe(r, "second_cb_calls", "%d", st.second_calls);
+}
+
+/* ---- timer_order -------------------------------------------------------- */
+
+typedef struct {
+  char order[MAX_TEXT];
+  int index[64];
+} order_t;
+
+static void order_timer_cb(fuv_timer_t *t, void *arg) {
+  int *index = arg;
+  order_t *o = fuv_handle_get_data((fuv_handle_t *)t);
+  size_t used = strlen(o->order);
+  snprintf(o->order + used, sizeof o->order - used, "%s%d", used ? "," : "",
+           *index);
+  fuv_close((fuv_handle_t *)t, NULL, NULL);
+}
+
+static void run_timer_order(const case_t *c, result_t *r) {
+  order_t o;
+  fuv_loop_t *loop;
+  const char *p = param(c, "timeouts");
+  int n = 0;
+  memset(&o, 0, sizeof o);
+  if (p == NULL || !MUST(r, fuv_loop_new(&loop))) return;
+  while (*p != '\0' && n < 64) {
+    char *end;
+    long ms = strtol(p, &end, 10);
+    fuv_timer_t *t = NULL;
+    o.index[n] = n;
+    if (MUST(r, fuv_timer_new(&t, loop))) {
+      fuv_handle_set_data((fuv_handle_t *)t, &o);
+      if (!MUST(r, fuv_timer_start(t, order_timer_cb, (uint64_t)ms, 0,
+                                   &o.index[n])))
+        fuv_close((fuv_handle_t *)t, NULL, NULL);
+    }
+    n++;
+    p = *end == ',' ? end + 1 : end;
+  }
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  observe(r, "order", "%s", o.order);
+}
+
+/* ---- read_stop ---------------------------------------------------------- */
+
+typedef struct {
+  result_t *r;
+  fuv_tcp_t *client;
+  fuv_timer_t *pause;
+  int pause_ms, stopped, calls_while_stopped, pending;
+  bytes_t received;
+  const char *end;
+} rstop_t;
+
+static void rstop_read_cb(fuv_stream_t *s, ssize_t nread, const char *buf,
+                          void *arg);
+
+/* The pause is the one place a timer stands in for an event: it checks
+ * that no event happens while reading is stopped. */
+static void rstop_pause_cb(fuv_timer_t *t, void *arg) {
+  rstop_t *st = arg;
+  int pending = fuv_tcp_pending_bytes(st->client);
+  st->pending = pending > 0;
+  st->stopped = 0;
+  MUST(st->r, fuv_read_start((fuv_stream_t *)st->client, rstop_read_cb, st));
+  fuv_close((fuv_handle_t *)t, NULL, NULL);
+}
+
+static void rstop_read_cb(fuv_stream_t *s, ssize_t nread, const char *buf,
+                          void *arg) {
+  rstop_t *st = arg;
+  if (st->stopped) st->calls_while_stopped++;
+  if (nread < 0) {
+    st->end = fuv_err_name((int)nread);
+    fuv_close((fuv_handle_t *)s, NULL, NULL);
+    return;
+  }
+  bytes_append(&st->received, buf, (size_t)nread);
+  if (st->pause == NULL) {
+    MUST(st->r, fuv_read_stop(s));
+    st->stopped = 1;
+    if (MUST(st->r, fuv_timer_new(&st->pause, fuv_handle_loop(
+                                                 (fuv_handle_t *)s))))
+      MUST(st->r, fuv_timer_start(st->pause, rstop_pause_cb,
+                                  (uint64_t)st->pause_ms, 0, st));
+  }
+}
+
+static void run_read_stop(const case_t *c, result_t *r) {
+  rstop_t st;
+  pair_t p;
+  fuv_loop_t *loop;
+  int size = param_int(c, "size", 65536);
+  char *data;
+  memset(&st, 0, sizeof st);
+  st.r = r;
+  st.pause_ms = param_int(c, "pause_ms", 50);
+  st.end = "none";
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  data = malloc((size_t)size);
+  if (data == NULL) abort();
+  fill_pattern(data, (size_t)size, 0);
+  if (sync_pair(r, loop, param(c, "host"), &p)) {
+    st.client = p.client;
+    if (MUST(r, fuv_write((fuv_stream_t *)p.server, data, (size_t)size, NULL,
+                          NULL)) &&
+        MUST(r, fuv_shutdown((fuv_stream_t *)p.server, NULL, NULL)))
+      MUST(r, fuv_read_start((fuv_stream_t *)p.client, rstop_read_cb, &st));
+  }
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  observe(r, "calls_while_stopped", "%d", st.calls_while_stopped);
+  observe(r, "pending_while_stopped", "%s", st.pending ? "yes" : "no");
+  observe(r, "bytes", "%zu", st.received.len);
+  observe(r, "intact", "%s",
+          st.received.len == (size_t)size && bytes_match_pattern(&st.received)
+              ? "yes"
+              : "no");
+  observe(r, "end", "%s", st.end);
+  free(st.received.data);
+  free(data);
+}
+
+/* ---- error -------------------------------------------------------------- */
+
+static void ignore_read_cb(fuv_stream_t *s, ssize_t nread, const char *buf,
+                           void *arg) {
+  (void)s;
+  (void)nread;
+  (void)buf;
+  (void)arg;
+}
+
+static void ignore_timer_cb(fuv_timer_t *t, void *arg) {
+  (void)t;
+  (void)arg;
+}
+
+/* Performs one error op on loop and returns the error it gave (0 when the
+ * call unexpectedly succeeded), or 1 for an op this runner does not know. */
+static int error_op(result_t *r, fuv_loop_t *loop, const char *op) {
+  fuv_tcp_t *tcp = NULL, *other = NULL;
+  fuv_timer_t *timer = NULL;
+  pair_t p;
+  int port = 0, err = 1;
+  if (strcmp(op, "bind_bad_ip") == 0) {
+    if (MUST(r, fuv_tcp_new(&tcp, loop))) err = fuv_tcp_bind(tcp, "300.1.2.3", 0, 0);
+  } else if (strcmp(op, "bind_ipv6only_ipv4") == 0) {
+    if (MUST(r, fuv_tcp_new(&tcp, loop)))
+      err = fuv_tcp_bind(tcp, "127.0.0.1", 0, FUV_TCP_IPV6ONLY);
+  } else if (strcmp(op, "listen_taken_port") == 0) {
+    tcp = bound_tcp(r, loop, "127.0.0.1", &port);
+    if (tcp != NULL && MUST(r, fuv_listen((fuv_stream_t *)tcp, 16, NULL, NULL)) &&
+        MUST(r, fuv_tcp_new(&other, loop)) &&
+        MUST(r, fuv_tcp_bind(other, "127.0.0.1", port, 0)))
+      err = fuv_listen((fuv_stream_t *)other, 16, NULL, NULL);
+  } else if (strcmp(op, "accept_nothing_pending") == 0) {
+    tcp = bound_tcp(r, loop, "127.0.0.1", &port);
+    if (tcp != NULL && MUST(r, fuv_listen((fuv_stream_t *)tcp, 16, NULL, NULL))) {
+      err = fuv_accept((fuv_stream_t *)tcp, &other);
+    }
+  } else if (strcmp(op, "read_start_unconnected") == 0) {
+    if (MUST(r, fuv_tcp_new_ex(&tcp, loop, FUV_AF_INET)))
+      err = fuv_read_start((fuv_stream_t *)tcp, ignore_read_cb, NULL);
+  } else if (strcmp(op, "read_start_twice") == 0) {
+    if (sync_pair(r, loop, "127.0.0.1", &p) &&
+        MUST(r, fuv_read_start((fuv_stream_t *)p.client, ignore_read_cb, NULL)))
+      err = fuv_read_start((fuv_stream_t *)p.client, ignore_read_cb, NULL);
+  } else if (strcmp(op, "connect_port_zero") == 0) {
+    if (MUST(r, fuv_tcp_new(&tcp, loop)))
+      err = fuv_tcp_connect(tcp, "127.0.0.1", 0, NULL, NULL);
+  } else if (strcmp(op, "connect_twice") == 0) {
+    other = bound_tcp(r, loop, "127.0.0.1", &port);
+    if (other != NULL &&
+        MUST(r, fuv_listen((fuv_stream_t *)other, 16, drop_connection_cb, NULL)) &&
+        MUST(r, fuv_tcp_new(&tcp, loop)) &&
+        MUST(r, fuv_tcp_connect(tcp, "127.0.0.1", port, NULL, NULL)))
+      err = fuv_tcp_connect(tcp, "127.0.0.1", port, NULL, NULL);
+  } else if (strcmp(op, "write_after_shutdown") == 0) {
+    if (sync_pair(r, loop, "127.0.0.1", &p) &&
+        MUST(r, fuv_shutdown((fuv_stream_t *)p.client, NULL, NULL)))
+      err = fuv_write((fuv_stream_t *)p.client, "x", 1, NULL, NULL);
+  } else if (strcmp(op, "recv_timeout") == 0) {
+    char buf[16];
+    if (sync_pair(r, loop, "127.0.0.1", &p))
+      err = fuv_recv((fuv_stream_t *)p.client, buf, sizeof buf, 10);
+    if (err > 0) err = 0;
+  } else if (strcmp(op, "close_twice") == 0) {
+    if (MUST(r, fuv_timer_new(&timer, loop)) &&
+        MUST(r, fuv_close((fuv_handle_t *)timer, NULL, NULL)))
+      err = fuv_close((fuv_handle_t *)timer, NULL, NULL);
+  } else if (strcmp(op, "timer_again_unstarted") == 0) {
+    if (MUST(r, fuv_timer_new(&timer, loop))) err = fuv_timer_again(timer);
+  } else if (strcmp(op, "loop_close_busy") == 0) {
+    if (MUST(r, fuv_timer_new(&timer, loop)) &&
+        MUST(r, fuv_timer_start(timer, ignore_timer_cb, 1000, 0, NULL)))
+      err = fuv_loop_free(loop);
+  }
+  /* Every handle made here is closed by finish_loop(). */
+  return err;
+}
+
+static void run_error(const case_t *c, result_t *r) {
+  fuv_loop_t *loop;
+  const char *op = param(c, "op");
+  int err;
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  err = error_op(r, loop, op ? op : "");
+  if (err == 1)
+    fail(r, "error op '%s' is not implemented by this runner", op ? op : "");
+  else
+    observe(r, "error", "%s", status_name(err));
+  finish_loop(r, loop);
+}
+
+/* ---- the driver --------------------------------------------------------- */
+
+typedef struct {
+  const char *kind;
+  void (*run)(const case_t *c, result_t *r);
+} kind_t;
+
+static const kind_t kinds[] = {
+    {"echo", run_echo},
+    {"half_close", run_half_close},
+    {"refused", run_refused},
+    {"close_during_connect", run_close_during_connect},
+    {"cancel_writes", run_cancel_writes},
+    {"shutdown_twice", run_shutdown_twice},
+    {"timer_order", run_timer_order},
+    {"read_stop", run_read_stop},
+    {"error", run_error},
+};
+
+/* Splits a line into a case in place; returns 0 for blank and comment
+ * lines. */
+static int parse_line(char *line, case_t *c) {
+  char *tok, *save = NULL;
+  int n = 0;
+  memset(c, 0, sizeof *c);
+  line[strcspn(line, "\r\n")] = '\0';
+  for (tok = strtok_r(line, " \t", &save); tok != NULL;
+       tok = strtok_r(NULL, " \t", &save)) {
+    if (n == 0 && tok[0] == '#') return 0;
+    if (n == 0) {
+      c->id = tok;
+    } else if (n == 1) {
+      c->kind = tok;
+    } else if (c->nfields < MAX_FIELDS) {
+      char *eq = strchr(tok, '=');
+      if (eq == NULL) continue;
+      *eq = '\0';
+      c->fields[c->nfields].key = tok;
+      c->fields[c->nfields].value = eq + 1;
+      c->nfields++;
+    }
+    n++;
+  }
+  return n >= 2;
+}
+
+/* Runs one case and prints its line; returns 1 if it passed. */
+static int run_case(const case_t *c) {
+  result_t r;
+  size_t k;
+  int i, j, ok, known = 0;
+  char why[MAX_TEXT * 2] = "";
+  memset(&r, 0, sizeof r);
+  for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    if (strcmp(kinds[k].kind, c->kind) == 0) {
+      kinds[k].run(c, &r);
+      known = 1;
+    }
+  }
+  if (!known) fail(&r, "kind '%s' is not implemented by this runner", c->kind);
+  ok = r.failure[0] == '\0';
+  if (!ok) snprintf(why, sizeof why, "%s", r.failure);
+  for (i = 0; i < c->nfields && ok; i++) {
+    const char *key = c->fields[i].key;
+    const char *seen = NULL;
+    if (strncmp(key, "expect.", 7) != 0) continue;
+    for (j = 0; j < r.nseen; j++) {
+      if (strcmp(r.seen[j].key, key + 7) == 0) seen = r.seen[j].value;
+    }
+    if (seen == NULL || strcmp(seen, c->fields[i].value) != 0) {
+      snprintf(why, sizeof why, "%s: expected %s, observed %s", key,
+               c->fields[i].value, seen ? seen : "nothing");
+      ok = 0;
+    }
+  }
+  printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", c->id, ok ? "" : ": ", why);
+  fflush(stdout);
+  for (j = 0; j < r.nseen; j++) {
+    free(r.seen[j].key);
+    free(r.seen[j].value);
+  }
+  return ok;
+}
+
+int main(int argc, char **argv) {
+  FILE *f;
+  char line[4096];
+  int passed = 0, failed = 0;
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s CASES_FILE\n", argv[0]);
+    return 2;
+  }
+  f = fopen(argv[1], "r");
+  if (f == NULL) {
+    perror(argv[1]);
+    return 2;
+  }
+  while (fgets(line, sizeof line, f) != NULL) {
+    case_t c;
+    if (!parse_line(line, &c)) continue;
+    if (run_case(&c))
+      passed++;
+    else
+      failed++;
+  }
+  fclose(f);
+  printf("conformance-c: %d passed, %d failed\n", passed, failed);
+  return failed == 0 && passed > 0 ? 0 : 1;
+}

@@ -1,0 +1,462 @@
+"""The Python conformance runner: executes every case of
+tests/conformance/cases.txt through the flatuv package on real loopback
+sockets and compares what it observes with the case's expect.* values.
+
+    python runner.py CASES_FILE
+
+Run it with an interpreter that has the flatuv wheel installed. Prints one
+line per case and then "conformance-python: N passed, M failed"; a case of
+a kind (or an error op) this runner does not know fails. Exits non-zero
+when any case failed.
+"""
+
+import sys
+
+import flatuv
+
+CASE_TIMEOUT = 20.0  # seconds; a scenario still running then has hung
+
+
+class CaseFailure(Exception):
+    """A call that should have worked did not, or the runner lacks a step."""
+
+
+def status_name(error):
+    """"OK" for success (None), else the error's libuv name."""
+    return "OK" if error is None else error.name
+
+
+def pattern(offset, length):
+    """Bytes offset..offset+length of every test stream (byte i is i mod
+    251), so that a reordered, lost or repeated byte shows."""
+    return bytes((offset + i) % 251 for i in range(length))
+
+
+def intact(data, length):
+    return "yes" if len(data) == length and data == pattern(0, length) else "no"
+
+
+def bound_tcp(loop, host):
+    tcp = flatuv.TCP(loop)
+    tcp.bind((host, 0))
+    return tcp, tcp.getsockname()[1]
+
+
+def sync_pair(loop, host):
+    """A client and the server side of its connection, made with the
+    synchronous calls; the listener is closed once it accepted."""
+    listener, port = bound_tcp(loop, host)
+    listener.listen(None, 16)
+    client = flatuv.TCP(loop)
+    client.connect_sync((host, port), timeout=5.0)
+    server = listener.accept_sync(timeout=5.0)
+    listener.close()
+    return client, server
+
+
+def run_loop(loop, failures):
+    """Runs the loop until no referenced handle is active, under a guard
+    timer that does not itself keep the loop running."""
+    def on_guard(timer):
+        failures.append("the case did not finish within %g s" % CASE_TIMEOUT)
+        loop.walk(lambda handle: handle.close())
+
+    guard = flatuv.Timer(loop)
+    guard.start(on_guard, CASE_TIMEOUT)
+    guard.unref()
+    loop.run()
+
+
+def finish_loop(loop):
+    """Closes what the scenario left open (an idle server side, the guard)
+    and frees the loop, which fails if a handle is still there."""
+    loop.walk(lambda handle: handle.close())
+    loop.run()
+    loop.close()
+
+
+# ---------------------------------------------------------------------------
+# Scenarios: each takes the case's parameters, a dict to put observations
+# in and a list of unexpected failures, and runs on a loop of its own.
+# ---------------------------------------------------------------------------
+
+
+def run_echo(loop, params, seen, failures):
+    host = params["host"]
+    writes, size = int(params["writes"]), int(params["size"])
+    received = bytearray()
+    seen["end"] = "none"
+
+    def on_server_read(stream, data, error):
+        if data is not None:
+            stream.write(data)
+        elif error is None:
+            stream.shutdown(lambda s, err: s.close())
+        else:
+            failures.append("server read: %s" % error.name)
+            stream.close()
+
+    def on_connection(listener, error):
+        if error is not None:
+            failures.append("connection: %s" % error.name)
+            return
+        listener.accept().read_start(on_server_read)
+        listener.close()
+
+    def on_client_read(stream, data, error):
+        if data is not None:
+            received.extend(data)
+            return
+        seen["end"] = "EOF" if error is None else error.name
+        stream.close()
+
+    def on_connect(tcp, error):
+        seen["connect"] = status_name(error)
+        if error is not None:
+            tcp.close()
+            return
+        seen["peer"] = tcp.getpeername()[0]
+        for i in range(writes):
+            tcp.write(pattern(i * size, size))
+        tcp.shutdown()
+        tcp.read_start(on_client_read)
+
+    listener, port = bound_tcp(loop, host)
+    listener.listen(on_connection, 16)
+    flatuv.TCP(loop).connect((host, port), on_connect)
+    run_loop(loop, failures)
+    seen["bytes"] = str(len(received))
+    seen["intact"] = intact(bytes(received), writes * size)
+
+
+def read_result(data, error):
+    """"<data>/EOF" (or "/<error>") for a stream read to its end."""
+    return "%s/%s" % (bytes(data).decode("latin-1"),
+                      "EOF" if error is None else error.name)
+
+
+def run_half_close(loop, params, seen, failures):
+    host = params["host"]
+    request, reply = params["request"].encode(), params["reply"].encode()
+    client_data, server_data = bytearray(), bytearray()
+
+    def on_client_read(stream, data, error):
+        if data is not None:
+            client_data.extend(data)
+            return
+        seen["client_read"] = read_result(client_data, error)
+        stream.close()
+
+    def on_server_write(stream, error):
+        seen["server_write"] = status_name(error)
+
+    def on_server_read(stream, data, error):
+        if data is not None:
+            server_data.extend(data)
+            return
+        seen["server_read"] = read_result(server_data, error)
+        # The peer has finished sending; this side can still write.
+        stream.write(reply, on_server_write)
+        stream.shutdown(lambda s, err: s.close())
+
+    def on_connection(listener, error):
+        listener.accept().read_start(on_server_read)
+        listener.close()
+
+    def on_shutdown(stream, error):
+        seen["shutdown"] = status_name(error)
+
+    def on_connect(tcp, error):
+        if error is not None:
+            raise CaseFailure("connect: %s" % error.name)
+        tcp.write(request)
+        tcp.shutdown(on_shutdown)
+        tcp.read_start(on_client_read)
+
+    listener, port = bound_tcp(loop, host)
+    listener.listen(on_connection, 16)
+    flatuv.TCP(loop).connect((host, port), on_connect)
+    run_loop(loop, failures)
+
+
+def run_refused(loop, params, seen, failures):
+    host = params["host"]
+    close_calls = []
+
+    def on_connect(tcp, error):
+        seen["connect"] = status_name(error)
+        seen["closing_in_cb"] = "yes" if tcp.closing else "no"
+        tcp.close(lambda handle: close_calls.append(handle))
+
+    # A port that is bound but not listening refuses connections, and no
+    # other program can take it while this handle holds it.
+    bound, port = bound_tcp(loop, host)
+    flatuv.TCP(loop).connect((host, port), on_connect)
+    run_loop(loop, failures)
+    seen["close_cb"] = str(len(close_calls))
+
+
+def drop_connection(listener, error):
+    """Accepts and closes whatever connects."""
+    if error is None:
+        listener.accept().close()
+
+
+def run_close_during_connect(loop, params, seen, failures):
+    host = params["host"]
+    events = []
+    listener, port = bound_tcp(loop, host)
+    listener.listen(drop_connection, 16)
+
+    def on_close(handle):
+        events.append("close")
+        listener.close()
+
+    client = flatuv.TCP(loop)
+    client.connect((host, port),
+                   lambda tcp, error: events.append("connect:" + status_name(error)))
+    client.close(on_close)
+    run_loop(loop, failures)
+    seen["events"] = ",".join(events)
+
+
+def run_cancel_writes(loop, params, seen, failures):
+    size, queued = int(params["size"]), int(params["queued"])
+    events = []
+    client, server = sync_pair(loop, params["host"])
+    chunk = bytes(size)
+    # The server side never reads: once both socket buffers are full the
+    # library has to queue. The bound keeps a broken core from looping.
+    fills = 0
+    while client.write_queue_size == 0 and fills < 100000:
+        client.write(chunk)
+        fills += 1
+    seen["filled"] = "yes" if client.write_queue_size > 0 else "no"
+
+    def on_write(index):
+        return lambda stream, error: events.append(
+            "write%d:%s" % (index, status_name(error)))
+
+    for i in range(queued):
+        client.write(chunk, on_write(i))
+    client.close(lambda handle: events.append("close"))
+    run_loop(loop, failures)
+    seen["events"] = ",".join(events)
+
+
+def call_error(call, *args):
+    """Runs a call and returns "OK" or the name of the Error it raised."""
+    try:
+        call(*args)
+    except flatuv.Error as error:
+        return error.name
+    return "OK"
+
+
+def run_shutdown_twice(loop, params, seen, failures):
+    client, server = sync_pair(loop, params["host"])
+    second_calls = []
+
+    def on_first(stream, error):
+        seen["first_cb"] = status_name(error)
+
+    seen["first"] = call_error(client.shutdown, on_first)
+    seen["second"] = call_error(client.shutdown,
+                                lambda stream, error: second_calls.append(error))
+    run_loop(loop, failures)
+    seen["second_cb_calls"] = str(len(second_calls))
+
+
+def run_timer_order(loop, params, seen, failures):
+    order = []
+
+    def on_timer(index):
+        def fire(timer):
+            order.append(str(index))
+            timer.close()
+        return fire
+
+    for index, ms in enumerate(params["timeouts"].split(",")):
+        flatuv.Timer(loop).start(on_timer(index), int(ms) / 1000.0)
+    run_loop(loop, failures)
+    seen["order"] = ",".join(order)
+
+
+def run_read_stop(loop, params, seen, failures):
+    size, pause = int(params["size"]), int(params["pause_ms"]) / 1000.0
+    client, server = sync_pair(loop, params["host"])
+    received = bytearray()
+    state = {"stopped": False, "paused": False, "calls_while_stopped": 0,
+             "pending": False}
+    seen["end"] = "none"
+
+    # The pause is the one place a timer stands in for an event: it checks
+    # that no event happens while reading is stopped.
+    def on_pause(timer):
+        state["pending"] = client.pending_bytes() > 0
+        state["stopped"] = False
+        client.read_start(on_read)
+        timer.close()
+
+    def on_read(stream, data, error):
+        if state["stopped"]:
+            state["calls_while_stopped"] += 1
+        if data is None:
+            seen["end"] = "EOF" if error is None else error.name
+            stream.close()
+            return
+        received.extend(data)
+        if not state["paused"]:
+            stream.read_stop()
+            state["stopped"] = state["paused"] = True
+            flatuv.Timer(loop).start(on_pause, pause)
+
+    server.write(pattern(0, size))
+    server.shutdown()
+    client.read_start(on_read)
+    run_loop(loop, failures)
+    seen["calls_while_stopped"] = str(state["calls_while_stopped"])
+    seen["pending_while_stopped"] = "yes" if state["pending"] else "no"
+    seen["bytes"] = str(len(received))
+    seen["intact"] = intact(bytes(received), size)
+
+
+def ignore(*args):
+    pass
+
+
+def error_op(loop, op, keep):
+    """Performs one error op; returns the failing call and its arguments.
+    Every handle made here is closed by finish_loop(); until then keep
+    holds the ones the op needs, since the binding closes an idle handle
+    that the program drops (a dropped server side would end the stream)."""
+    if op == "bind_bad_ip":
+        return flatuv.TCP(loop).bind, ("300.1.2.3", 0)
+    if op == "bind_ipv6only_ipv4":
+        return flatuv.TCP(loop).bind, ("127.0.0.1", 0), flatuv.TCP_IPV6ONLY
+    if op == "listen_taken_port":
+        first, port = bound_tcp(loop, "127.0.0.1")
+        first.listen(None, 16)
+        keep.append(first)
+        second = flatuv.TCP(loop)
+        second.bind(("127.0.0.1", port))
+        return second.listen, None, 16
+    if op == "accept_nothing_pending":
+        server, port = bound_tcp(loop, "127.0.0.1")
+        server.listen(None, 16)
+        return (server.accept,)
+    if op == "read_start_unconnected":
+        return flatuv.TCP(loop, flatuv.AF_INET).read_start, ignore
+    if op == "read_start_twice":
+        client, server = sync_pair(loop, "127.0.0.1")
+        keep.append(server)
+        client.read_start(ignore)
+        return client.read_start, ignore
+    if op == "connect_port_zero":
+        return flatuv.TCP(loop).connect, ("127.0.0.1", 0)
+    if op == "connect_twice":
+        listener, port = bound_tcp(loop, "127.0.0.1")
+        listener.listen(drop_connection, 16)
+        client = flatuv.TCP(loop)
+        client.connect(("127.0.0.1", port))
+        return client.connect, ("127.0.0.1", port)
+    if op == "write_after_shutdown":
+        client, server = sync_pair(loop, "127.0.0.1")
+        keep.append(server)
+        client.shutdown()
+        return client.write, b"x"
+    if op == "recv_timeout":
+        client, server = sync_pair(loop, "127.0.0.1")
+        keep.append(server)
+        return client.recv, 16, 0.010
+    if op == "close_twice":
+        timer = flatuv.Timer(loop)
+        timer.close()
+        return (timer.close,)
+    if op == "timer_again_unstarted":
+        return (flatuv.Timer(loop).again,)
+    if op == "loop_close_busy":
+        flatuv.Timer(loop).start(ignore, 1.0)
+        return (loop.close,)
+    raise CaseFailure("error op %r is not implemented by this runner" % op)
+
+
+def run_error(loop, params, seen, failures):
+    keep = []
+    seen["error"] = call_error(*error_op(loop, params["op"], keep))
+
+
+SCENARIOS = {
+    "echo": run_echo,
+    "half_close": run_half_close,
+    "refused": run_refused,
+    "close_during_connect": run_close_during_connect,
+    "cancel_writes": run_cancel_writes,
+    "shutdown_twice": run_shutdown_twice,
+    "timer_order": run_timer_order,
+    "read_stop": run_read_stop,
+    "error": run_error,
+}
+
+# ---------------------------------------------------------------------------
+# The driver
+# ---------------------------------------------------------------------------
+
+
+def parse_cases(path):
+    """Yields (id, kind, {key: value}) for each case line."""
+    with open(path) as f:
+        for line in f:
+            tokens = line.split()
+            if len(tokens) < 2 or tokens[0].startswith("#"):
+                continue
+            fields = dict(t.split("=", 1) for t in tokens[2:] if "=" in t)
+            yield tokens[0], tokens[1], fields
+
+
+def run_case(case_id, kind, fields):
+    """Runs one case; returns None if it passed, else why it failed."""
+    seen, failures = {}, []
+    scenario = SCENARIOS.get(kind)
+    if scenario is None:
+        return "kind %r is not implemented by this runner" % kind
+    loop = flatuv.Loop()
+    try:
+        scenario(loop, fields, seen, failures)
+    except Exception as e:  # a failed call, or a callback that raised
+        failures.append("%s: %s" % (type(e).__name__, e))
+    try:
+        finish_loop(loop)
+    except Exception as e:
+        failures.append("cleanup: %s: %s" % (type(e).__name__, e))
+    if failures:
+        return failures[0]
+    for key, expected in fields.items():
+        if key.startswith("expect."):
+            observed = seen.get(key[len("expect."):])
+            if observed != expected:
+                return "%s: expected %s, observed %s" % (
+                    key, expected, "nothing" if observed is None else observed)
+    return None
+
+
+def main(argv):
+    if len(argv) != 2:
+        sys.stderr.write("usage: %s CASES_FILE\n" % argv[0])
+        return 2
+    passed = failed = 0
+    for case_id, kind, fields in parse_cases(argv[1]):
+        why = run_case(case_id, kind, fields)
+        if why is None:
+            passed += 1
+            print("PASS %s" % case_id)
+        else:
+            failed += 1
+            print("FAIL %s: %s" % (case_id, why))
+        sys.stdout.flush()
+    print("conformance-python: %d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
