@@ -10,7 +10,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${FLATUV_TEST_DIR:-$root/_build/test}
 jobs=${FLATUV_JOBS:-2}
-all_stages=(c asan valgrind install python lua nim conformance)
+all_stages=(c asan valgrind install python lua nim conformance stress)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 
@@ -81,6 +81,9 @@ stage_install() {
 stage_python() { bash "$root/python/run_tests.sh" "$out/python"; }
 stage_lua() { bash "$root/bindings/lua/run_tests.sh" "$out/lua"; }
 stage_nim() { FLATUV_NIM_BUILD="$out/nim" bash "$root/nim/run_tests.sh"; }
+# Load and faults: 10,000 connections, 100,000 cycles, 1 GiB, EMFILE, resets,
+# half-close, a slow reader and a lossy link (network namespaces need root).
+stage_stress() { bash "$root/tests/stress/run.sh" "$out/stress"; }
 # After the binding stages, whose builds it reuses.
 stage_conformance() {
   FLATUV_TEST_DIR="$out" FLATUV_NIM_BUILD="$out/nim" \
@@ -90,7 +93,7 @@ stage_conformance() {
 mkdir -p "$out"
 for s in "${stages[@]}"; do
   case "$s" in
-  c | asan | valgrind | install | python | lua | nim | conformance)
+  c | asan | valgrind | install | python | lua | nim | conformance | stress)
     if [ "$s" = lua ] && [ ! -f "$root/bindings/lua/run_tests.sh" ]; then continue; fi
     if [ "$s" = nim ] && [ ! -f "$root/nim/run_tests.sh" ]; then continue; fi
     if [ "$s" = python ] && [ ! -f "$root/python/run_tests.sh" ]; then continue; fi

@@ -562,7 +562,8 @@ FUV_EXTERN int fuv_tcp_detach(fuv_tcp_t *tcp);
  * asynchronous calls, which stay usable afterwards. FUV_ETIMEDOUT when the
  * time runs out; FUV_EBUSY when asynchronous I/O is in flight in the same
  * direction (a pending connect, reading, queued writes, or a listen with a
- * callback).
+ * callback). As in libuv, they leave the loop's cached time as it was:
+ * call fuv_update_time() before starting a timer right after one.
  */
 
 /* Connects, waiting at most timeout_ms. A connect that times out or fails
