@@ -10,7 +10,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${FLATUV_TEST_DIR:-$root/_build/test}
 jobs=${FLATUV_JOBS:-2}
-all_stages=(c asan valgrind install python lua nim conformance stress)
+all_stages=(c asan valgrind install python lua nim conformance stress fuzz)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 
@@ -84,6 +84,8 @@ stage_nim() { FLATUV_NIM_BUILD="$out/nim" bash "$root/nim/run_tests.sh"; }
 # Load and faults: 10,000 connections, 100,000 cycles, 1 GiB, EMFILE, resets,
 # half-close, a slow reader and a lossy link (network namespaces need root).
 stage_stress() { bash "$root/tests/stress/run.sh" "$out/stress"; }
+# libFuzzer under ASan+UBSan, 60 s for each harness, on a copy of the corpus.
+stage_fuzz() { bash "$root/tests/fuzz/run.sh" 60 "$out/fuzz"; }
 # After the binding stages, whose builds it reuses.
 stage_conformance() {
   FLATUV_TEST_DIR="$out" FLATUV_NIM_BUILD="$out/nim" \
@@ -93,7 +95,7 @@ stage_conformance() {
 mkdir -p "$out"
 for s in "${stages[@]}"; do
   case "$s" in
-  c | asan | valgrind | install | python | lua | nim | conformance | stress)
+  c | asan | valgrind | install | python | lua | nim | conformance | stress | fuzz)
     if [ "$s" = lua ] && [ ! -f "$root/bindings/lua/run_tests.sh" ]; then continue; fi
     if [ "$s" = nim ] && [ ! -f "$root/nim/run_tests.sh" ]; then continue; fi
     if [ "$s" = python ] && [ ! -f "$root/python/run_tests.sh" ]; then continue; fi

@@ -94,6 +94,11 @@ END_TEST
 START_TEST(ip6_addr_rejects_an_unknown_interface_name) {
   struct sockaddr_in6 sin6;
   FUV_ASSERT_ERR(fuv_ip6_addr("fe80::1%no-such-if0", 80, &sin6), FUV_EINVAL);
+  /* A numeric scope is digits only: no sign, no space, nothing empty. */
+  FUV_ASSERT_ERR(fuv_ip6_addr("fe80::1% 5", 80, &sin6), FUV_EINVAL);
+  FUV_ASSERT_ERR(fuv_ip6_addr("fe80::1%+5", 80, &sin6), FUV_EINVAL);
+  FUV_ASSERT_ERR(fuv_ip6_addr("fe80::1%-5", 80, &sin6), FUV_EINVAL);
+  FUV_ASSERT_ERR(fuv_ip6_addr("fe80::1%", 80, &sin6), FUV_EINVAL);
 }
 END_TEST
 

@@ -516,7 +516,9 @@ FUV_EXTERN int fuv_socketpair(int type, int protocol, int *fd0, int *fd1,
  * there is none) and an open handle (FUV_EINVAL when closing). */
 
 /* SO_LINGER: on with a timeout in seconds (>= 0), or off (seconds is then
- * ignored). */
+ * ignored). With a timeout above 0 the kernel makes closing the socket
+ * block while unsent data remains, even on a non-blocking socket (as with
+ * libuv); 0 makes fuv_close send a reset, like fuv_tcp_close_reset. */
 FUV_EXTERN int fuv_tcp_set_linger(fuv_tcp_t *tcp, int on, int seconds);
 /* Reads SO_LINGER into *on and *seconds. */
 FUV_EXTERN int fuv_tcp_get_linger(const fuv_tcp_t *tcp, int *on,

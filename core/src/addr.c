@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,8 @@ int fuv_ip6_addr(const char *ip, int port, struct sockaddr_in6 *addr) {
     if (index == 0) {
       char *end;
       unsigned long n = strtoul(scope + 1, &end, 10);
-      if (scope[1] == '\0' || *end != '\0' || n > 0xffffffffUL)
+      if (!isdigit((unsigned char)scope[1]) || *end != '\0' ||
+          n > 0xffffffffUL)
         return FUV_EINVAL;
       index = (unsigned int)n;
     }
