@@ -115,6 +115,7 @@ static PyObject *fuvpy_replace_result(PyObject *old, PyObject *value) {
 %}
 
 %native(_set_error_factory) PyObject *fuvpy_set_error_factory(PyObject *self, PyObject *args);
+%native(_set_write_general) PyObject *fuvpy_set_write_general(PyObject *self, PyObject *args);
 %native(_set_release_gil) PyObject *fuvpy_set_release_gil(PyObject *self, PyObject *args);
 
 /* The binding keeps its records in the loop's and handles' data pointers;

@@ -506,12 +506,11 @@ class Stream(Handle):
         """Stops reading (also from inside the read callback)."""
         _lib.fuv_read_stop(self)
 
-    @_c("fuv_write")
-    def write(self, data, callback=None):
-        """Writes bytes (any bytes-like object); what the kernel does not
-        take at once is copied and queued, in order. callback(stream, error)
-        gets the outcome."""
-        _lib_write(self, data, callback)
+    # In C (HandleBase._stream_write): bytes without a callback, an echo
+    # server's every message, skip this layer; the rest goes to fuv_write's
+    # general wrapper.
+    write = _HandleBase._stream_write
+    C_API.setdefault("fuv_write", "Stream.write")
 
     @_c("fuv_writev")
     def writev(self, buffers, callback=None):
@@ -587,7 +586,7 @@ class Stream(Handle):
         return _lib.fuv_recv(self, size, _timeout_ms(timeout))
 
 
-_lib_write = _lib.fuv_write
+_lib._set_write_general(_lib.fuv_write)
 
 
 class TCP(Stream):

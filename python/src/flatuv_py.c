@@ -338,6 +338,96 @@ static PyObject *handle_get_closed(PyObject *obj, void *closure) {
                          (self->handle == NULL || fuv_is_closing(self->handle)));
 }
 
+/* ---- Stream.write's fast path ---------------------------------------------- */
+
+/* The general wrapper, flatuv._flatuv.fuv_write, registered by the package. */
+static PyObject *write_general;
+
+static int other_thread(const fuvpy_loop_t *loop);
+
+/* Splits write's arguments (data, callback=None), positional or by name. */
+static int write_args(PyObject *const *args, Py_ssize_t nargs,
+                      PyObject *kwnames, PyObject **data, PyObject **callback) {
+  Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+  *data = nargs > 0 ? args[0] : NULL;
+  *callback = nargs > 1 ? args[1] : NULL;
+  if (nargs > 2)
+    goto bad;
+  for (Py_ssize_t i = 0; i < nkw; i++) {
+    PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+    PyObject **slot;
+    if (PyUnicode_CompareWithASCIIString(name, "data") == 0)
+      slot = data;
+    else if (PyUnicode_CompareWithASCIIString(name, "callback") == 0)
+      slot = callback;
+    else
+      goto bad;
+    if (*slot != NULL)
+      goto bad;
+    *slot = args[nargs + i];
+  }
+  if (*data == NULL)
+    goto bad;
+  if (*callback == NULL)
+    *callback = Py_None;
+  return 0;
+bad:
+  PyErr_SetString(PyExc_TypeError,
+                  "write() takes data and an optional callback");
+  return -1;
+}
+
+/* An echo server calls write once per message, so bytes without a
+ * callback go straight to fuv_write: no Python frame, no argument
+ * conversion. Everything else (a callback, another buffer type, a closed
+ * handle, the wrong thread) takes the general wrapper, so behaviour and
+ * errors are exactly the same either way. */
+static PyObject *handle_stream_write(PyObject *obj, PyObject *const *args,
+                                     Py_ssize_t nargs, PyObject *kwnames) {
+  fuvpy_handle_t *self = (fuvpy_handle_t *)obj;
+  PyObject *data, *callback;
+  int r;
+
+  if (write_args(args, nargs, kwnames, &data, &callback) < 0)
+    return NULL;
+  if (callback != Py_None || !PyBytes_CheckExact(data) ||
+      self->kind != FUV_TCP || self->handle == NULL ||
+      other_thread(self->loop) || write_general == NULL) {
+    if (write_general == NULL) {
+      PyErr_SetString(PyExc_RuntimeError, "flatuv is not initialised");
+      return NULL;
+    }
+    return PyObject_CallFunctionObjArgs(write_general, obj, data, callback,
+                                        NULL);
+  }
+  r = fuv_write((fuv_stream_t *)self->handle, PyBytes_AS_STRING(data),
+                (size_t)PyBytes_GET_SIZE(data), NULL, NULL);
+  if (r < 0)
+    return fuvpy_raise(r, NULL), NULL;
+  handle_sync(self); /* queued bytes keep the handle active */
+  Py_RETURN_NONE;
+}
+
+PyObject *fuvpy_set_write_general(PyObject *self, PyObject *args) {
+  PyObject *general;
+  (void)self;
+  if (!PyArg_ParseTuple(args, "O:_set_write_general", &general))
+    return NULL;
+  Py_INCREF(general);
+  Py_XSETREF(write_general, general);
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef handle_methods[] = {
+    {"_stream_write", (PyCFunction)(void (*)(void))handle_stream_write,
+     METH_FASTCALL | METH_KEYWORDS,
+     "_stream_write($self, data, callback=None)\n--\n\n"
+     "Writes bytes (any bytes-like object); what the kernel does not take at\n"
+     "once is copied and queued, in order. callback(stream, error) gets the\n"
+     "outcome.\n\nC: int fuv_write(fuv_stream_t *stream, const char *data, "
+     "size_t len, fuv_write_cb cb, void *arg)"},
+    {NULL, NULL, 0, NULL}};
+
 static PyGetSetDef handle_getset[] = {
     {"loop", handle_get_loop, NULL,
      "The Loop this handle belongs to (None before it is created).", NULL},
@@ -357,6 +447,7 @@ PyTypeObject fuvpy_HandleType = {
     .tp_clear = handle_clear,
     .tp_weaklistoffset = offsetof(fuvpy_handle_t, weakreflist),
     .tp_getset = handle_getset,
+    .tp_methods = handle_methods,
 };
 
 /* ---- LoopBase -------------------------------------------------------------- */

@@ -139,6 +139,7 @@ void fuvpy_read_stopped(fuv_handle_t *handle);
  * error constructor; _set_release_gil(bool) is for the overhead benchmark
  * only (without it, another thread cannot run while the loop waits). */
 PyObject *fuvpy_set_error_factory(PyObject *self, PyObject *args);
+PyObject *fuvpy_set_write_general(PyObject *self, PyObject *args);
 PyObject *fuvpy_set_release_gil(PyObject *self, PyObject *args);
 extern int fuvpy_release_gil;
 
