@@ -11,7 +11,6 @@
  */
 #include "stress.h"
 
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,22 +196,6 @@ static int run_server(int report_fd) {
   return stress_free_loop(loop) == 0 ? 0 : 1;
 }
 
-/* Reads exactly len bytes from the child, waiting at most timeout_ms. */
-static int read_report(int fd, void *buf, size_t len, int timeout_ms) {
-  size_t got = 0;
-  while (got < len) {
-    struct pollfd p = {fd, POLLIN, 0};
-    ssize_t n;
-    if (poll(&p, 1, timeout_ms) != 1)
-      return -1;
-    n = read(fd, (char *)buf + got, len - got);
-    if (n <= 0)
-      return -1;
-    got += (size_t)n;
-  }
-  return 0;
-}
-
 int main(void) {
   double t0, t_done;
   long fds_held;
@@ -243,7 +226,7 @@ int main(void) {
     _exit(run_server(pipefd[1]));
   }
   close(pipefd[1]);
-  r = read_report(pipefd[0], ports, sizeof ports, 10000);
+  r = stress_read_exact(pipefd[0], ports, sizeof ports, 10000);
   STRESS_CHECK(r == 0 && ports[0] != 0, "the server child listens");
   if (r != 0 || ports[0] == 0) {
     kill(child, SIGKILL);
@@ -291,7 +274,7 @@ int main(void) {
       fuv_close((fuv_handle_t *)clients[i].tcp, on_client_closed, &closed);
   timed_out = stress_run(loop, 60000);
   STRESS_CHECK(!timed_out && closed == held, "closed %d of %d", closed, held);
-  r = read_report(pipefd[0], &peer, sizeof peer, 60000);
+  r = stress_read_exact(pipefd[0], &peer, sizeof peer, 60000);
   STRESS_CHECK(r == 0, "the server child reported");
   if (r != 0)
     kill(child, SIGKILL);

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -193,4 +194,19 @@ int stress_handle_count(fuv_loop_t *loop) {
   int n = 0;
   fuv_walk(loop, count_one, &n);
   return n;
+}
+
+int stress_read_exact(int fd, void *buf, size_t len, int timeout_ms) {
+  size_t got = 0;
+  while (got < len) {
+    struct pollfd p = {fd, POLLIN, 0};
+    ssize_t n;
+    if (poll(&p, 1, timeout_ms) != 1)
+      return -1;
+    n = read(fd, (char *)buf + got, len - got);
+    if (n <= 0)
+      return -1;
+    got += (size_t)n;
+  }
+  return 0;
 }

@@ -59,5 +59,8 @@ int stress_run(fuv_loop_t *loop, uint64_t timeout_ms);
 int stress_free_loop(fuv_loop_t *loop);
 /* The number of live (not closing) handles of the loop. */
 int stress_handle_count(fuv_loop_t *loop);
+/* Reads exactly len bytes from fd (a pipe from a forked peer), waiting at
+ * most timeout_ms for each part; returns 0, or -1 on timeout, error or EOF. */
+int stress_read_exact(int fd, void *buf, size_t len, int timeout_ms);
 
 #endif

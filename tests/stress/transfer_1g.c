@@ -9,7 +9,6 @@
  */
 #include "stress.h"
 
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,21 +175,6 @@ static void on_connect(fuv_tcp_t *tcp, int status, void *arg) {
   produce(s);
 }
 
-static int read_all(int fd, void *buf, size_t len, int timeout_ms) {
-  size_t got = 0;
-  while (got < len) {
-    struct pollfd p = {fd, POLLIN, 0};
-    ssize_t n;
-    if (poll(&p, 1, timeout_ms) != 1)
-      return -1;
-    n = read(fd, (char *)buf + got, len - got);
-    if (n <= 0)
-      return -1;
-    got += (size_t)n;
-  }
-  return 0;
-}
-
 int main(void) {
   int pipefd[2], port = 0, status = 0, r, timed_out;
   double t0, dt, cpu0;
@@ -207,7 +191,7 @@ int main(void) {
     _exit(run_server(pipefd[1]));
   }
   close(pipefd[1]);
-  r = read_all(pipefd[0], &port, sizeof port, 10000);
+  r = stress_read_exact(pipefd[0], &port, sizeof port, 10000);
   STRESS_CHECK(r == 0 && port > 0, "the server child listens");
   if (r != 0 || port <= 0) {
     kill(child, SIGKILL);
@@ -227,7 +211,7 @@ int main(void) {
                "%llu echoed)", (unsigned long long)sent,
                (unsigned long long)echoed);
 
-  r = read_all(pipefd[0], &peer, sizeof peer, 60000);
+  r = stress_read_exact(pipefd[0], &peer, sizeof peer, 60000);
   STRESS_CHECK(r == 0, "the server child reported");
   if (r != 0)
     kill(child, SIGKILL);
