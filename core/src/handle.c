@@ -182,14 +182,10 @@ int fuv_fileno(const fuv_handle_t *h) {
 }
 
 static int get_buffer_size(const fuv_handle_t *h, int option) {
-  int value = 0;
-  socklen_t len = sizeof value;
   int fd = fuv_fileno(h);
   if (fd < 0)
     return fd;
-  if (getsockopt(fd, SOL_SOCKET, option, &value, &len) != 0)
-    return fuv__errno();
-  return value;
+  return fuv__get_int_option(fd, SOL_SOCKET, option);
 }
 
 static int set_buffer_size(fuv_handle_t *h, int option, int size) {
@@ -198,9 +194,7 @@ static int set_buffer_size(fuv_handle_t *h, int option, int size) {
     return fd;
   if (size <= 0)
     return FUV_EINVAL;
-  if (setsockopt(fd, SOL_SOCKET, option, &size, sizeof size) != 0)
-    return fuv__errno();
-  return 0;
+  return fuv__set_int_option(fd, SOL_SOCKET, option, size);
 }
 
 int fuv_get_send_buffer_size(const fuv_handle_t *h) {

@@ -81,6 +81,9 @@ void fuv__io_stop(fuv_loop_t *loop, fuv__io_t *w, unsigned events);
  * it from the backend now and drops any event already fetched for it. */
 void fuv__io_close(fuv_loop_t *loop, fuv__io_t *w);
 
+/* A backend's wait returned EINTR: FUV_EINTR if the loop is interruptible,
+ * else 0 with *timeout set to what is left of it. */
+int fuv__poll_interrupted(fuv_loop_t *loop, int *timeout);
 /* Applies every pending start/stop to the backend; the backends call it
  * right before they wait. */
 void fuv__io_flush(fuv_loop_t *loop);
@@ -358,6 +361,12 @@ int fuv__addr_unparse(const struct sockaddr *sa, char *ip, size_t iplen,
 static inline int fuv__errno(void) { return -errno; }
 
 /* Small fd helpers. */
+int fuv__set_int_option(int fd, int level, int name, int value);
+/* Returns the option's value (the options read this way are never
+ * negative) or -errno. */
+int fuv__get_int_option(int fd, int level, int name);
+/* Reads and so clears SO_ERROR: 0 or the pending error as FUV_E*. */
+int fuv__socket_error(int fd);
 int fuv__set_nonblock(int fd, int on);
 int fuv__set_cloexec(int fd);
 void fuv__close_fd(int fd);

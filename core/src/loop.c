@@ -237,6 +237,22 @@ uint64_t fuv_metrics_events(const fuv_loop_t *loop) {
   return loop != NULL ? loop->metrics_events : 0;
 }
 
+/* A backend's wait was interrupted by a signal. An interruptible loop
+ * returns FUV_EINTR from it; otherwise the wait resumes with the time that
+ * is left, which this computes into *timeout. */
+int fuv__poll_interrupted(fuv_loop_t *loop, int *timeout) {
+  uint64_t before, spent;
+  if (loop->interruptible)
+    return FUV_EINTR;
+  if (*timeout > 0) {
+    before = loop->time;
+    loop->time = fuv__hrtime_ms();
+    spent = loop->time - before;
+    *timeout = spent >= (uint64_t)*timeout ? 0 : *timeout - (int)spent;
+  }
+  return 0;
+}
+
 /* ---- I/O watchers --------------------------------------------------------- */
 
 void fuv__io_init(fuv__io_t *w, fuv__io_cb cb, int fd) {

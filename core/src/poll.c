@@ -92,14 +92,8 @@ int fuv__backend_poll(fuv_loop_t *loop, int timeout) {
       break;
     if (errno != EINTR)
       return fuv__errno();
-    if (loop->interruptible)
+    if (fuv__poll_interrupted(loop, &timeout) != 0)
       return FUV_EINTR;
-    if (timeout > 0) {
-      uint64_t before = loop->time;
-      loop->time = fuv__hrtime_ms();
-      uint64_t spent = loop->time - before;
-      timeout = spent >= (uint64_t)timeout ? 0 : timeout - (int)spent;
-    }
   }
   loop->time = fuv__hrtime_ms();
   if (n == 0)

@@ -29,22 +29,6 @@ static int tcp_socket(const fuv_tcp_t *tcp, int *fd) {
   return *fd < 0 ? FUV_EBADF : 0;
 }
 
-static int set_int_option(int fd, int level, int name, int value) {
-  if (setsockopt(fd, level, name, &value, sizeof value) != 0)
-    return fuv__errno();
-  return 0;
-}
-
-/* Returns the option's value (which the options read here keep
- * non-negative) or an error. */
-static int get_int_option(int fd, int level, int name) {
-  int value = 0;
-  socklen_t len = sizeof value;
-  if (getsockopt(fd, level, name, &value, &len) != 0)
-    return fuv__errno();
-  return value;
-}
-
 /* The address family of the socket, from its local address: that works for
  * unbound sockets too, whose address is the family's wildcard. */
 static int socket_family(int fd, int *family) {
@@ -116,7 +100,7 @@ int fuv_tcp_set_ttl(fuv_tcp_t *tcp, int ttl) {
   err = ttl_option(fd, &level, &name);
   if (err != 0)
     return err;
-  return set_int_option(fd, level, name, ttl);
+  return fuv__set_int_option(fd, level, name, ttl);
 }
 
 int fuv_tcp_get_ttl(const fuv_tcp_t *tcp) {
@@ -127,7 +111,7 @@ int fuv_tcp_get_ttl(const fuv_tcp_t *tcp) {
   err = ttl_option(fd, &level, &name);
   if (err != 0)
     return err;
-  return get_int_option(fd, level, name);
+  return fuv__get_int_option(fd, level, name);
 }
 
 int fuv_tcp_set_reuseaddr(fuv_tcp_t *tcp, int on) {
@@ -135,7 +119,7 @@ int fuv_tcp_set_reuseaddr(fuv_tcp_t *tcp, int on) {
   int err = tcp_socket(tcp, &fd);
   if (err != 0)
     return err;
-  return set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, on ? 1 : 0);
+  return fuv__set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, on ? 1 : 0);
 }
 
 int fuv_tcp_get_reuseaddr(const fuv_tcp_t *tcp) {
@@ -143,7 +127,7 @@ int fuv_tcp_get_reuseaddr(const fuv_tcp_t *tcp) {
   int err = tcp_socket(tcp, &fd);
   if (err != 0)
     return err;
-  value = get_int_option(fd, SOL_SOCKET, SO_REUSEADDR);
+  value = fuv__get_int_option(fd, SOL_SOCKET, SO_REUSEADDR);
   return value > 0 ? 1 : value;
 }
 
@@ -165,7 +149,7 @@ int fuv_tcp_set_ipv6only(fuv_tcp_t *tcp, int on) {
   int err = ipv6_socket(tcp, &fd);
   if (err != 0)
     return err;
-  return set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, on ? 1 : 0);
+  return fuv__set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, on ? 1 : 0);
 }
 
 int fuv_tcp_get_ipv6only(const fuv_tcp_t *tcp) {
@@ -173,7 +157,7 @@ int fuv_tcp_get_ipv6only(const fuv_tcp_t *tcp) {
   int err = ipv6_socket(tcp, &fd);
   if (err != 0)
     return err;
-  value = get_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY);
+  value = fuv__get_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY);
   return value > 0 ? 1 : value;
 }
 
@@ -271,15 +255,10 @@ int fuv_tcp_pending_bytes(const fuv_tcp_t *tcp) {
 
 int fuv_tcp_socket_error(fuv_tcp_t *tcp) {
   int fd;
-  int value;
   int err = tcp_socket(tcp, &fd);
   if (err != 0)
     return err;
-  /* Reading SO_ERROR is what clears it. */
-  value = get_int_option(fd, SOL_SOCKET, SO_ERROR);
-  if (value < 0)
-    return value;
-  return fuv_translate_sys_error(value);
+  return fuv__socket_error(fd);
 }
 
 /* Whether handing the socket over now could lose or reorder bytes the

@@ -69,15 +69,6 @@ static int wait_for(int fd, short events, const deadline_t *d) {
 /* ---- connect ------------------------------------------------------------ */
 
 
-/* The outcome of a connect the kernel finished in the background. */
-static int connect_result(int fd) {
-  int value = 0;
-  socklen_t len = sizeof value;
-  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &len) != 0)
-    return fuv__errno();
-  return fuv_translate_sys_error(value);
-}
-
 static int check_can_connect(const fuv_tcp_t *tcp) {
   unsigned flags;
   int err = fuv__tcp_check(tcp);
@@ -119,7 +110,7 @@ int fuv_tcp_connect_sync(fuv_tcp_t *tcp, const char *ip, int port,
   if (err == -EINPROGRESS) {
     err = wait_for(fd, POLLOUT, &deadline);
     if (err == 0)
-      err = connect_result(fd);
+      err = fuv__socket_error(fd); /* the background connect's outcome */
     if (err != 0)
       fuv__tcp_reset_connect(fd);
   }

@@ -38,27 +38,21 @@ static void tcp_discard(fuv_tcp_t *tcp) {
   free(tcp);
 }
 
-static int set_int_option(int fd, int level, int name, int value) {
-  if (setsockopt(fd, level, name, &value, sizeof value) != 0)
-    return fuv__errno();
-  return 0;
-}
-
 static int apply_nodelay(int fd, int enable) {
-  return set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, enable != 0);
+  return fuv__set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, enable != 0);
 }
 
 static int apply_keepalive(int fd, int enable, unsigned idle,
                            unsigned interval, unsigned count) {
-  int r = set_int_option(fd, SOL_SOCKET, SO_KEEPALIVE, enable != 0);
+  int r = fuv__set_int_option(fd, SOL_SOCKET, SO_KEEPALIVE, enable != 0);
   if (r != 0 || !enable)
     return r;
 #ifdef TCP_KEEPIDLE
-  r = set_int_option(fd, IPPROTO_TCP, TCP_KEEPIDLE, (int)idle);
+  r = fuv__set_int_option(fd, IPPROTO_TCP, TCP_KEEPIDLE, (int)idle);
   if (r == 0)
-    r = set_int_option(fd, IPPROTO_TCP, TCP_KEEPINTVL, (int)interval);
+    r = fuv__set_int_option(fd, IPPROTO_TCP, TCP_KEEPINTVL, (int)interval);
   if (r == 0)
-    r = set_int_option(fd, IPPROTO_TCP, TCP_KEEPCNT, (int)count);
+    r = fuv__set_int_option(fd, IPPROTO_TCP, TCP_KEEPCNT, (int)count);
 #else
   (void)idle;
   (void)interval;
@@ -272,16 +266,16 @@ int fuv_tcp_bind_addr(fuv_tcp_t *tcp, const struct sockaddr *addr,
   if (r != 0)
     return r;
   fd = tcp->stream.io.fd;
-  r = set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+  r = fuv__set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1);
   if (r == 0 && (flags & FUV_TCP_REUSEPORT)) {
 #ifdef SO_REUSEPORT
-    r = set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+    r = fuv__set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1);
 #else
     r = FUV_ENOTSUP;
 #endif
   }
   if (r == 0 && addr->sa_family == AF_INET6)
-    r = set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+    r = fuv__set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY,
                        (flags & FUV_TCP_IPV6ONLY) != 0);
   if (r != 0)
     return r;
@@ -401,13 +395,10 @@ static void finish_connect(fuv_tcp_t *tcp, int status) {
 }
 
 void fuv__tcp_connect_io(fuv_tcp_t *tcp) {
-  int err = 0;
-  socklen_t len = sizeof err;
-  if (getsockopt(tcp->stream.io.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-    err = errno;
-  if (err == EINPROGRESS)
+  int err = fuv__socket_error(tcp->stream.io.fd);
+  if (err == -EINPROGRESS)
     return; /* spurious wake-up */
-  finish_connect(tcp, fuv_translate_sys_error(err));
+  finish_connect(tcp, err);
 }
 
 int fuv__tcp_report_connect(fuv_tcp_t *tcp) {

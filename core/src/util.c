@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,4 +36,23 @@ int fuv__set_cloexec(int fd) {
 void fuv__close_fd(int fd) {
   if (fd >= 0)
     close(fd);
+}
+
+int fuv__set_int_option(int fd, int level, int name, int value) {
+  if (setsockopt(fd, level, name, &value, sizeof value) != 0)
+    return fuv__errno();
+  return 0;
+}
+
+int fuv__get_int_option(int fd, int level, int name) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (getsockopt(fd, level, name, &value, &len) != 0)
+    return fuv__errno();
+  return value;
+}
+
+int fuv__socket_error(int fd) {
+  int value = fuv__get_int_option(fd, SOL_SOCKET, SO_ERROR);
+  return value < 0 ? value : fuv_translate_sys_error(value);
 }
