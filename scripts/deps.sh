@@ -9,7 +9,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config check valgrind strace
   libffi-dev libuv1-dev clang libclang-rt-14-dev
   lua5.4 liblua5.4-dev luajit libluajit-5.1-dev lua-busted lua-luv luarocks
-  nim iproute2 python3-venv python3-dev
+  nim patchelf iproute2 python3-venv python3-dev
 )
 
 missing=()

@@ -10,7 +10,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${FLATUV_TEST_DIR:-$root/_build/test}
 jobs=${FLATUV_JOBS:-2}
-all_stages=(c asan valgrind install python lua nim conformance stress fuzz)
+all_stages=(c asan valgrind install python lua nim nim2 conformance stress fuzz)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 
@@ -81,6 +81,19 @@ stage_install() {
 stage_python() { bash "$root/python/run_tests.sh" "$out/python"; }
 stage_lua() { bash "$root/bindings/lua/run_tests.sh" "$out/lua"; }
 stage_nim() { FLATUV_NIM_BUILD="$out/nim" bash "$root/nim/run_tests.sh"; }
+# The same Nim tests, and the Nim examples, under Nim 2 (Debian 12 has only
+# 1.6; scripts/nim2.sh unpacks Debian unstable's compiler).
+stage_nim2() {
+  local nim2 example
+  nim2=$("$root/scripts/nim2.sh") || return 1
+  "$nim2" --version | head -n 1
+  for example in "$root"/examples/nim/*.nim; do
+    NIM="$nim2" FLATUV_NIM_BUILD="$out/nim2" bash "$root/nim/build.sh" \
+      --nimcache:"$out/nim2/examples/cache" -o:"$out/nim2/examples/$(basename "$example" .nim)" \
+      "$example" || { echo "nim2: $(basename "$example") does not compile"; return 1; }
+  done
+  NIM="$nim2" FLATUV_NIM_BUILD="$out/nim2" bash "$root/nim/run_tests.sh"
+}
 # Load and faults: 10,000 connections, 100,000 cycles, 1 GiB, EMFILE, resets,
 # half-close, a slow reader and a lossy link (network namespaces need root).
 stage_stress() { bash "$root/tests/stress/run.sh" "$out/stress"; }
@@ -95,7 +108,7 @@ stage_conformance() {
 mkdir -p "$out"
 for s in "${stages[@]}"; do
   case "$s" in
-  c | asan | valgrind | install | python | lua | nim | conformance | stress | fuzz)
+  c | asan | valgrind | install | python | lua | nim | nim2 | conformance | stress | fuzz)
     if [ "$s" = lua ] && [ ! -f "$root/bindings/lua/run_tests.sh" ]; then continue; fi
     if [ "$s" = nim ] && [ ! -f "$root/nim/run_tests.sh" ]; then continue; fi
     if [ "$s" = python ] && [ ! -f "$root/python/run_tests.sh" ]; then continue; fi
