@@ -10,7 +10,10 @@
  * Messages are slices of one pseudo-random pool taken at a pseudo-random
  * offset per message, so consecutive messages differ (a server that
  * repeats, reorders or mixes connections up is caught) and no byte has to
- * be generated on the hot path.
+ * be generated on the hot path. The pool is eight messages long (at least
+ * 256 KiB): long enough that offsets spread, short enough to stay in the
+ * cache, so that sending from it does not cost the generator more than
+ * the server pays for the same bytes.
  *
  * Output on stdout, one line each, machine-readable:
  *   warmup_done                   when the measured window starts
@@ -35,10 +38,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The pool every message is a slice of; large compared with the cache-hot
- * set so that offsets spread, and at least one maximum message long. */
-#define POOL_SIZE (4u * 1024 * 1024)
-#define MAX_MESSAGE_SIZE (POOL_SIZE / 2)
+/* The pool every message is a slice of: POOL_MESSAGES messages long, and
+ * never shorter than MIN_POOL_SIZE, so small messages spread too. */
+#define POOL_MESSAGES 8
+#define MIN_POOL_SIZE (256u * 1024)
+#define MAX_MESSAGE_SIZE (64u * 1024 * 1024)
 #define SCRATCH_SIZE (256 * 1024)
 #define MAX_EVENTS 1024
 
@@ -69,6 +73,7 @@ typedef struct {
 } latencies_t;
 
 static char *pool;
+static size_t pool_size;
 static char scratch[SCRATCH_SIZE];
 
 static uint64_t xorshift64(uint64_t *state) {
@@ -128,15 +133,18 @@ static void parse_options(int argc, char **argv, options_t *o) {
     usage(argv[0]);
 }
 
-static void fill_pool(void) {
+static void fill_pool(size_t message_size) {
   uint64_t state = 0x9e3779b97f4a7c15u;
   size_t i;
-  pool = malloc(POOL_SIZE);
+  pool_size = message_size * POOL_MESSAGES;
+  if (pool_size < MIN_POOL_SIZE)
+    pool_size = MIN_POOL_SIZE;
+  pool = malloc(pool_size);
   if (pool == NULL) {
     perror("malloc");
     exit(2);
   }
-  for (i = 0; i + 8 <= POOL_SIZE; i += 8) {
+  for (i = 0; i + 8 <= pool_size; i += 8) {
     uint64_t r = xorshift64(&state);
     memcpy(pool + i, &r, 8);
   }
@@ -218,7 +226,7 @@ static int send_some(int epfd, conn_t *c, size_t size) {
 }
 
 static void start_message(conn_t *c, size_t size) {
-  c->msg = pool + xorshift64(&c->rng) % (POOL_SIZE - size + 1);
+  c->msg = pool + xorshift64(&c->rng) % (pool_size - size + 1);
   c->sent = 0;
   c->received = 0;
   c->started_ns = now_ns();
@@ -265,7 +273,7 @@ int main(int argc, char **argv) {
 
   parse_options(argc, argv, &o);
   signal(SIGPIPE, SIG_IGN);
-  fill_pool();
+  fill_pool(o.size);
   epfd = epoll_create1(EPOLL_CLOEXEC);
   conns = calloc((size_t)o.conns, sizeof *conns);
   if (epfd < 0 || conns == NULL) {
