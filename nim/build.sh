@@ -45,6 +45,13 @@ else
     { cat "$build/cmake-build.log" >&2; exit 1; }
 fi
 
+# A raw layer that `nimble install` generated in src/ (prepare_install.sh)
+# would shadow the build tree's: it is generated code, so remove it.
+if [ -e "$here/src/flatuv" ]; then
+  echo "nim/build.sh: removing nim/src/flatuv/ (left by nimble install)" >&2
+  rm -rf "$here/src/flatuv"
+fi
+
 # The raw layer, regenerated when the header, the interface or the
 # generator changed.
 raw=$build/nim/flatuv/raw.nim

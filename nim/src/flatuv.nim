@@ -104,8 +104,17 @@ type
     cb: WriteCallback
 
 # --------------------------------------------------------------------------
-# Errors
+# Version and errors
 # --------------------------------------------------------------------------
+
+proc version*(): tuple[major, minor, patch: int] =
+  ## The version of the flatuv C library the program runs with.
+  let v = int(raw.version())
+  (v shr 16 and 0xff, v shr 8 and 0xff, v and 0xff)
+
+proc versionString*(): string =
+  ## The same as "major.minor.patch".
+  $raw.versionString()
 
 proc errorName*(code: int): string =
   ## The libuv name of a flatuv error code: "ECONNREFUSED", "EOF" ...

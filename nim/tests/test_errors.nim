@@ -2,8 +2,9 @@
 # reach callbacks as a FlatuvError; exceptions raised inside callbacks
 # come out of run().
 
-import std/unittest
+import std/[strutils, unittest]
 import flatuv
+from flatuv/raw import nil
 
 template expectFlatuv(expectedName: string; body: untyped) =
   ## Runs body, which must raise FlatuvError named expectedName.
@@ -168,3 +169,10 @@ suite "errors":
     if readErr != nil:
       check readErr.errorName == "ECONNRESET"
     loop.close()
+
+suite "version":
+  test "the run-time version matches the header the raw layer came from":
+    let v = version()
+    check v == (raw.FUV_VERSION_MAJOR, raw.FUV_VERSION_MINOR,
+                raw.FUV_VERSION_PATCH)
+    check versionString() == "$1.$2.$3" % [$v.major, $v.minor, $v.patch]

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The installed-package test: installs a flatuv build into PREFIX, then
-# builds tests/install/main.c against the installed tree twice, as a
-# downstream project would, and runs both programs:
-#   1. with CMake: find_package(flatuv 1.0) and flatuv::flatuv;
-#   2. with pkg-config: cc main.c $(pkg-config --cflags --libs flatuv).
+# builds a consumer against the installed tree three ways, as a downstream
+# project would, and runs each program:
+#   1. with CMake: find_package(flatuv 1.0) and flatuv::flatuv (main.c);
+#   2. with pkg-config: cc main.c $(pkg-config --cflags --libs flatuv);
+#   3. with Nim: `nimble install` of nim/ against the installed library,
+#      then `nim c main.nim` (FLATUV_INSTALL_NIM=0 leaves this out).
 # It also checks that find_package refuses an incompatible major version
 # and that each program really loads the installed library.
 #
@@ -99,4 +101,25 @@ quietly "${CC:-cc}" -std=c99 -Wall -Wextra -Werror -o "$work/pkgconfig-consumer"
 check_loads_installed pkg-config "$work/pkgconfig-consumer"
 check_output pkg-config "$work/pkgconfig-consumer"
 
-echo "install test: OK: flatuv $version installed in $prefix; CMake package and pkg-config consumers built, linked and ran a TCP exchange"
+# ---- 3. the Nim package: `nimble install` against the installed library -------
+# nimble installs into a private directory; the consumer is compiled with a
+# plain `nim c` that finds the package there, as a Nim user's project would.
+nim_consumers=""
+if [ "${FLATUV_INSTALL_NIM:-1}" = 1 ]; then
+  nimble_dir=$work/nimble
+  nim_dir=$(cd "$here/../../nim" && pwd)
+  # The generated module nimble installs from nim/src/flatuv/ goes when
+  # this test ends (see nim/prepare_install.sh).
+  trap 'rm -rf "$work" "$nim_dir/src/flatuv"' EXIT
+  (cd "$nim_dir" && PKG_CONFIG_PATH=$pcdir NIMBLE_DIR=$nimble_dir \
+    quietly nimble install -y)
+  [ -f "$nimble_dir"/pkgs/flatuv-*/flatuv/raw.nim ] ||
+    fail "nimble install left no generated flatuv/raw.nim in $nimble_dir"
+  quietly "${NIM:-nim}" c --hints:off --nimblePath:"$nimble_dir/pkgs" \
+    --nimcache:"$work/nimcache" -o:"$work/nim-consumer" "$here/main.nim"
+  check_loads_installed nim "$work/nim-consumer"
+  check_output nim "$work/nim-consumer"
+  nim_consumers=" and the nimble-installed Nim package"
+fi
+
+echo "install test: OK: flatuv $version installed in $prefix; CMake package, pkg-config$nim_consumers consumers built, linked and ran a TCP exchange"
