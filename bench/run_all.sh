@@ -53,3 +53,11 @@ python3 "$root/bench/run.py" --loadgen "$bench/fuv_loadgen" \
   --server asyncnet="$work/nim-bench/echo_asyncnet" \
   --server flatuv-c="$bench/echo_flatuv" \
   --configs 10x1024,100x1024,10x65536 "${opts[@]}"
+
+# At 64 KiB the kernel's copying dominates every server; this is the floor
+# any read/write server on this machine stands on, against asyncnet.
+echo "==== Nim, 64 KiB floor: a raw epoll server vs asyncnet"
+python3 "$root/bench/run.py" --loadgen "$bench/fuv_loadgen" \
+  --server epoll="$bench/echo_epoll" \
+  --server asyncnet="$work/nim-bench/echo_asyncnet" \
+  --configs 10x65536 "${opts[@]}"
