@@ -281,8 +281,17 @@ def test_exception_in_walk_callback_raises_from_walk(loop):
     del keep
 
 
+# The child Python must treat SIGINT as an interactive one does, raising
+# KeyboardInterrupt: Python keeps an ignored SIGINT ignored, and a test run
+# started as a background job of a non-interactive shell inherits exactly
+# that, so without this line these tests would measure how they were
+# launched rather than flatuv.
+SIGINT_AS_INTERACTIVE = (
+    "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n")
+
+
 def test_ctrl_c_during_run_raises_keyboard_interrupt_and_loop_stays_usable():
-    script = textwrap.dedent("""
+    script = SIGINT_AS_INTERACTIVE + textwrap.dedent("""
         import sys, flatuv
         loop = flatuv.Loop()
         server = flatuv.TCP(loop)
@@ -318,7 +327,7 @@ def test_ctrl_c_arriving_between_callbacks_still_interrupts_an_idle_loop():
     # at pending signals at certain bytecodes, so it is still pending when
     # the loop goes back to wait, too late for EINTR. The loop's wake-up fd,
     # given to signal.set_wakeup_fd during run(), must end that wait.
-    script = textwrap.dedent("""
+    script = SIGINT_AS_INTERACTIVE + textwrap.dedent("""
         import os, signal, flatuv
         loop = flatuv.Loop()
         idle = flatuv.Timer(loop)
