@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# scripts/nim2.sh - provides a Nim 2 compiler and prints its path.
+# scripts/nim2.sh - provides a Nim 2 compiler and prints its path (its
+# nimble is beside it).
 #
 #   scripts/nim2.sh [DIR]
 #
@@ -34,7 +35,7 @@ fi
 
 dir=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/flatuv/nim2}
 nim=$dir/bin/nim
-if [ -x "$nim" ] && [ "$(major_version "$nim")" -ge 2 ] 2>/dev/null; then
+if [ -x "$nim" ] && [ -x "$dir/bin/nimble" ] && [ "$(major_version "$nim")" -ge 2 ] 2>/dev/null; then
   echo "$nim"
   exit 0
 fi
@@ -62,13 +63,15 @@ done
 # DIR/lib and the configuration in DIR/config/nim.cfg (so the system's
 # /etc/nim/nim.cfg, which belongs to Nim 1.6, is not read).
 mkdir -p "$dir/bin" "$dir/config" "$dir/glibc"
-cp "$work/root/usr/bin/nim" "$dir/bin/nim"
+cp "$work/root/usr/bin/nim" "$work/root/usr/bin/nimble" "$dir/bin/"
 cp -r "$work/root/usr/lib/nim/lib" "$dir/lib"
 cp "$work/root/etc/nim/"*.cfg "$dir/config/"
 multiarch=$(gcc -print-multiarch)
 cp -a "$work/root/usr/lib/$multiarch/." "$dir/glibc/"
 interpreter=$(find "$dir/glibc" -maxdepth 1 -name 'ld-linux*.so.*' | head -n 1)
-patchelf --set-interpreter "$interpreter" --set-rpath "$dir/glibc" "$dir/bin/nim"
+for program in nim nimble; do
+  patchelf --set-interpreter "$interpreter" --set-rpath "$dir/glibc" "$dir/bin/$program"
+done
 rm -rf "$work"
 
 version=$(major_version "$nim" || true)

@@ -81,8 +81,8 @@ stage_install() {
 stage_python() { bash "$root/python/run_tests.sh" "$out/python"; }
 stage_lua() { bash "$root/bindings/lua/run_tests.sh" "$out/lua"; }
 stage_nim() { FLATUV_NIM_BUILD="$out/nim" bash "$root/nim/run_tests.sh"; }
-# The same Nim tests, and the Nim examples, under Nim 2 (Debian 12 has only
-# 1.6; scripts/nim2.sh unpacks Debian unstable's compiler).
+# The same Nim tests, the Nim examples and the install test under Nim 2
+# (Debian 12 has only 1.6; scripts/nim2.sh unpacks Debian unstable's).
 stage_nim2() {
   local nim2 example
   nim2=$("$root/scripts/nim2.sh") || return 1
@@ -92,7 +92,12 @@ stage_nim2() {
       --nimcache:"$out/nim2/examples/cache" -o:"$out/nim2/examples/$(basename "$example" .nim)" \
       "$example" || { echo "nim2: $(basename "$example") does not compile"; return 1; }
   done
-  NIM="$nim2" FLATUV_NIM_BUILD="$out/nim2" bash "$root/nim/run_tests.sh"
+  NIM="$nim2" FLATUV_NIM_BUILD="$out/nim2" bash "$root/nim/run_tests.sh" || return 1
+  # `nimble install` with Nim 2's nimble, and a program using the package.
+  [ -d "$out/c" ] || configure_and_build "$out/c" || return 1
+  rm -rf "$out/prefix-nim2"
+  NIM="$nim2" NIMBLE="$(dirname "$nim2")/nimble" \
+    bash "$root/tests/install/run.sh" "$out/c" "$out/prefix-nim2"
 }
 # Load and faults: 10,000 connections, 100,000 cycles, 1 GiB, EMFILE, resets,
 # half-close, a slow reader and a lossy link (network namespaces need root).

@@ -5,7 +5,8 @@
 #   1. with CMake: find_package(flatuv 1.0) and flatuv::flatuv (main.c);
 #   2. with pkg-config: cc main.c $(pkg-config --cflags --libs flatuv);
 #   3. with Nim: `nimble install` of nim/ against the installed library,
-#      then `nim c main.nim` (FLATUV_INSTALL_NIM=0 leaves this out).
+#      then `nim c main.nim` (FLATUV_INSTALL_NIM=0 leaves this out; $NIM
+#      and $NIMBLE choose the compiler and nimble, default from PATH).
 # It also checks that find_package refuses an incompatible major version
 # and that each program really loads the installed library.
 #
@@ -111,15 +112,29 @@ if [ "${FLATUV_INSTALL_NIM:-1}" = 1 ]; then
   # The generated module nimble installs from nim/src/flatuv/ goes when
   # this test ends (see nim/prepare_install.sh).
   trap 'rm -rf "$work" "$nim_dir/src/flatuv"' EXIT
-  (cd "$nim_dir" && PKG_CONFIG_PATH=$pcdir NIMBLE_DIR=$nimble_dir \
-    quietly nimble install -y)
-  [ -f "$nimble_dir"/pkgs/flatuv-*/flatuv/raw.nim ] ||
-    fail "nimble install left no generated flatuv/raw.nim in $nimble_dir"
-  quietly "${NIM:-nim}" c --hints:off --nimblePath:"$nimble_dir/pkgs" \
+  nimble=${NIMBLE:-nimble}
+  nimble_options=(--nimbleDir:"$nimble_dir")
+  # Nimble 0.16 and later read the package list even for a package with
+  # no dependencies; an empty local list and --offline keep it off the
+  # network. Nimble 0.13 (Debian 12's) has neither the list nor the flag.
+  mkdir -p "$nimble_dir"
+  if "$nimble" --help 2>&1 | grep -q -- --offline; then
+    echo '[]' >"$nimble_dir/packages_official.json"
+    nimble_options+=(--offline)
+  fi
+  # Nimble runs the compiler it finds on PATH: put the one under test
+  # first, alone in a directory, so nothing else on PATH changes.
+  mkdir -p "$work/nim-bin"
+  ln -s "$(command -v "${NIM:-nim}")" "$work/nim-bin/nim"
+  (cd "$nim_dir" && PATH=$work/nim-bin:$PATH PKG_CONFIG_PATH=$pcdir \
+    quietly "$nimble" "${nimble_options[@]}" install -y)
+  raw=$(find "$nimble_dir" -path '*/flatuv-*/flatuv/raw.nim' | head -n 1)
+  [ -n "$raw" ] || fail "nimble install left no generated flatuv/raw.nim in $nimble_dir"
+  quietly "${NIM:-nim}" c --hints:off --nimblePath:"$(dirname "$(dirname "$(dirname "$raw")")")" \
     --nimcache:"$work/nimcache" -o:"$work/nim-consumer" "$here/main.nim"
   check_loads_installed nim "$work/nim-consumer"
   check_output nim "$work/nim-consumer"
-  nim_consumers=" and the nimble-installed Nim package"
+  nim_consumers=" and the nimble-installed Nim package ($("${NIM:-nim}" --version | head -n 1 | sed 's/ \[.*//'))"
 fi
 
 echo "install test: OK: flatuv $version installed in $prefix; CMake package, pkg-config$nim_consumers consumers built, linked and ran a TCP exchange"
