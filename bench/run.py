@@ -87,6 +87,23 @@ def children_of():
     return children
 
 
+def stolen_seconds(cpus):
+    """CPU time the hypervisor took from the given cores (None: all), in
+    seconds, from /proc/stat's steal column. On a VM this is the share of a
+    run lost to other guests, which req/s cannot tell from a slow server."""
+    names = {"cpu"} if cpus is None else {"cpu%d" % c for c in cpus}
+    total = 0
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                fields = line.split()
+                if fields and fields[0] in names and len(fields) > 8:
+                    total += int(fields[8])
+    except OSError:
+        return 0.0
+    return total / CLOCK_TICKS
+
+
 def cpu_seconds(pid):
     """utime + stime of pid and every live descendant, in seconds.
 
@@ -233,14 +250,18 @@ def one_run(args, name, command, conns, size):
     port = free_port()
     server = Server(name, command, port, args.server_cpu)
     try:
-        result, cpu0, cpu1 = run_loadgen(
+        cores = (None if args.server_cpu is None
+                 else [args.server_cpu, args.load_cpu])
+        result, at_start, at_end = run_loadgen(
             args, port, conns, size, args.duration, args.warmup,
-            lambda: cpu_seconds(server.pid))
+            lambda: (cpu_seconds(server.pid), stolen_seconds(cores)))
         died = not server.alive()
     finally:
         status = server.stop()
     requests = result["requests"]
-    cpu = cpu1 - cpu0
+    cpu = at_end[0] - at_start[0]
+    ncores = 2 if cores is not None else (os.cpu_count() or 1)
+    stolen = at_end[1] - at_start[1]
     run = {
         "server": name, "conns": conns, "size": size,
         "req_per_s": result["req_per_s"], "requests": requests,
@@ -251,6 +272,8 @@ def one_run(args, name, command, conns, size):
         "cpu_us_per_req": cpu * 1e6 / requests if requests else float("nan"),
         "server_cpu_util": cpu / result["seconds"] if result["seconds"] else 0,
         "loadgen_cpu_util": result["loadgen_cpu_util"],
+        "steal": (stolen / (result["seconds"] * ncores)
+                  if result["seconds"] else 0.0),
         "server_exit": status,
     }
     # A server may exit 0 or die of the SIGTERM that stops it; any other
@@ -278,7 +301,7 @@ def summarize(runs, names, rounds):
         per_server[name] = {
             key: statistics.median(r[key] for r in mine)
             for key in ("req_per_s", "cpu_us_per_req", "p50_us", "p99_us",
-                        "server_cpu_util", "loadgen_cpu_util")
+                        "server_cpu_util", "loadgen_cpu_util", "steal")
         }
         per_server[name]["errors"] = sum(r["errors"] for r in mine)
         per_server[name]["runs"] = len(mine)
@@ -296,8 +319,17 @@ def summarize(runs, names, rounds):
                 rps.append(a["req_per_s"] / b["req_per_s"])
             if b["cpu_us_per_req"] > 0:
                 cpu.append(a["cpu_us_per_req"] / b["cpu_us_per_req"])
+        # The ratio of the two servers' medians as well: when single runs
+        # swing widely it can differ from the median of per-round ratios,
+        # and a reader should see that the two disagree.
+        mine, theirs = per_server[subject], per_server[other]
         ratios["%s/%s" % (subject, other)] = {
-            "req_per_s": ratio_stats(rps), "cpu_per_req": ratio_stats(cpu)}
+            "req_per_s": ratio_stats(rps), "cpu_per_req": ratio_stats(cpu),
+            "req_per_s_of_medians": (mine["req_per_s"] / theirs["req_per_s"]
+                                     if theirs["req_per_s"] else None),
+            "cpu_per_req_of_medians": (
+                mine["cpu_us_per_req"] / theirs["cpu_us_per_req"]
+                if theirs["cpu_us_per_req"] else None)}
     return {"servers": per_server, "ratios": ratios}
 
 
@@ -305,21 +337,28 @@ def print_table(conns, size, summary, rounds, duration):
     print()
     print("== %d conn%s x %d B: median of %d alternating rounds of %.1f s =="
           % (conns, "" if conns == 1 else "s", size, rounds, duration))
-    print("%-10s %12s %11s %9s %9s %9s %9s %7s" % (
+    print("%-10s %12s %11s %9s %9s %9s %9s %7s %6s" % (
         "server", "req/s", "CPU us/req", "srv CPU", "load CPU",
-        "p50 us", "p99 us", "errors"))
+        "p50 us", "p99 us", "errors", "steal"))
     for name, s in summary["servers"].items():
-        print("%-10s %12.0f %11.2f %8.0f%% %8.0f%% %9.1f %9.1f %7d" % (
+        print("%-10s %12.0f %11.2f %8.0f%% %8.0f%% %9.1f %9.1f %7d %5.1f%%" % (
             name, s["req_per_s"], s["cpu_us_per_req"],
             100 * s["server_cpu_util"], 100 * s["loadgen_cpu_util"],
-            s["p50_us"], s["p99_us"], s["errors"]))
+            s["p50_us"], s["p99_us"], s["errors"], 100 * s["steal"]))
+    if summary.get("runs_repeated_for_steal"):
+        print("(%d runs repeated: the hypervisor took more than the "
+              "--max-steal share of the cores)" % summary["runs_repeated_for_steal"])
     for pair, r in summary["ratios"].items():
-        def fmt(x):
+        def fmt(x, of_medians):
             if x is None:
                 return "n/a"
-            return "%.3f [%.3f-%.3f]" % (x["median"], x["min"], x["max"])
+            text = "%.3f [%.3f-%.3f]" % (x["median"], x["min"], x["max"])
+            if of_medians is not None:
+                text += " (of medians %.3f)" % of_medians
+            return text
         print("%-18s req/s ratio %s   CPU/req ratio %s" % (
-            pair, fmt(r["req_per_s"]), fmt(r["cpu_per_req"])))
+            pair, fmt(r["req_per_s"], r["req_per_s_of_medians"]),
+            fmt(r["cpu_per_req"], r["cpu_per_req_of_medians"])))
     sys.stdout.flush()
 
 
@@ -328,20 +367,33 @@ def throughput(args, servers, configs):
     names = [n for n, _ in servers]
     for conns, size in configs:
         runs = []
+        retried = 0
         for rnd in range(args.rounds):
             for name, command in servers:
                 run = one_run(args, name, command, conns, size)
+                # A run the hypervisor took much of is measuring the other
+                # guests: run it again (a few times at most, then keep it).
+                for _ in range(args.steal_retries):
+                    if run["steal"] <= args.max_steal:
+                        break
+                    print("  round %d %s: %.1f%% of the cores stolen, "
+                          "running it again" % (rnd, name, 100 * run["steal"]),
+                          file=sys.stderr)
+                    retried += 1
+                    run = one_run(args, name, command, conns, size)
                 run["round"] = rnd
                 runs.append(run)
                 if args.verbose:
                     print("  round %d %-8s %10.0f req/s %7.2f us/req "
-                          "srv %3.0f%% load %3.0f%% errors %d" % (
+                          "srv %3.0f%% load %3.0f%% steal %4.1f%% errors %d" % (
                               rnd, name, run["req_per_s"],
                               run["cpu_us_per_req"],
                               100 * run["server_cpu_util"],
-                              100 * run["loadgen_cpu_util"], run["errors"]),
+                              100 * run["loadgen_cpu_util"],
+                              100 * run["steal"], run["errors"]),
                           file=sys.stderr)
         summary = summarize(runs, names, args.rounds)
+        summary["runs_repeated_for_steal"] = retried
         print_table(conns, size, summary, args.rounds, args.duration)
         report.append({"conns": conns, "size": size, "runs": runs,
                        "summary": summary})
@@ -564,6 +616,13 @@ def main():
     p.add_argument("--json", metavar="FILE",
                    help="also write every run and summary as JSON ('-' for "
                    "stdout)")
+    p.add_argument("--max-steal", type=float, default=0.05,
+                   help="repeat a run when the hypervisor stole more than "
+                        "this share of the two cores (/proc/stat steal; "
+                        "default 0.05)")
+    p.add_argument("--steal-retries", type=int, default=3,
+                   help="how often to repeat such a run at most (default 3; "
+                        "0 keeps every run)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print each run on stderr as it finishes")
     args = p.parse_args()
