@@ -23,7 +23,10 @@ proc main() =
   var connections: seq[TCP]
 
   proc forget(h: Handle) =
-    connections.del(connections.find(TCP(h)))
+    # A connection that was already closing when the stop signal came is
+    # no longer in the list by the time its close callback runs.
+    let at = connections.find(TCP(h))
+    if at >= 0: connections.del(at)
 
   proc onRead(s: Stream; data: openArray[char]; err: ref FlatuvError) =
     if err == nil:
