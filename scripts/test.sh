@@ -81,7 +81,8 @@ stage_install() {
 stage_python() { bash "$root/python/run_tests.sh" "$out/python"; }
 stage_lua() { bash "$root/bindings/lua/run_tests.sh" "$out/lua"; }
 stage_nim() { FLATUV_NIM_BUILD="$out/nim" bash "$root/nim/run_tests.sh"; }
-# The same Nim tests, the Nim examples and the install test under Nim 2
+# The same Nim tests, the Nim examples, the Nim conformance runner and the
+# install test under Nim 2
 # (Debian 12 has only 1.6; scripts/nim2.sh unpacks Debian unstable's).
 stage_nim2() {
   local nim2 example
@@ -93,6 +94,8 @@ stage_nim2() {
       "$example" || { echo "nim2: $(basename "$example") does not compile"; return 1; }
   done
   NIM="$nim2" FLATUV_NIM_BUILD="$out/nim2" bash "$root/nim/run_tests.sh" || return 1
+  FLATUV_TEST_DIR="$out" NIM="$nim2" FLATUV_CONFORMANCE_ONLY=nim \
+    bash "$root/tests/conformance/run.sh" "$out/conformance-nim2" || return 1
   # `nimble install` with Nim 2's nimble, and a program using the package.
   [ -d "$out/c" ] || configure_and_build "$out/c" || return 1
   rm -rf "$out/prefix-nim2"

@@ -15,7 +15,9 @@
 # (lua/lua5.4, lua/luajit). Nim programs are compiled with nim/build.sh,
 # its build directory in OUTDIR/nim.
 # Environment: PYTHON (to make the virtual environment), FLATUV_JOBS,
-# FLATUV_CONFORMANCE_VALGRIND=1 (run the C runner under valgrind too).
+# FLATUV_CONFORMANCE_VALGRIND=1 (run the C runner under valgrind too),
+# FLATUV_CONFORMANCE_ONLY="nim ..." (only those languages), NIM (the Nim
+# compiler).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -162,14 +164,25 @@ run_nim() { # C_LIBRARY
 
 # ---- all ------------------------------------------------------------------
 
+# wanted LANGUAGE: whether FLATUV_CONFORMANCE_ONLY (a list of c, python,
+# lua, nim; empty for all) asks for it.
+wanted() {
+  [ -z "${FLATUV_CONFORMANCE_ONLY:-}" ] || [[ " $FLATUV_CONFORMANCE_ONLY " == *" $1 "* ]]
+}
+
+if wanted c; then
 echo "==== conformance: C"
 run_c
 record c $?
+fi
 
+if wanted python; then
 echo "==== conformance: Python"
 run_python
 record python $?
+fi
 
+if wanted lua; then
 echo "==== conformance: Lua"
 if lua_dir=$(lua_build_dir); then
   for lua in lua5.4 luajit; do
@@ -181,14 +194,17 @@ else
   record lua5.4 1
   record luajit 1
 fi
+fi
 
-echo "==== conformance: Nim"
+if wanted nim; then
+echo "==== conformance: Nim ($("${NIM:-nim}" --version 2>/dev/null | head -n 1))"
 if lib=$(c_library epoll); then
   run_nim "$lib"
   record nim $?
 else
   echo "conformance-nim: the C library did not build"
   record nim 1
+fi
 fi
 
 echo
