@@ -42,8 +42,13 @@ configure_and_build() { # dir, extra cmake args...
     { cat "$dir.configure.log" "$dir.build.log" 2>/dev/null | tail -n 60; return 1; }
 }
 
+# The main build, shared by the c, valgrind, install and nim2 stages. It has
+# the benchmarks too, whose tools have tests of their own.
+build_c() { configure_and_build "$out/c" -DFLATUV_BUILD_BENCH=ON; }
+
 stage_c() {
-  configure_and_build "$out/c" && (cd "$out/c" && ctest -j "$jobs" --output-on-failure)
+  build_c &&
+    (cd "$out/c" && ctest -j "$jobs" --output-on-failure)
 }
 
 stage_asan() {
@@ -55,7 +60,7 @@ stage_asan() {
 
 stage_valgrind() {
   local ok=0 bad=0 t
-  [ -d "$out/c" ] || configure_and_build "$out/c" || return 1
+  [ -d "$out/c" ] || build_c || return 1
   for t in "$out"/c/tests/test_*_epoll "$out"/c/tests/test_*_poll \
     "$out"/c/bindings/bridge/test_bridge; do
     [ -x "$t" ] || continue
@@ -73,7 +78,7 @@ stage_valgrind() {
 }
 
 stage_install() {
-  [ -d "$out/c" ] || configure_and_build "$out/c" || return 1
+  [ -d "$out/c" ] || build_c || return 1
   rm -rf "$out/prefix"
   bash "$root/tests/install/run.sh" "$out/c" "$out/prefix"
 }
@@ -97,7 +102,7 @@ stage_nim2() {
   FLATUV_TEST_DIR="$out" NIM="$nim2" FLATUV_CONFORMANCE_ONLY=nim \
     bash "$root/tests/conformance/run.sh" "$out/conformance-nim2" || return 1
   # `nimble install` with Nim 2's nimble, and a program using the package.
-  [ -d "$out/c" ] || configure_and_build "$out/c" || return 1
+  [ -d "$out/c" ] || build_c || return 1
   rm -rf "$out/prefix-nim2"
   NIM="$nim2" NIMBLE="$(dirname "$nim2")/nimble" \
     bash "$root/tests/install/run.sh" "$out/c" "$out/prefix-nim2"

@@ -1,0 +1,154 @@
+"""Tests of the benchmark tools themselves: the load generator must catch a
+server that echoes wrong bytes or hangs up early (else its req/s would
+count broken echoes), and run.py must run a comparison end to end and
+report errors through its exit status.
+
+    FLATUV_BENCH_DIR=BUILD/bench python3 -m unittest discover -s bench/tests
+
+FLATUV_BENCH_DIR is the CMake build's bench/ directory (fuv_loadgen and the
+echo servers). ctest runs this when the benchmarks are built.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+
+BENCH_DIR = os.environ.get("FLATUV_BENCH_DIR", "")
+RUN_PY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                      "run.py")
+
+# An echo server that misbehaves on purpose, in one of two ways: "flip"
+# echoes everything but flips one bit of the 1000th byte of each
+# connection's stream; "hangup" echoes the first 100 bytes and closes.
+BAD_SERVER = textwrap.dedent("""
+    import socket, sys, threading
+    mode, port = sys.argv[1], int(sys.argv[2])
+    def serve(conn):
+        seen = 0
+        with conn:
+            while True:
+                data = bytearray(conn.recv(65536))
+                if not data:
+                    return
+                if mode == "flip" and seen <= 999 < seen + len(data):
+                    data[999 - seen] ^= 1
+                if mode == "hangup" and seen + len(data) >= 100:
+                    conn.sendall(data[:100 - seen])
+                    return
+                seen += len(data)
+                conn.sendall(data)
+    listener = socket.create_server(("127.0.0.1", port))
+    print("listening", port, flush=True)
+    while True:
+        conn, _ = listener.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+""")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def program(name):
+    return os.path.join(BENCH_DIR, name)
+
+
+def require_programs(*names):
+    """Fails (never skips) when the build's programs are not there."""
+    missing = [n for n in names if not os.path.isfile(program(n))]
+    if missing:
+        raise AssertionError("FLATUV_BENCH_DIR=%r lacks %s" % (BENCH_DIR, missing))
+
+
+class LoadgenVerifies(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_programs("fuv_loadgen")
+
+    def run_against_bad_server(self, mode):
+        port = free_port()
+        server = subprocess.Popen([sys.executable, "-c", BAD_SERVER, mode, str(port)],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertIn("listening", server.stdout.readline())
+            return subprocess.run(
+                [program("fuv_loadgen"), "--host", "127.0.0.1", "--port", str(port),
+                 "--conns", "2", "--size", "4096", "--duration", "0.5",
+                 "--warmup", "0.1"],
+                capture_output=True, text=True, timeout=60)
+        finally:
+            server.kill()
+            server.wait()
+            server.stdout.close()
+
+    def test_a_flipped_bit_is_an_error(self):
+        result = self.run_against_bad_server("flip")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("echoed bytes differ", result.stderr)
+        self.assertRegex(result.stdout, r"errors=[1-9]")
+
+    def test_an_early_hangup_is_an_error(self):
+        result = self.run_against_bad_server("hangup")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        # A FIN, or a reset when the server closed with bytes unread.
+        self.assertRegex(result.stderr, "end of stream mid-message|reset by peer")
+
+
+class RunnerEndToEnd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_programs("fuv_loadgen", "echo_flatuv", "echo_epoll")
+
+    def test_compares_two_servers_and_reports_every_run(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            report = os.path.join(tmp, "report.json")
+            result = subprocess.run(
+                [sys.executable, RUN_PY, "--loadgen", program("fuv_loadgen"),
+                 "--server", "flatuv=" + program("echo_flatuv"),
+                 "--server", "epoll=" + program("echo_epoll"),
+                 "--configs", "2x1024,2x65536", "--rounds", "2",
+                 "--duration", "0.3", "--warmup", "0.1", "--steal-retries", "0",
+                 "--json", report],
+                capture_output=True, text=True, timeout=120)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+            self.assertIn("flatuv/epoll", result.stdout)
+            self.assertIn("of medians", result.stdout)
+            with open(report) as f:
+                data = json.load(f)
+        configs = data["configs"]
+        self.assertEqual([(c["conns"], c["size"]) for c in configs],
+                         [(2, 1024), (2, 65536)])
+        for config in configs:
+            self.assertEqual(len(config["runs"]), 4)  # 2 rounds x 2 servers
+            for run in config["runs"]:
+                self.assertEqual(run["errors"], 0)
+                self.assertGreater(run["requests"], 0)
+                self.assertGreaterEqual(run["steal"], 0.0)
+
+    def test_a_server_that_breaks_echoes_fails_the_run(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            bad = os.path.join(tmp, "bad_server.py")
+            with open(bad, "w") as f:
+                f.write(BAD_SERVER)
+            result = subprocess.run(
+                [sys.executable, RUN_PY, "--loadgen", program("fuv_loadgen"),
+                 "--server", "flatuv=" + program("echo_flatuv"),
+                 "--server", "bad=%s %s flip {port}" % (sys.executable, bad),
+                 "--configs", "2x4096", "--rounds", "1",
+                 "--duration", "0.3", "--warmup", "0.1", "--steal-retries", "0"],
+                capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        # Every connection fails at its first message, so the generator
+        # gives up before its measured window: run.py says why and stops.
+        self.assertRegex(result.stderr, "saw errors|echoed bytes differ")
+
+
+if __name__ == "__main__":
+    unittest.main()
