@@ -32,6 +32,18 @@ static void async_io(fuv_loop_t *loop, fuv__io_t *w, unsigned events) {
   }
 }
 
+/* A pipe whose ends are both non-blocking and close-on-exec: the wake-up
+ * channel where there is no eventfd, and fuv_loop_wakeup_fd()'s. */
+static int open_wakeup_pipe(int fds[2]) {
+  if (pipe(fds) != 0)
+    return fuv__errno();
+  fuv__set_nonblock(fds[0], 1);
+  fuv__set_nonblock(fds[1], 1);
+  fuv__set_cloexec(fds[0]);
+  fuv__set_cloexec(fds[1]);
+  return 0;
+}
+
 static int async_start_wakeup(fuv_loop_t *loop) {
   int rfd;
 #ifdef __linux__
@@ -40,13 +52,9 @@ static int async_start_wakeup(fuv_loop_t *loop) {
     return fuv__errno();
   loop->async_wfd = rfd;
 #else
-  int fds[2];
-  if (pipe(fds) != 0)
-    return fuv__errno();
-  fuv__set_nonblock(fds[0], 1);
-  fuv__set_nonblock(fds[1], 1);
-  fuv__set_cloexec(fds[0]);
-  fuv__set_cloexec(fds[1]);
+  int fds[2], r = open_wakeup_pipe(fds);
+  if (r != 0)
+    return r;
   rfd = fds[0];
   loop->async_wfd = fds[1];
 #endif
@@ -83,17 +91,14 @@ static void wakeup_io(fuv_loop_t *loop, fuv__io_t *w, unsigned events) {
 }
 
 int fuv_loop_wakeup_fd(fuv_loop_t *loop) {
-  int fds[2];
+  int fds[2], r;
   if (loop == NULL)
     return FUV_EINVAL;
   if (loop->wakeup_wfd >= 0)
     return loop->wakeup_wfd;
-  if (pipe(fds) != 0)
-    return fuv__errno();
-  fuv__set_nonblock(fds[0], 1);
-  fuv__set_nonblock(fds[1], 1);
-  fuv__set_cloexec(fds[0]);
-  fuv__set_cloexec(fds[1]);
+  r = open_wakeup_pipe(fds);
+  if (r != 0)
+    return r;
   fuv__io_init(&loop->wakeup_io, wakeup_io, fds[0]);
   fuv__io_start(loop, &loop->wakeup_io, FUV__POLLIN);
   loop->wakeup_wfd = fds[1];
