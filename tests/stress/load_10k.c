@@ -199,9 +199,9 @@ static int run_server(int report_fd) {
 int main(void) {
   double t0, t_done;
   long fds_held;
-  int r, timed_out, held = 0, closed = 0, status = 0, pipefd[2];
+  int r, timed_out, held = 0, closed = 0;
   server_stats_t peer;
-  pid_t child;
+  stress_child_t child;
   struct rlimit rl;
 
   /* 25,000 where the hard limit allows it; each process needs NCONN + a
@@ -216,21 +216,13 @@ int main(void) {
   STRESS_CHECK(r == 0 && rl.rlim_cur >= NCONN + 200,
                "RLIMIT_NOFILE %llu < %d: %s", (unsigned long long)rl.rlim_cur,
                NCONN + 200, strerror(-r));
-  if (rl.rlim_cur < NCONN + 200 || pipe(pipefd) != 0)
+  if (rl.rlim_cur < NCONN + 200)
     return stress_summary("load_10k");
 
-  fflush(stdout);
-  child = fork();
-  if (child == 0) {
-    close(pipefd[0]);
-    _exit(run_server(pipefd[1]));
-  }
-  close(pipefd[1]);
-  r = stress_read_exact(pipefd[0], ports, sizeof ports, 10000);
+  r = stress_child_start(&child, run_server, ports, sizeof ports, 10000);
   STRESS_CHECK(r == 0 && ports[0] != 0, "the server child listens");
   if (r != 0 || ports[0] == 0) {
-    kill(child, SIGKILL);
-    waitpid(child, NULL, 0);
+    stress_child_kill(&child);
     return stress_summary("load_10k");
   }
 
@@ -274,14 +266,7 @@ int main(void) {
       fuv_close((fuv_handle_t *)clients[i].tcp, on_client_closed, &closed);
   timed_out = stress_run(loop, 60000);
   STRESS_CHECK(!timed_out && closed == held, "closed %d of %d", closed, held);
-  r = stress_read_exact(pipefd[0], &peer, sizeof peer, 60000);
-  STRESS_CHECK(r == 0, "the server child reported");
-  if (r != 0)
-    kill(child, SIGKILL);
-  waitpid(child, &status, 0);
-  STRESS_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-               "server child status %d", status);
-  if (r == 0) {
+  if (stress_child_finish(&child, &peer, sizeof peer, 60000) == 0) {
     printf("server: accepted %d, peak open at once %d, left open %d, "
            "errors accept %d read %d write %d\n",
            peer.accepted, peer.peak_open, peer.open, peer.accept_errors,

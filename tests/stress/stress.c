@@ -4,9 +4,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -209,4 +211,55 @@ int stress_read_exact(int fd, void *buf, size_t len, int timeout_ms) {
     got += (size_t)n;
   }
   return 0;
+}
+
+int stress_child_start(stress_child_t *child, int (*serve)(int report_fd),
+                       void *report, size_t len, int timeout_ms) {
+  int pipefd[2];
+  child->pid = -1;
+  child->report_fd = -1;
+  if (pipe(pipefd) != 0)
+    return -1;
+  /* Output buffered before the fork would be printed twice. */
+  fflush(stdout);
+  child->pid = fork();
+  if (child->pid == 0) {
+    close(pipefd[0]);
+    _exit(serve(pipefd[1]));
+  }
+  close(pipefd[1]);
+  child->report_fd = pipefd[0];
+  if (child->pid < 0 ||
+      stress_read_exact(child->report_fd, report, len, timeout_ms) != 0) {
+    stress_child_kill(child);
+    return -1;
+  }
+  return 0;
+}
+
+int stress_child_finish(stress_child_t *child, void *report, size_t len,
+                        int timeout_ms) {
+  int status = 0;
+  int r = stress_read_exact(child->report_fd, report, len, timeout_ms);
+  STRESS_CHECK(r == 0, "the server child reported");
+  if (r != 0)
+    kill(child->pid, SIGKILL);
+  waitpid(child->pid, &status, 0);
+  STRESS_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+               "server child status %d", status);
+  close(child->report_fd);
+  child->pid = -1;
+  child->report_fd = -1;
+  return r;
+}
+
+void stress_child_kill(stress_child_t *child) {
+  if (child->pid > 0) {
+    kill(child->pid, SIGKILL);
+    waitpid(child->pid, NULL, 0);
+  }
+  if (child->report_fd >= 0)
+    close(child->report_fd);
+  child->pid = -1;
+  child->report_fd = -1;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <sys/types.h>
 
 #include "flatuv.h"
 
@@ -62,5 +63,24 @@ int stress_handle_count(fuv_loop_t *loop);
 /* Reads exactly len bytes from fd (a pipe from a forked peer), waiting at
  * most timeout_ms for each part; returns 0, or -1 on timeout, error or EOF. */
 int stress_read_exact(int fd, void *buf, size_t len, int timeout_ms);
+
+/* A server run in a forked child, so that it has its own file descriptor
+ * limit and loop, and reports to the parent through a pipe. */
+typedef struct {
+  pid_t pid;
+  int report_fd; /* the read end of the child's reports */
+} stress_child_t;
+/* Forks a child that exits with serve(write end of the pipe), then reads
+ * its first report (len bytes within timeout_ms). Returns 0; or -1, with
+ * the child (if any) killed and reaped. */
+int stress_child_start(stress_child_t *child, int (*serve)(int report_fd),
+                       void *report, size_t len, int timeout_ms);
+/* Reads the child's last report (kills it if none comes in timeout_ms),
+ * reaps it, and checks both that it reported and that it exited with 0.
+ * Returns 0 when the report was read. */
+int stress_child_finish(stress_child_t *child, void *report, size_t len,
+                        int timeout_ms);
+/* Kills and reaps the child (when the test gives up on it). */
+void stress_child_kill(stress_child_t *child);
 
 #endif

@@ -176,26 +176,16 @@ static void on_connect(fuv_tcp_t *tcp, int status, void *arg) {
 }
 
 int main(void) {
-  int pipefd[2], port = 0, status = 0, r, timed_out;
+  int port = 0, r, timed_out;
   double t0, dt, cpu0;
   report_t peer;
   fuv_tcp_t *tcp;
-  pid_t child;
+  stress_child_t child;
 
-  if (pipe(pipefd) != 0)
-    return 1;
-  fflush(stdout);
-  child = fork();
-  if (child == 0) {
-    close(pipefd[0]);
-    _exit(run_server(pipefd[1]));
-  }
-  close(pipefd[1]);
-  r = stress_read_exact(pipefd[0], &port, sizeof port, 10000);
+  r = stress_child_start(&child, run_server, &port, sizeof port, 10000);
   STRESS_CHECK(r == 0 && port > 0, "the server child listens");
   if (r != 0 || port <= 0) {
-    kill(child, SIGKILL);
-    waitpid(child, NULL, 0);
+    stress_child_kill(&child);
     return stress_summary("transfer_1g");
   }
 
@@ -211,13 +201,7 @@ int main(void) {
                "%llu echoed)", (unsigned long long)sent,
                (unsigned long long)echoed);
 
-  r = stress_read_exact(pipefd[0], &peer, sizeof peer, 60000);
-  STRESS_CHECK(r == 0, "the server child reported");
-  if (r != 0)
-    kill(child, SIGKILL);
-  waitpid(child, &status, 0);
-  STRESS_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-               "server child status %d", status);
+  r = stress_child_finish(&child, &peer, sizeof peer, 60000);
 
   printf("sent %llu bytes, server received %llu, echoed back %llu\n",
          (unsigned long long)sent, (unsigned long long)peer.bytes,
