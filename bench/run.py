@@ -260,7 +260,7 @@ def one_run(args, name, command, conns, size):
         status = server.stop()
     requests = result["requests"]
     cpu = at_end[0] - at_start[0]
-    ncores = 2 if cores is not None else (os.cpu_count() or 1)
+    ncores = len(cores) if cores is not None else (os.cpu_count() or 1)
     stolen = at_end[1] - at_start[1]
     run = {
         "server": name, "conns": conns, "size": size,
