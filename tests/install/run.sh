@@ -112,6 +112,7 @@ if [ "${FLATUV_INSTALL_NIM:-1}" = 1 ]; then
   # The generated module nimble installs from nim/src/flatuv/ goes when
   # this test ends (see nim/prepare_install.sh).
   trap 'rm -rf "$work" "$nim_dir/src/flatuv"' EXIT
+  nim=${NIM:-nim}
   nimble=${NIMBLE:-nimble}
   nimble_options=(--nimbleDir:"$nimble_dir")
   # Nimble 0.16 and later read the package list even for a package with
@@ -125,16 +126,18 @@ if [ "${FLATUV_INSTALL_NIM:-1}" = 1 ]; then
   # Nimble runs the compiler it finds on PATH: put the one under test
   # first, alone in a directory, so nothing else on PATH changes.
   mkdir -p "$work/nim-bin"
-  ln -s "$(command -v "${NIM:-nim}")" "$work/nim-bin/nim"
+  ln -s "$(command -v "$nim")" "$work/nim-bin/nim"
   (cd "$nim_dir" && PATH=$work/nim-bin:$PATH PKG_CONFIG_PATH=$pcdir \
     quietly "$nimble" "${nimble_options[@]}" install -y)
   raw=$(find "$nimble_dir" -path '*/flatuv-*/flatuv/raw.nim' | head -n 1)
   [ -n "$raw" ] || fail "nimble install left no generated flatuv/raw.nim in $nimble_dir"
-  quietly "${NIM:-nim}" c --hints:off --nimblePath:"$(dirname "$(dirname "$(dirname "$raw")")")" \
+  # .../pkgs/flatuv-VERSION/flatuv/raw.nim: nimble 0.13 says pkgs, 0.24 pkgs2.
+  packages=$(dirname "$(dirname "$(dirname "$raw")")")
+  quietly "$nim" c --hints:off --nimblePath:"$packages" \
     --nimcache:"$work/nimcache" -o:"$work/nim-consumer" "$here/main.nim"
   check_loads_installed nim "$work/nim-consumer"
   check_output nim "$work/nim-consumer"
-  nim_consumers=" and the nimble-installed Nim package ($("${NIM:-nim}" --version | head -n 1 | sed 's/ \[.*//'))"
+  nim_consumers=" and the nimble-installed Nim package ($("$nim" --version | head -n 1 | sed 's/ \[.*//'))"
 fi
 
 echo "install test: OK: flatuv $version installed in $prefix; CMake package, pkg-config$nim_consumers consumers built, linked and ran a TCP exchange"
