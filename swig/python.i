@@ -138,17 +138,28 @@ static PyObject *fuvpy_replace_result(PyObject *old, PyObject *value) {
 
 /* ---- loops and handles -------------------------------------------------------- */
 
+/* Every loop or handle argument claims the loop for this thread until the
+ * wrapper returns (freearg runs on success and failure alike), so another
+ * thread's call in between raises EBUSY instead of racing this one. */
+%typemap(arginit, noblock=1) fuv_loop_t *, const fuv_loop_t * {
+  fuvpy_loop_t *entered$argnum = NULL;
+}
 %typemap(in) fuv_loop_t *, const fuv_loop_t * {
-  if (fuvpy_loop_arg($input, (fuv_loop_t **)&$1) < 0)
+  if (fuvpy_loop_arg($input, (fuv_loop_t **)&$1, &entered$argnum) < 0)
     SWIG_fail;
 }
+%typemap(freearg) fuv_loop_t *, const fuv_loop_t * "fuvpy_loop_leave(entered$argnum);";
 %typemap(out) fuv_loop_t * "$result = fuvpy_loop_result($1);";
 
 %define FUVPY_HANDLE_ARG(TYPE, KINDS)
+%typemap(arginit, noblock=1) TYPE *, const TYPE * {
+  fuvpy_loop_t *entered$argnum = NULL;
+}
 %typemap(in) TYPE *, const TYPE * {
-  if (fuvpy_handle_arg($input, KINDS, (void **)&$1) < 0)
+  if (fuvpy_handle_arg($input, KINDS, (void **)&$1, &entered$argnum) < 0)
     SWIG_fail;
 }
+%typemap(freearg) TYPE *, const TYPE * "fuvpy_loop_leave(entered$argnum);";
 /* A call may start or end activity: hold or release the object. */
 %typemap(argout) TYPE * "fuvpy_handle_sync($input);";
 %enddef
@@ -197,6 +208,7 @@ FUVPY_NEW_HANDLE(fuv_async_t, FUV_ASYNC)
  * argument before the callback names the bridge loop. */
 %typemap(arginit, noblock=1) SWIGTYPE ((*)(ANY)) {
   fuv_bridge_reg_t *reg$argnum = NULL;
+  fuv_handle_t *owner$argnum = NULL;
   fuvpy_arg_bridge = NULL;
 }
 %typemap(in) SWIGTYPE ((*)(ANY)) {
@@ -206,11 +218,12 @@ FUVPY_NEW_HANDLE(fuv_async_t, FUV_ASYNC)
     kind = fuv_bridge_kind_by_name("$1_type");
   if (fuvpy_callback_arg($input, kind, &fn, &reg$argnum) < 0)
     SWIG_fail;
+  owner$argnum = fuvpy_arg_owner;
   $1 = ($1_ltype)fn;
 }
 %typemap(argout) SWIGTYPE ((*)(ANY)) {
   if (reg$argnum != NULL)
-    fuvpy_callback_commit(reg$argnum);
+    fuvpy_callback_commit(reg$argnum, owner$argnum);
   reg$argnum = NULL;
 }
 /* A failed call never calls its callback: release it. */
@@ -346,14 +359,21 @@ FUVPY_SOCKADDR_OUT(struct sockaddr_in6)
 /* ---- calls with their own wrapping ----------------------------------------------- */
 
 /* fuv_run releases the GIL, and re-raises what a callback raised. */
+/* run(), walk() and loop_free() touch every handle, so they wait for no
+ * send()/recv() of another thread (see flatuv_py.h, Threads). */
 %exception fuv_run {
+  if (fuvpy_loop_check_solo(arg1) < 0)
+    SWIG_fail;
   result = fuvpy_run(arg1, (int)arg2);
   if (result == FUVPY_RAISED)
     SWIG_fail;
 }
 
 %exception fuv_walk {
-  PyObject *saved = fuvpy_walk_begin(arg1);
+  PyObject *saved;
+  if (fuvpy_loop_check_solo(arg1) < 0)
+    SWIG_fail;
+  saved = fuvpy_walk_begin(arg1);
   $action
   if (fuvpy_walk_end(arg1, saved) < 0)
     SWIG_fail;
@@ -362,36 +382,36 @@ FUVPY_SOCKADDR_OUT(struct sockaddr_in6)
 /* Frees only a loop without handles; the Loop object's collection closes
  * them first. */
 %exception fuv_loop_free {
+  if (fuvpy_loop_check_solo(arg1) < 0)
+    SWIG_fail;
   result = fuvpy_loop_free(arg1);
 }
 
-/* Calls that wait for the network without the GIL. */
+/* Calls that wait for the network without the GIL. connect_sync() and
+ * accept_sync() keep their claim on the loop for the whole wait (they add
+ * a socket or a handle to it); send() and recv() trade it for a claim on
+ * their handle alone. The handle (arg1) is the stream's claim, entered1. */
 %define FUVPY_BLOCKING(NAME)
 %exception NAME {
-  fuvpy_handle_t *busy = fuvpy_arg_object;
-  fuvpy_busy_begin(busy);
   Py_BEGIN_ALLOW_THREADS
   $action
   Py_END_ALLOW_THREADS
-  fuvpy_busy_end(busy);
 }
 %enddef
 FUVPY_BLOCKING(fuv_tcp_connect_sync)
 FUVPY_BLOCKING(fuv_accept_sync)
-FUVPY_BLOCKING(fuv_send)
-FUVPY_BLOCKING(fuv_recv)
 
-/* A handle inside a blocking call on another thread cannot be freed. */
-%define FUVPY_NOT_WHILE_BLOCKING(NAME)
+%define FUVPY_BLOCKING_ON_HANDLE(NAME)
 %exception NAME {
-  if (fuvpy_close_check((fuv_handle_t *)arg1) < 0)
-    SWIG_fail;
+  fuvpy_handle_t *busy = fuvpy_blocking_begin((fuv_handle_t *)arg1, &entered1);
+  Py_BEGIN_ALLOW_THREADS
   $action
+  Py_END_ALLOW_THREADS
+  fuvpy_blocking_end(busy);
 }
 %enddef
-FUVPY_NOT_WHILE_BLOCKING(fuv_close)
-FUVPY_NOT_WHILE_BLOCKING(fuv_tcp_close_reset)
-FUVPY_NOT_WHILE_BLOCKING(fuv_tcp_detach)
+FUVPY_BLOCKING_ON_HANDLE(fuv_send)
+FUVPY_BLOCKING_ON_HANDLE(fuv_recv)
 
 /* The read callback is not needed once reading stops. */
 %exception fuv_read_stop {

@@ -98,6 +98,9 @@ struct fuv_bridge_reg_s {
   void *code; /* the closure's C entry point */
   fuv_bridge_loop_t *bl;
   fuv_bridge_handle_t *owner; /* persistent ones: whose slot holds it */
+  /* Requests: the handle on whose list of pending requests it is. */
+  fuv_bridge_handle_t *requester;
+  fuv_bridge_reg_t *req_prev, *req_next;
   fuv_bridge_kind_t kind;
   void *host_ref;
   unsigned running;          /* calls of this registration in progress */
@@ -111,6 +114,8 @@ struct fuv_bridge_handle_s {
   fuv_handle_t *handle;
   void *object;
   fuv_bridge_reg_t *slots[FUV_BRIDGE_NKINDS]; /* persistent registrations */
+  fuv_bridge_reg_t *requests; /* one-shot ones whose callback has not run */
+  size_t nrequests;
   fuv_bridge_handle_t *prev, *next;           /* on bl->handles */
 };
 
@@ -220,10 +225,41 @@ static void reg_destroy(fuv_bridge_reg_t *reg) {
 
 static void release_reg(fuv_bridge_reg_t *reg);
 
+/* A request's callback has started (or will never run): it no longer
+ * counts as pending on its handle. */
+static void request_done(fuv_bridge_reg_t *reg) {
+  fuv_bridge_handle_t *rec = reg->requester;
+  if (rec == NULL)
+    return;
+  if (reg->req_prev != NULL)
+    reg->req_prev->req_next = reg->req_next;
+  else
+    rec->requests = reg->req_next;
+  if (reg->req_next != NULL)
+    reg->req_next->req_prev = reg->req_prev;
+  reg->req_prev = reg->req_next = NULL;
+  reg->requester = NULL;
+  rec->nrequests--;
+}
+
+static void request_add(fuv_bridge_reg_t *reg, fuv_bridge_handle_t *rec) {
+  reg->requester = rec;
+  reg->req_prev = NULL;
+  reg->req_next = rec->requests;
+  if (rec->requests != NULL)
+    rec->requests->req_prev = reg;
+  rec->requests = reg;
+  rec->nrequests++;
+}
+
 static void handle_record_free(fuv_bridge_handle_t *rec) {
   fuv_bridge_loop_t *bl = rec->bl;
   void *object = rec->object;
 
+  /* The library completes requests before the close callback, so none
+   * should be left; if one is, it must not point at the freed record. */
+  while (rec->requests != NULL)
+    request_done(rec->requests);
   for (int k = 0; k < FUV_BRIDGE_NKINDS; k++)
     if (rec->slots[k] != NULL)
       release_reg(rec->slots[k]);
@@ -309,6 +345,10 @@ void fuv_bridge_handle_set_object(fuv_bridge_handle_t *rec, void *host_object) {
     rec->object = host_object;
 }
 
+size_t fuv_bridge_handle_requests(const fuv_bridge_handle_t *rec) {
+  return rec != NULL ? rec->nrequests : 0;
+}
+
 int fuv_bridge_handle_has(const fuv_bridge_handle_t *rec,
                           fuv_bridge_kind_t kind) {
   if (rec == NULL || (int)kind < 0 || kind >= FUV_BRIDGE_NKINDS)
@@ -336,6 +376,7 @@ static void release_reg(fuv_bridge_reg_t *reg) {
       reg->owner->slots[reg->kind] = NULL;
     reg->owner = NULL;
   }
+  request_done(reg);
   if (reg->running > 0) {
     reg->release_requested = 1;
     return;
@@ -391,6 +432,8 @@ int fuv_bridge_prepare(fuv_bridge_loop_t *bl, fuv_bridge_kind_t kind,
   }
   reg->bl = bl;
   reg->owner = NULL;
+  reg->requester = NULL;
+  reg->req_prev = reg->req_next = NULL;
   reg->kind = kind;
   reg->host_ref = host_ref;
   reg->running = 0;
@@ -414,11 +457,16 @@ void fuv_bridge_commit(fuv_bridge_reg_t *reg, fuv_handle_t *owner) {
     return;
   }
   /* Only a persistent registration belongs to its handle's slot; the
-   * others find their handle through the callback's arguments. */
+   * others find their handle through the callback's arguments, and a
+   * request is counted as pending on its handle until it runs. */
   rec = fuv_bridge_handle_of(owner);
-  if (rec == NULL ||
-      signatures[reg->kind].lifetime != FUV_BRIDGE_PERSISTENT)
+  if (rec == NULL)
     return;
+  if (signatures[reg->kind].lifetime == FUV_BRIDGE_ONE_SHOT) {
+    if (reg->kind != FUV_BRIDGE_CLOSE_CB && reg->requester == NULL)
+      request_add(reg, rec);
+    return;
+  }
   reg->owner = rec;
   if (rec->slots[reg->kind] != NULL && rec->slots[reg->kind] != reg)
     release_reg(rec->slots[reg->kind]);
@@ -428,6 +476,10 @@ void fuv_bridge_commit(fuv_bridge_reg_t *reg, fuv_handle_t *owner) {
 void fuv_bridge_discard(fuv_bridge_reg_t *reg) {
   if (reg != NULL)
     release_reg(reg);
+}
+
+fuv_bridge_kind_t fuv_bridge_reg_kind(const fuv_bridge_reg_t *reg) {
+  return reg != NULL ? reg->kind : FUV_BRIDGE_NKINDS;
 }
 
 /* Every closure lands here: convert the C arguments by the kind's
@@ -473,6 +525,9 @@ static void handler(ffi_cif *cif, void *ret, void **args, void *user) {
   if (reg->kind == FUV_BRIDGE_CLOSE_CB && n > 0)
     closed = fuv_bridge_handle_of(values[0].handle);
 
+  /* The request is over once its callback starts: the host, which then
+   * holds the handle's object for the call, may let go of it after. */
+  request_done(reg);
   reg->running++;
   if (!reg->release_requested)
     bl->hooks->call(bl->host_state, reg->kind, reg->host_ref, values, n);

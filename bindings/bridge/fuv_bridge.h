@@ -166,6 +166,12 @@ void *fuv_bridge_handle_object(const fuv_bridge_handle_t *rec);
 /* Replaces the host object; NULL detaches the host (its callbacks are then
  * still released but no longer called with an object). */
 void fuv_bridge_handle_set_object(fuv_bridge_handle_t *rec, void *host_object);
+/* The number of requests (one-shot registrations other than close:
+ * connect, write, shutdown, ...) committed on this handle whose callback
+ * has not started yet. A host keeps its object alive while it is non-zero,
+ * so that a request never completes on an object already collected (see
+ * DESIGN.md, "Host object identity and lifetime"). */
+size_t fuv_bridge_handle_requests(const fuv_bridge_handle_t *rec);
 /* Returns 1 if the handle has a persistent registration of this kind. */
 int fuv_bridge_handle_has(const fuv_bridge_handle_t *rec,
                           fuv_bridge_kind_t kind);
@@ -199,12 +205,16 @@ int fuv_bridge_prepare(fuv_bridge_loop_t *bl, fuv_bridge_kind_t kind,
                        void (**fn)(void));
 /* The taking call succeeded: the registration now belongs to owner, which
  * must be attached. A persistent one replaces (and releases) the owner's
- * previous one of its kind; a close registration also tells the bridge
- * when the handle is freed; a scoped one is released, its call being over
- * (owner may then be NULL). */
+ * previous one of its kind; a one-shot one other than close counts as a
+ * request pending on owner (fuv_bridge_handle_requests) until its callback
+ * starts; a close registration also tells the bridge when the handle is
+ * freed; a scoped one is released, its call being over (owner may then be
+ * NULL). */
 void fuv_bridge_commit(fuv_bridge_reg_t *reg, fuv_handle_t *owner);
 /* The taking call failed, or a scoped call returned: releases now. */
 void fuv_bridge_discard(fuv_bridge_reg_t *reg);
+/* The kind a registration was prepared for. */
+fuv_bridge_kind_t fuv_bridge_reg_kind(const fuv_bridge_reg_t *reg);
 
 #ifdef __cplusplus
 }

@@ -3,9 +3,8 @@
 
 #include <string.h>
 
-fuv_bridge_loop_t *fuvpy_arg_bridge;
-fuv_handle_t *fuvpy_arg_owner;
-fuvpy_handle_t *fuvpy_arg_object;
+_Thread_local fuv_bridge_loop_t *fuvpy_arg_bridge;
+_Thread_local fuv_handle_t *fuvpy_arg_owner;
 int fuvpy_release_gil = 1;
 
 /* flatuv._make_error(code, message=None), registered by the package. */
@@ -55,29 +54,44 @@ static void barrier_done(fuv_stream_t *stream, int status, void *arg);
 /* Writes without a callback finish silently, so when some bytes are queued
  * a zero-length write goes after them: its completion tells us when the
  * queue has drained and the handle may have become idle. Writes that the
- * kernel takes at once, the common case, cost nothing. */
+ * kernel takes at once, the common case, cost nothing. The barrier counts
+ * as a pending request: it holds the object until it completes. */
 static void watch_write_queue(fuvpy_handle_t *self) {
   fuv_stream_t *s = (fuv_stream_t *)self->handle;
   if (self->barrier || self->kind != FUV_TCP ||
       fuv_write_queue_size(s) == 0 || fuv_is_closing(self->handle))
     return;
-  if (fuv_write(s, "", 0, barrier_done, self) == 0)
+  if (fuv_write(s, "", 0, barrier_done, NULL) == 0)
     self->barrier = 1;
+}
+
+/* Whether the object must stay alive without user references: while its
+ * handle is active or closing, or has a request pending. */
+static int handle_needed(fuvpy_handle_t *self) {
+  return fuv_is_active(self->handle) || fuv_is_closing(self->handle) ||
+         fuv_bridge_handle_requests(self->rec) > 0 || self->barrier;
 }
 
 static void handle_sync(fuvpy_handle_t *self) {
   int want = 0;
   if (self->handle != NULL && !self->loop->teardown) {
-    want = fuv_is_active(self->handle) || fuv_is_closing(self->handle);
+    want = handle_needed(self);
     if (want)
       watch_write_queue(self);
   }
   hold(self, want);
 }
 
+static int claimed_by_other(const fuvpy_loop_t *loop);
+
+/* After send() or recv(), which gave up their claim on the loop for the
+ * wait, another thread may hold it: the handle's activity did not change
+ * then, and nothing here may touch the loop. */
 void fuvpy_handle_sync(PyObject *obj) {
-  if (obj != NULL && PyObject_TypeCheck(obj, &fuvpy_HandleType))
-    handle_sync((fuvpy_handle_t *)obj);
+  fuvpy_handle_t *self = (fuvpy_handle_t *)obj;
+  if (obj != NULL && PyObject_TypeCheck(obj, &fuvpy_HandleType) &&
+      (self->loop == NULL || !claimed_by_other(self->loop)))
+    handle_sync(self);
 }
 
 /* ---- the bridge's Python hooks ------------------------------------------- */
@@ -202,14 +216,24 @@ static void hook_handle_freed(void *state, void *object) {
 static const fuv_bridge_hooks_t python_hooks = {
     hook_enter, hook_leave, hook_call, hook_release, hook_handle_freed};
 
+/* The object is found through the handle's bridge record, never kept as a
+ * raw pointer: one collected with an unreachable loop has left the record
+ * by the time the loop's teardown completes the barrier. */
 static void barrier_done(fuv_stream_t *stream, int status, void *arg) {
-  fuvpy_handle_t *self = arg;
-  fuvpy_loop_t *loop = self->loop;
-  (void)stream;
+  fuv_handle_t *handle = (fuv_handle_t *)stream;
+  fuvpy_loop_t *loop =
+      fuv_bridge_loop_host_state(fuv_bridge_loop_of(fuv_handle_loop(handle)));
+  fuvpy_handle_t *self;
   (void)status;
+  (void)arg;
+  if (loop == NULL)
+    return;
   hook_enter(loop);
-  self->barrier = 0;
-  handle_sync(self);
+  self = fuv_bridge_handle_object(fuv_bridge_handle_of(handle));
+  if (self != NULL) {
+    self->barrier = 0;
+    handle_sync(self);
+  }
   hook_leave(loop);
 }
 
@@ -240,9 +264,9 @@ static void process_deferred(fuvpy_loop_t *self) {
     close_unowned(self, self->deferred[--self->ndeferred]);
 }
 
-/* The loop may only be touched by the thread running it. */
+/* The loop may only be touched by the thread that has claimed it. */
 static void close_or_defer(fuvpy_loop_t *loop, fuv_handle_t *handle) {
-  if (loop->running && loop->running_thread != PyThread_get_thread_ident()) {
+  if (claimed_by_other(loop)) {
     if (loop->ndeferred == loop->capdeferred) {
       size_t cap = loop->capdeferred ? 2 * loop->capdeferred : 16;
       fuv_handle_t **grown =
@@ -255,7 +279,9 @@ static void close_or_defer(fuvpy_loop_t *loop, fuv_handle_t *handle) {
     loop->deferred[loop->ndeferred++] = handle;
     return;
   }
+  fuvpy_loop_enter(loop);
   close_unowned(loop, handle);
+  fuvpy_loop_leave(loop);
 }
 
 /* ---- HandleBase ------------------------------------------------------------ */
@@ -343,8 +369,6 @@ static PyObject *handle_get_closed(PyObject *obj, void *closure) {
 /* The general wrapper, flatuv._flatuv.fuv_write, registered by the package. */
 static PyObject *write_general;
 
-static int other_thread(const fuvpy_loop_t *loop);
-
 /* Splits write's arguments (data, callback=None), positional or by name. */
 static int write_args(PyObject *const *args, Py_ssize_t nargs,
                       PyObject *kwnames, PyObject **data, PyObject **callback) {
@@ -392,7 +416,7 @@ static PyObject *handle_stream_write(PyObject *obj, PyObject *const *args,
     return NULL;
   if (callback != Py_None || !PyBytes_CheckExact(data) ||
       self->kind != FUV_TCP || self->handle == NULL ||
-      other_thread(self->loop) || write_general == NULL) {
+      claimed_by_other(self->loop) || write_general == NULL) {
     if (write_general == NULL) {
       PyErr_SetString(PyExc_RuntimeError, "flatuv is not initialised");
       return NULL;
@@ -400,11 +424,14 @@ static PyObject *handle_stream_write(PyObject *obj, PyObject *const *args,
     return PyObject_CallFunctionObjArgs(write_general, obj, data, callback,
                                         NULL);
   }
+  fuvpy_loop_enter(self->loop); /* cannot fail: checked just above */
   r = fuv_write((fuv_stream_t *)self->handle, PyBytes_AS_STRING(data),
                 (size_t)PyBytes_GET_SIZE(data), NULL, NULL);
+  if (r == 0)
+    handle_sync(self); /* queued bytes keep the handle active */
+  fuvpy_loop_leave(self->loop);
   if (r < 0)
     return fuvpy_raise(r, NULL), NULL;
-  handle_sync(self); /* queued bytes keep the handle active */
   Py_RETURN_NONE;
 }
 
@@ -468,7 +495,7 @@ static int loop_teardown(fuvpy_loop_t *self, int force) {
 
   if (self->loop == NULL)
     return 0;
-  if (self->running)
+  if (self->running || claimed_by_other(self))
     return FUV_EBUSY;
   if (!force && fuv_bridge_loop_handle_count(self->bridge) > 0)
     return FUV_EBUSY;
@@ -566,18 +593,40 @@ PyTypeObject fuvpy_LoopType = {
 
 /* ---- typemap helpers ------------------------------------------------------- */
 
-/* A loop and its handles are used from one thread; while the loop runs,
- * only its own thread may touch it (fuv_async_send excepted). */
-static int other_thread(const fuvpy_loop_t *loop) {
-  return loop->running && loop->running_thread != PyThread_get_thread_ident();
+/* ---- claiming the loop ------------------------------------------------------ */
+
+static int claimed_by_other(const fuvpy_loop_t *loop) {
+  return loop->claims > 0 && loop->owner != PyThread_get_thread_ident();
 }
 
-static int raise_other_thread(void) {
-  return fuvpy_raise(FUV_EBUSY, "the loop is running in another thread "
-                                "(wake it with Async.send)");
+int fuvpy_loop_enter(fuvpy_loop_t *loop) {
+  if (loop == NULL)
+    return 0;
+  if (claimed_by_other(loop))
+    return fuvpy_raise(FUV_EBUSY,
+                       loop->running
+                           ? "the loop is running in another thread (wake it "
+                             "with Async.send)"
+                           : "the loop is in use by another thread (a "
+                             "blocking call)");
+  if (loop->claims++ == 0)
+    loop->owner = PyThread_get_thread_ident();
+  return 0;
 }
 
-int fuvpy_loop_arg(PyObject *obj, fuv_loop_t **out) {
+void fuvpy_loop_leave(fuvpy_loop_t *loop) {
+  if (loop == NULL || loop->claims == 0)
+    return;
+  /* Still claimed while the deferred closes run: they may run finalizers
+   * that let another thread in. */
+  if (loop->claims == 1 && loop->ndeferred > 0 && loop->loop != NULL &&
+      !loop->teardown)
+    process_deferred(loop);
+  if (--loop->claims == 0)
+    loop->owner = 0;
+}
+
+int fuvpy_loop_arg(PyObject *obj, fuv_loop_t **out, fuvpy_loop_t **entered) {
   fuvpy_loop_t *self;
   if (!PyObject_TypeCheck(obj, &fuvpy_LoopType)) {
     PyErr_Format(PyExc_TypeError, "expected a flatuv.Loop, not %.100s",
@@ -588,11 +637,11 @@ int fuvpy_loop_arg(PyObject *obj, fuv_loop_t **out) {
   if (self->loop == NULL)
     return fuvpy_raise(FUV_EINVAL, self->created ? "loop is closed"
                                                  : "loop was not created");
-  if (other_thread(self))
-    return raise_other_thread();
+  if (fuvpy_loop_enter(self) < 0)
+    return -1;
+  *entered = self;
   fuvpy_arg_bridge = self->bridge;
   fuvpy_arg_owner = NULL;
-  fuvpy_arg_object = NULL;
   *out = self->loop;
   return 0;
 }
@@ -609,7 +658,8 @@ static const char *kind_name(unsigned kinds) {
   return "flatuv handle";
 }
 
-int fuvpy_handle_arg(PyObject *obj, unsigned kinds, void **out) {
+int fuvpy_handle_arg(PyObject *obj, unsigned kinds, void **out,
+                     fuvpy_loop_t **entered) {
   fuvpy_handle_t *self;
   unsigned accepted = kinds == FUVPY_THREAD_SAFE ? 1u << FUV_ASYNC : kinds;
   if (!PyObject_TypeCheck(obj, &fuvpy_HandleType) ||
@@ -622,11 +672,16 @@ int fuvpy_handle_arg(PyObject *obj, unsigned kinds, void **out) {
   if (self->handle == NULL)
     return fuvpy_raise(FUV_EINVAL, self->created ? "handle is closed"
                                                  : "handle was not created");
-  if (kinds != FUVPY_THREAD_SAFE && other_thread(self->loop))
-    return raise_other_thread();
+  if (kinds != FUVPY_THREAD_SAFE) {
+    if (self->busy)
+      return fuvpy_raise(FUV_EBUSY, "the handle is in a blocking call in "
+                                    "another thread");
+    if (fuvpy_loop_enter(self->loop) < 0)
+      return -1;
+    *entered = self->loop;
+  }
   fuvpy_arg_bridge = self->loop->bridge;
   fuvpy_arg_owner = self->handle;
-  fuvpy_arg_object = self;
   *out = self->handle;
   return 0;
 }
@@ -679,7 +734,6 @@ int fuvpy_bind_handle(PyObject *obj, fuv_handle_t *handle) {
   Py_INCREF(loop);
   Py_XSETREF(self->loop, loop);
   fuvpy_arg_owner = handle;
-  fuvpy_arg_object = self;
   handle_sync(self);
   return 0;
 }
@@ -744,8 +798,37 @@ int fuvpy_callback_arg(PyObject *obj, int kind, void (**fn)(void),
   return 0;
 }
 
-void fuvpy_callback_commit(fuv_bridge_reg_t *reg) {
-  fuv_bridge_commit(reg, fuvpy_arg_owner);
+void fuvpy_callback_commit(fuv_bridge_reg_t *reg, fuv_handle_t *owner) {
+  fuv_bridge_commit(reg, owner != NULL ? owner : fuvpy_arg_owner);
+}
+
+fuvpy_handle_t *fuvpy_blocking_begin(fuv_handle_t *handle,
+                                     fuvpy_loop_t **entered) {
+  fuvpy_handle_t *self =
+      fuv_bridge_handle_object(fuv_bridge_handle_of(handle));
+  fuvpy_loop_t *loop = *entered;
+  if (self == NULL || loop == NULL || loop->claims != 1)
+    return NULL; /* inside run() on this thread: the loop stays held */
+  self->busy = 1;
+  loop->blocking++;
+  *entered = NULL; /* the wrapper's leave is done here */
+  fuvpy_loop_leave(loop);
+  return self;
+}
+
+void fuvpy_blocking_end(fuvpy_handle_t *busy) {
+  if (busy == NULL)
+    return;
+  busy->busy = 0;
+  busy->loop->blocking--;
+}
+
+int fuvpy_loop_check_solo(fuv_loop_t *loop) {
+  fuvpy_loop_t *self = loop_object(loop);
+  if (self != NULL && self->blocking > 0)
+    return fuvpy_raise(FUV_EBUSY, "a send() or recv() is waiting in another "
+                                  "thread on a handle of this loop");
+  return 0;
 }
 
 /* ---- running ---------------------------------------------------------------- */
@@ -819,10 +902,12 @@ int fuvpy_run(fuv_loop_t *loop, int mode) {
 
   if (self == NULL || self->running)
     return fuv_run(loop, (fuv_run_mode_t)mode); /* EINVAL / EBUSY */
+  /* Marked running before any Python code can run (the wake-up fd's
+   * set-up, deferred closes): the caller's claim already keeps other
+   * threads out, and a nested run() from a finalizer must see it too. */
+  self->running = 1;
   process_deferred(self);
   previous_wakeup = signal_wakeup_begin(loop);
-  self->running = 1;
-  self->running_thread = PyThread_get_thread_ident();
   for (;;) {
     if (fuvpy_release_gil)
       self->released = PyEval_SaveThread();
@@ -888,24 +973,6 @@ int fuvpy_loop_free(fuv_loop_t *loop) {
   if (self == NULL)
     return fuv_loop_free(loop);
   return loop_teardown(self, 0);
-}
-
-void fuvpy_busy_begin(fuvpy_handle_t *obj) {
-  if (obj != NULL)
-    obj->busy++;
-}
-
-void fuvpy_busy_end(fuvpy_handle_t *obj) {
-  if (obj != NULL)
-    obj->busy--;
-}
-
-int fuvpy_close_check(fuv_handle_t *handle) {
-  fuvpy_handle_t *self =
-      fuv_bridge_handle_object(fuv_bridge_handle_of(handle));
-  if (self != NULL && self->busy)
-    return fuvpy_raise(FUV_EBUSY, "handle is in a blocking call");
-  return 0;
 }
 
 void fuvpy_read_stopped(fuv_handle_t *handle) {

@@ -13,9 +13,28 @@
  * finalizer closes whatever is left and frees the C loop, so loops and
  * handles may be collected in any order.
  *
+ * A pending request (connect, write, shutdown: whatever the bridge counts
+ * in fuv_bridge_handle_requests, and the zero-length write that watches a
+ * write queue) holds its handle the same way, so a client that connects,
+ * writes and drops its object still sees both callbacks and its bytes sent.
+ *
  * GIL. Loop.run() releases the GIL for the whole of fuv_run(); the bridge's
  * enter/leave hooks take it back around each callback, so other Python
  * threads (Async.send) run while the loop waits in poll.
+ *
+ * Threads. Every call into the library claims the loop for the calling
+ * thread until it returns (fuvpy_loop_enter/leave), decided under the GIL
+ * before anything can release it: run() for the whole run, connect_sync()
+ * and accept_sync() for their wait, any other call for its few
+ * instructions (it may still run Python code, a finalizer, that lets
+ * another thread in). A call from another thread while the loop is claimed
+ * raises Error EBUSY. Two exceptions: Async.send, which any thread may call
+ * at any time; and send()/recv(), which touch nothing but their own handle:
+ * for their wait they trade the claim on the loop for one on their handle
+ * (`busy`), so threads may block in them on handles of one loop at once,
+ * and use its other handles meanwhile, but not run, walk or free it. A
+ * handle collected on another thread while the loop is claimed is closed by
+ * the claiming thread when its claim ends or at its next callback.
  */
 #ifndef FLATUV_PY_H
 #define FLATUV_PY_H
@@ -37,7 +56,11 @@ typedef struct fuvpy_loop_s {
   int gil_taken; /* the outermost enter took the GIL back */
   PyObject *error; /* the first exception a callback raised, pending */
   int running;
-  unsigned long running_thread;
+  /* The thread whose calls into the library are under way, and how many
+   * are nested (a callback's calls inside run(), ...); 0 when unclaimed. */
+  unsigned long owner;
+  unsigned claims;
+  unsigned blocking; /* send()/recv() calls waiting on its handles */
   int teardown; /* closing everything: no more Python callbacks */
   /* Handles whose objects died on another thread while this loop ran:
    * closed by the loop's thread at its next callback or run(). */
@@ -56,7 +79,7 @@ typedef struct fuvpy_handle_s {
   unsigned char created;
   unsigned char held;    /* holds a reference to itself */
   unsigned char barrier; /* a zero-length write watches the write queue */
-  unsigned busy;         /* inside a blocking call without the GIL */
+  unsigned char busy;    /* in send()/recv() on some thread, without the GIL */
   PyObject *weakreflist;
 } fuvpy_handle_t;
 
@@ -73,11 +96,11 @@ int fuvpy_raise(int code, const char *msg);
 /* ---- what the typemaps call --------------------------------------------- */
 
 /* Set by the loop and handle argument typemaps, read by the callback and
- * new-handle typemaps of the same wrapper. Argument conversion runs no
- * Python code, so nothing can change them in between. */
-extern fuv_bridge_loop_t *fuvpy_arg_bridge;
-extern fuv_handle_t *fuvpy_arg_owner;
-extern fuvpy_handle_t *fuvpy_arg_object;
+ * new-handle typemaps of the same wrapper. One per thread, so another
+ * thread's calls cannot change them; the callback typemap takes its copy
+ * as soon as it runs. */
+extern _Thread_local fuv_bridge_loop_t *fuvpy_arg_bridge;
+extern _Thread_local fuv_handle_t *fuvpy_arg_owner;
 
 /* Bit masks of handle kinds an argument accepts. */
 #define FUVPY_ANY_HANDLE                                                     \
@@ -87,13 +110,23 @@ extern fuvpy_handle_t *fuvpy_arg_object;
  * not refused while its loop runs on another thread. */
 #define FUVPY_THREAD_SAFE (1u << FUV_HANDLE_TYPE_MAX)
 
+/* Claims the loop for the calling thread (see Threads above): 0, or -1
+ * with Error EBUSY when another thread has it. Every successful enter is
+ * followed by one leave; the outermost leave closes the handles collected
+ * on other threads meanwhile. Both take NULL as a no-op. */
+int fuvpy_loop_enter(fuvpy_loop_t *loop);
+void fuvpy_loop_leave(fuvpy_loop_t *loop);
+
 /* A Loop argument: its C loop, or -1 with an exception (wrong type, not
- * created, closed). */
-int fuvpy_loop_arg(PyObject *obj, fuv_loop_t **out);
+ * created, closed, claimed by another thread). On success the loop is
+ * entered and *entered set, for the wrapper to leave when it returns. */
+int fuvpy_loop_arg(PyObject *obj, fuv_loop_t **out, fuvpy_loop_t **entered);
 /* A handle argument of one of the kinds: its C handle or -1 with an
  * exception (TypeError for a wrong type or kind, flatuv.Error for a handle
- * not created or closed, or whose loop runs on another thread). */
-int fuvpy_handle_arg(PyObject *obj, unsigned kinds, void **out);
+ * not created or closed, or whose loop another thread has claimed). Enters
+ * the loop as fuvpy_loop_arg does, except for FUVPY_THREAD_SAFE. */
+int fuvpy_handle_arg(PyObject *obj, unsigned kinds, void **out,
+                     fuvpy_loop_t **entered);
 /* After a call that may have changed a handle's activity. */
 void fuvpy_handle_sync(PyObject *obj);
 
@@ -111,8 +144,20 @@ int fuvpy_bind_loop(PyObject *obj, fuv_loop_t *loop);
  * where the library allows it). */
 int fuvpy_callback_arg(PyObject *obj, int kind, void (**fn)(void),
                        fuv_bridge_reg_t **reg);
-/* After the taking call succeeded. */
-void fuvpy_callback_commit(fuv_bridge_reg_t *reg);
+/* After the taking call succeeded: owner is the handle argument the
+ * callback came with, or NULL for a constructor's (its new handle). */
+void fuvpy_callback_commit(fuv_bridge_reg_t *reg, fuv_handle_t *owner);
+
+/* Around the wait of send()/recv() on handle (the wrapper's claim on the
+ * loop is *entered): trades that claim for the handle's busy mark, unless
+ * the thread holds the loop anyway (inside run()). Returns what
+ * fuvpy_blocking_end takes. */
+fuvpy_handle_t *fuvpy_blocking_begin(fuv_handle_t *handle,
+                                     fuvpy_loop_t **entered);
+void fuvpy_blocking_end(fuvpy_handle_t *busy);
+/* For run(), walk() and loop_free(), which touch every handle: raises
+ * EBUSY while a send()/recv() waits on one of them. */
+int fuvpy_loop_check_solo(fuv_loop_t *loop);
 
 /* fuv_run with the GIL released and callback exceptions re-raised.
  * Returns fuv_run's result, or FUVPY_RAISED with an exception set. */
@@ -126,12 +171,6 @@ PyObject *fuvpy_loop_result(fuv_loop_t *loop);
 /* Frees a loop that has no handles left [fuv_loop_free]. */
 int fuvpy_loop_free(fuv_loop_t *loop);
 
-/* Marks the handle object as inside a blocking call (close() then fails
- * with EBUSY instead of freeing the handle under it). */
-void fuvpy_busy_begin(fuvpy_handle_t *obj);
-void fuvpy_busy_end(fuvpy_handle_t *obj);
-/* Refuses to close a handle that is inside a blocking call. */
-int fuvpy_close_check(fuv_handle_t *handle);
 /* After read_stop: the read callback is no longer needed. */
 void fuvpy_read_stopped(fuv_handle_t *handle);
 

@@ -451,6 +451,66 @@ START_TEST(pending_writes_cancelled_before_close) {
 }
 END_TEST
 
+/* ---- requests pending on a handle ------------------------------------------ */
+
+static size_t requests_seen_inside;
+
+static void count_requests(host_ref_t *ref, const fuv_bridge_value_t *args,
+                           unsigned nargs) {
+  (void)ref;
+  (void)nargs;
+  requests_seen_inside =
+      fuv_bridge_handle_requests(fuv_bridge_handle_of(args[0].handle));
+}
+
+/* What a host keeps its object alive by: each write or shutdown counts
+ * from its commit until its callback starts, a failed call never counts,
+ * and the persistent and close registrations never do. */
+START_TEST(requests_count_until_their_callback_starts) {
+  fuv_bridge_loop_t *bl = new_loop();
+  fuv_tcp_t *a, *b;
+  int obj_a, obj_b;
+  host_ref_t w1 = {0}, w2 = {0}, sh = {0}, bad = {0}, rd = {0}, ca = {0},
+             cb = {0};
+  fuv_bridge_handle_t *rec;
+
+  stream_pair(bl, &a, &b, &obj_a, &obj_b);
+  rec = fuv_bridge_handle_of((fuv_handle_t *)a);
+  ck_assert_uint_eq(fuv_bridge_handle_requests(rec), 0);
+  w1.action = count_requests;
+  OK((prepare(bl, FUV_BRIDGE_WRITE_CB, &w1),
+      finish(a, fuv_write((fuv_stream_t *)a, "x", 1, FN(fuv_write_cb), NULL))));
+  OK((prepare(bl, FUV_BRIDGE_WRITE_CB, &w2),
+      finish(a, fuv_write((fuv_stream_t *)a, "y", 1, FN(fuv_write_cb), NULL))));
+  OK((prepare(bl, FUV_BRIDGE_SHUTDOWN_CB, &sh),
+      finish(a, fuv_shutdown((fuv_stream_t *)a, FN(fuv_shutdown_cb), NULL))));
+  ck_assert_int_ne((prepare(bl, FUV_BRIDGE_WRITE_CB, &bad),
+                    finish(a, fuv_write((fuv_stream_t *)a, NULL, 1,
+                                        FN(fuv_write_cb), NULL))),
+                   0);
+  OK((prepare(bl, FUV_BRIDGE_READ_CB, &rd),
+      finish(a, fuv_read_start((fuv_stream_t *)a, FN(fuv_read_cb), NULL))));
+  ck_assert_uint_eq(fuv_bridge_handle_requests(rec), 3);
+
+  for (int i = 0; i < 100 && sh.calls == 0; i++)
+    ck_assert_int_ge(fuv_run(fuv_bridge_loop_get(bl), FUV_RUN_ONCE), 0);
+  ck_assert_int_eq(w1.calls, 1);
+  ck_assert_int_eq(sh.calls, 1);
+  /* Inside the first write's callback the other two were still pending. */
+  ck_assert_uint_eq(requests_seen_inside, 2);
+  ck_assert_uint_eq(fuv_bridge_handle_requests(rec), 0);
+  ck_assert_int_eq(bad.releases, 1);
+  ck_assert_int_eq(bad.calls, 0);
+
+  OK(bridge_close(bl, a, &ca));
+  OK(bridge_close(bl, b, &cb));
+  run_all(bl);
+  ck_assert_uint_eq(fuv_bridge_handle_requests(NULL), 0);
+  ck_assert_int_eq(fuv_bridge_reg_kind(NULL), FUV_BRIDGE_NKINDS);
+  free_loop(bl);
+}
+END_TEST
+
 /* ---- replacing a registration inside its own callback --------------------- */
 
 static host_ref_t replacement;
@@ -699,6 +759,7 @@ static Suite *bridge_suite(void) {
   tcase_add_test(tc, failed_call_releases_at_once);
   tcase_add_test(tc, read_converts_bytes_and_eof);
   tcase_add_test(tc, pending_writes_cancelled_before_close);
+  tcase_add_test(tc, requests_count_until_their_callback_starts);
   tcase_add_test(tc, replace_inside_own_callback);
   tcase_add_test(tc, clear_walk_and_null_refs);
   tcase_add_test(tc, loop_free_releases_leftovers);
