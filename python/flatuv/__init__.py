@@ -28,8 +28,14 @@ conventions::
 - Callbacks receive the very objects you hold. An active handle (listening,
   reading, writing, a started timer, an Async) lives without your
   references; an idle open handle you drop is closed for you.
+- A handle with a request pending (connect, write, shutdown) lives until
+  the request's callback has run, so connect-write-forget works.
 - An exception raised in a callback stops Loop.run() and propagates from it;
   Ctrl-C during run() raises KeyboardInterrupt and the loop stays usable.
+- Threads: a loop is used by one thread at a time. A call from another
+  thread while the loop runs (or is inside another call) raises Error
+  EBUSY at once; Async.send() is safe from any thread; send() and recv()
+  wait holding only their own handle (see the package README).
 - The C API is reachable whole: every fuv_* function of flatuv.h is a method
   or function here (see C_API), and flatuv._flatuv holds the functions
   SWIG generated from the header, taking these same objects.

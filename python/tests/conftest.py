@@ -5,6 +5,9 @@ imported."""
 import gc
 import os
 import socket
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -50,6 +53,22 @@ def run(loop, limit=RUN_LIMIT):
     finally:
         watchdog.close()
     assert not expired, "the loop was still running after %.1f s" % limit
+
+
+# A child process that hangs fails its test after this many seconds; the
+# programs run in children finish in well under one.
+CHILD_TIMEOUT = 60
+
+
+def run_child(source, timeout=CHILD_TIMEOUT):
+    """Runs Python source in a fresh interpreter, for what could crash or
+    hang the test process: returns (returncode, stdout, stderr), a crash
+    showing as a negative return code (the signal). A hang raises
+    subprocess.TimeoutExpired, which fails the test."""
+    proc = subprocess.run([sys.executable, "-X", "faulthandler", "-c",
+                           textwrap.dedent(source)],
+                          capture_output=True, text=True, timeout=timeout)
+    return proc.returncode, proc.stdout, proc.stderr
 
 
 def close_all(loop):

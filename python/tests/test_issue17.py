@@ -7,24 +7,9 @@ They are the binding's lifetime and threading rules (flatuv_py.h: a pending
 request holds its handle; every call claims the loop for its thread) and the
 core's fairness rule, as a user meets them."""
 
-import subprocess
-import sys
-import textwrap
-
 import pytest
 
-# A hang is a failure of the library, so every child has a watchdog; the
-# programs themselves finish in well under a second.
-CHILD_TIMEOUT = 60
-
-
-def run_child(source, timeout=CHILD_TIMEOUT):
-    """Runs source in a fresh interpreter; returns (returncode, stdout,
-    stderr). A crash shows as a negative return code (the signal)."""
-    proc = subprocess.run([sys.executable, "-X", "faulthandler", "-c",
-                           textwrap.dedent(source)],
-                          capture_output=True, text=True, timeout=timeout)
-    return proc.returncode, proc.stdout, proc.stderr
+from conftest import run_child
 
 
 CONNECT_WRITE_DROP = """
