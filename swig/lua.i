@@ -10,10 +10,14 @@
  *
  * Objects. Each handle is a full userdata (a fuvlua_box) with a per-kind
  * metatable, attached to its C handle through the callback bridge, so a
- * callback gets the very userdata the script holds. The box stays
- * referenced from the registry (anchored) while its handle is active or
- * closing, so a running server or timer needs no script reference; an
- * open, inactive handle that the script drops is closed by __gc. The Lua
+ * callback gets the very userdata the script holds. One lifetime rule
+ * (fuvlua_box_must_live) decides for every handle and request kind: the
+ * box stays referenced from the registry (anchored) while its handle is
+ * active or closing, or has a request (connect, write, shutdown, ...)
+ * whose callback has not run, so a running server or timer, or a client
+ * that connected and wrote and was forgotten, needs no script reference;
+ * an open, inactive handle with no request pending that the script drops
+ * is closed by __gc. The Lua
  * functions given as callbacks live in the userdata's user value, not in
  * the registry, so a callback that refers to its own handle does not keep
  * an inactive handle alive for ever.
@@ -129,8 +133,11 @@ struct fuvlua_box {
   fuv_handle_t *handle; /* NULL once the library has freed it */
   fuvlua_ctx *ctx;
   fuv_handle_type_t kind;
-  int anchor;        /* registry reference while active or closing */
-  int write_marker;  /* a zero-length write is queued to note the drain */
+  int anchor;        /* registry reference while it must stay alive */
+  /* Requests (connect, write, shutdown, ...) committed on the handle whose
+   * callback has not run yet: each keeps the box, and with it the
+   * callbacks in its user value, alive (see fuvlua_box_must_live). */
+  unsigned requests;
   /* The persistent registrations (timer, read, ...) the handle has, so
    * that starting again reuses one: only the Lua function changes. */
   fuvlua_ref *persistent[FUV_BRIDGE_NKINDS];
@@ -327,11 +334,26 @@ static void fuvlua_push_box(lua_State *L, fuvlua_box *box) {
   }
 }
 
-/* Anchors the box while its handle is active or closing, and lets it go
+/* The lifetime rule, for every handle and request kind: a box stays
+ * alive without script references while its handle is active or closing,
+ * or while a request on it has not had its callback run yet. */
+static int fuvlua_box_must_live(const fuvlua_box *box) {
+  fuv_handle_t *h = box->handle;
+  return box->requests > 0 ||
+         (h != NULL && (fuv_is_active(h) || fuv_is_closing(h)));
+}
+
+/* Whether a callback kind is a request's: one-shot, and not the close
+ * (which the closing state already covers). */
+static int fuvlua_is_request(fuv_bridge_kind_t kind) {
+  return kind != FUV_BRIDGE_CLOSE_CB &&
+         fuv_bridge_signature(kind)->lifetime == FUV_BRIDGE_ONE_SHOT;
+}
+
+/* Anchors the box while fuvlua_box_must_live says so, and lets it go
  * otherwise. idx is the userdata's stack index, or 0 to look it up. */
 static void fuvlua_box_sync(lua_State *L, fuvlua_box *box, int idx) {
-  fuv_handle_t *h = box->handle;
-  int want = h != NULL && (fuv_is_active(h) || fuv_is_closing(h));
+  int want = fuvlua_box_must_live(box);
   if (want && box->anchor == LUA_NOREF) {
     if (idx != 0)
       lua_pushvalue(L, idx);
@@ -356,7 +378,7 @@ static void fuvlua_box_new(lua_State *L, fuv_handle_t *h,
   box->ctx = ctx;
   box->kind = kind;
   box->anchor = LUA_NOREF;
-  box->write_marker = 0;
+  box->requests = 0;
   memset(box->persistent, 0, sizeof box->persistent);
   luaL_getmetatable(L, fuvlua_metatable_names[kind]);
   lua_setmetatable(L, -2);
@@ -395,27 +417,6 @@ static void fuvlua_hook_leave(void *state) {
   ctx->resync = NULL;
   if (!ctx->teardown && ctx->L != NULL)
     fuvlua_box_sync(ctx->L, box, 0);
-}
-
-/* Queues a zero-length write behind the stream's queued bytes, whose
- * completion tells us when the queue has drained, so that a handle written
- * to without a callback is let go once its writes are out. */
-static void fuvlua_add_write_marker(fuvlua_box *box) {
-  fuv_bridge_reg_t *reg;
-  void (*fn)(void);
-  if (box->write_marker || box->handle == NULL ||
-      fuv_write_queue_size((fuv_stream_t *)box->handle) == 0)
-    return;
-  if (fuv_bridge_prepare(box->ctx->bridge, FUV_BRIDGE_WRITE_CB, NULL, &reg,
-                         &fn) != 0)
-    return; /* then the box stays anchored until its next callback */
-  if (fuv_write((fuv_stream_t *)box->handle, "", 0, (fuv_write_cb)fn,
-                NULL) == 0) {
-    fuv_bridge_commit(reg, box->handle);
-    box->write_marker = 1;
-  } else {
-    fuv_bridge_discard(reg);
-  }
 }
 
 /* Pushes a status as luv does: nil for success, else the error's name. */
@@ -499,11 +500,11 @@ static void fuvlua_hook_call(void *state, fuv_bridge_kind_t kind,
   call.args = args;
   call.box = nargs > 0 ? (fuvlua_box *)args[0].object : NULL;
   if (call.box != NULL && kind != FUV_BRIDGE_WALK_CB) {
+    /* The request is over: the box stays anchored for the call, and the
+     * leave hook lets it go if nothing else needs it. */
     ctx->resync = call.box;
-    if (kind == FUV_BRIDGE_WRITE_CB && call.ref == NULL) {
-      call.box->write_marker = 0;
-      fuvlua_add_write_marker(call.box);
-    }
+    if (fuvlua_is_request(kind) && call.box->requests > 0)
+      call.box->requests--;
   }
   if (call.ref == NULL || ctx->teardown || L == NULL)
     return;
@@ -562,6 +563,7 @@ static void fuvlua_hook_handle_freed(void *state, void *host_object) {
   fuvlua_ctx *ctx = (fuvlua_ctx *)state;
   fuvlua_box *box = (fuvlua_box *)host_object;
   box->handle = NULL;
+  box->requests = 0; /* the library completes requests before the close */
   if (!ctx->teardown && ctx->L != NULL && box->anchor != LUA_NOREF &&
       ctx->depth == 0) {
     luaL_unref(ctx->L, LUA_REGISTRYINDEX, box->anchor);
@@ -656,9 +658,9 @@ static void fuvlua_check_callback(lua_State *L, int arg, int optional) {
  * owner's user value and the registration is committed to the owner (or,
  * for a reused one, the function replaces the one before); on failure (or
  * for a walk) a new registration is released. */
-static void fuvlua_settle(lua_State *L, int arg, fuv_bridge_reg_t *reg,
-                          fuvlua_ref *ref, int result, fuv_handle_t *owner,
-                          int scoped) {
+static void fuvlua_settle(lua_State *L, int arg, fuv_bridge_kind_t kind,
+                          fuv_bridge_reg_t *reg, fuvlua_ref *ref, int result,
+                          fuv_handle_t *owner, int scoped) {
   fuvlua_ctx *ctx;
   lua_State *saved;
   fuvlua_box *box;
@@ -694,6 +696,10 @@ static void fuvlua_settle(lua_State *L, int arg, fuv_bridge_reg_t *reg,
   if (ref != NULL && box != NULL &&
       fuv_bridge_signature(ref->kind)->lifetime == FUV_BRIDGE_PERSISTENT)
     box->persistent[ref->kind] = ref;
+  if (box != NULL && fuvlua_is_request(kind)) {
+    box->requests++;
+    fuvlua_box_sync(L, box, 0);
+  }
   ctx->L = saved;
 }
 
@@ -1087,7 +1093,7 @@ FUVLUA_NEW_HANDLE(fuv_async_t, FUV_ASYNC)
                                 &ref$argnum);
 %}
 %typemap(argout) CTYPE NAME %{
-  fuvlua_settle(L, cbarg$argnum, reg$argnum, ref$argnum, result,
+  fuvlua_settle(L, cbarg$argnum, KIND, reg$argnum, ref$argnum, result,
                 (fuv_handle_t *)(OWNER), 0);
 %}
 %enddef
@@ -1103,8 +1109,9 @@ FUVLUA_CALLBACK(fuv_connect_cb, cb, FUV_BRIDGE_CONNECT_CB, 1, arg1, NULL)
 FUVLUA_CALLBACK(fuv_shutdown_cb, cb, FUV_BRIDGE_SHUTDOWN_CB, 1, arg1, NULL)
 FUVLUA_CALLBACK(fuv_drain_cb, drain_cb, FUV_BRIDGE_DRAIN_CB, 1, arg1, box1)
 
-/* Close, connect and shutdown always register, with no function for nil,
- * so that the binding learns when they complete. */
+/* Close and every request (connect, write, shutdown) always register,
+ * with no function for nil, so that the binding learns when they complete
+ * and holds the handle until then (fuvlua_box_must_live). */
 %define FUVLUA_ALWAYS_REGISTER(CTYPE, KIND)
 %typemap(check) CTYPE cb %{
   $1 = ($1_ltype)fuvlua_prepare(L, cbarg$argnum, KIND, 1, NULL, &reg$argnum,
@@ -1114,6 +1121,7 @@ FUVLUA_CALLBACK(fuv_drain_cb, drain_cb, FUV_BRIDGE_DRAIN_CB, 1, arg1, box1)
 FUVLUA_ALWAYS_REGISTER(fuv_close_cb, FUV_BRIDGE_CLOSE_CB)
 FUVLUA_ALWAYS_REGISTER(fuv_connect_cb, FUV_BRIDGE_CONNECT_CB)
 FUVLUA_ALWAYS_REGISTER(fuv_shutdown_cb, FUV_BRIDGE_SHUTDOWN_CB)
+FUVLUA_ALWAYS_REGISTER(fuv_write_cb, FUV_BRIDGE_WRITE_CB)
 
 /* Optional callbacks may be left out. */
 %typemap(default) fuv_close_cb cb, fuv_write_cb cb, fuv_connect_cb cb,
@@ -1122,25 +1130,20 @@ FUVLUA_ALWAYS_REGISTER(fuv_shutdown_cb, FUV_BRIDGE_SHUTDOWN_CB)
   $1 = NULL;
 %}
 
-/* A write without a callback leaves no registration; if bytes were queued,
- * a marker notes when they have gone out (see fuvlua_add_write_marker). */
-%typemap(argout) fuv_write_cb cb %{
-  if (reg$argnum == NULL && ref$argnum == NULL && result == 0 && arg1 != NULL)
-    fuvlua_add_write_marker(box1);
-  fuvlua_settle(L, cbarg$argnum, reg$argnum, ref$argnum, result, (fuv_handle_t *)arg1, 0);
-%}
 
 /* Listening without a callback (for accept_sync), or clearing the drain
  * callback, drops the previous registration of that kind. */
 %typemap(argout) fuv_connection_cb cb %{
   if (reg$argnum == NULL && ref$argnum == NULL && result == 0)
     fuvlua_clear_slot(L, (fuv_handle_t *)arg1, FUV_BRIDGE_CONNECTION_CB);
-  fuvlua_settle(L, cbarg$argnum, reg$argnum, ref$argnum, result, (fuv_handle_t *)arg1, 0);
+  fuvlua_settle(L, cbarg$argnum, FUV_BRIDGE_CONNECTION_CB, reg$argnum, ref$argnum,
+                result, (fuv_handle_t *)arg1, 0);
 %}
 %typemap(argout) fuv_drain_cb drain_cb %{
   if (reg$argnum == NULL && ref$argnum == NULL && result == 0)
     fuvlua_clear_slot(L, (fuv_handle_t *)arg1, FUV_BRIDGE_DRAIN_CB);
-  fuvlua_settle(L, cbarg$argnum, reg$argnum, ref$argnum, result, (fuv_handle_t *)arg1, 0);
+  fuvlua_settle(L, cbarg$argnum, FUV_BRIDGE_DRAIN_CB, reg$argnum, ref$argnum,
+                result, (fuv_handle_t *)arg1, 0);
 %}
 
 
@@ -1188,7 +1191,8 @@ FUVLUA_ALWAYS_REGISTER(fuv_shutdown_cb, FUV_BRIDGE_SHUTDOWN_CB)
 /* The walk's registration is released, then any error its callback raised
  * comes out. */
 %typemap(argout) fuv_walk_cb cb %{
-  fuvlua_settle(L, cbarg$argnum, reg$argnum, ref$argnum, result, NULL, 1);
+  fuvlua_settle(L, cbarg$argnum, FUV_BRIDGE_WALK_CB, reg$argnum, ref$argnum,
+                result, NULL, 1);
   fuvlua_raise_pending(L, fuvlua_ctx_get(L));
 %}
 %exception fuv_loop_free %{

@@ -27,9 +27,11 @@ Conventions (luv's):
   * an argument of the wrong type raises an error naming its position;
   * an error raised in a callback stops uv.run(), which raises it again
     with the callback's traceback; the loop stays usable;
-  * active handles (listening, reading, writing, timers started, async)
-    stay alive without references; an inactive open handle that the
-    script drops is closed by the garbage collector.
+  * active handles (listening, reading, writing, timers started, async),
+    and handles with a request (connect, write, shutdown) whose callback
+    has not run, stay alive without references; an inactive open handle
+    with no request pending that the script drops is closed by the
+    garbage collector.
 ]]
 
 local raw = require "flatuv.raw"
