@@ -421,7 +421,9 @@ class Handle(_HandleBase):
         """True from close() until the handle is freed."""
         try:
             return _lib.fuv_is_closing(self) != 0
-        except Error:
+        except Error as e:
+            if e.name != "EINVAL":
+                raise  # EBUSY: another thread has the loop
             return False  # freed, or never created
 
     @_c("fuv_ref")
@@ -471,7 +473,10 @@ class Handle(_HandleBase):
         _lib.fuv_set_recv_buffer_size(self, size)
 
     def __repr__(self):
-        state = "closed" if self.closed else ("active" if self.active else "idle")
+        try:
+            state = "closed" if self.closed else ("active" if self.active else "idle")
+        except Error:
+            state = "in use by another thread"
         return "<flatuv.%s %s at %#x>" % (type(self).__name__, state, id(self))
 
 

@@ -357,9 +357,14 @@ static PyObject *handle_get_loop(PyObject *obj, void *closure) {
   return Py_NewRef(self->loop != NULL ? (PyObject *)self->loop : Py_None);
 }
 
+/* The handle's flags belong to the thread that claimed the loop: another
+ * thread asking gets EBUSY, as for every call (flatuv_py.h, Threads). */
 static PyObject *handle_get_closed(PyObject *obj, void *closure) {
   fuvpy_handle_t *self = (fuvpy_handle_t *)obj;
   (void)closure;
+  if (self->handle != NULL && fuvpy_loop_enter(self->loop) < 0)
+    return NULL;
+  fuvpy_loop_leave(self->handle != NULL ? self->loop : NULL);
   return PyBool_FromLong(self->created &&
                          (self->handle == NULL || fuv_is_closing(self->handle)));
 }
