@@ -1,0 +1,392 @@
+"""Seeded generator of Python programs over flatuv.
+
+generate(seed) returns a Program (see program.py): the prelude of
+prelude_python.py, then 10 to 40 operations drawn by a random.Random(seed),
+then the epilogue. The same seed gives the same program, byte for byte.
+
+Operations name their objects by slot: t1..t3 timers, c1..c4 TCP handles,
+s1..s2 servers, a1..a2 async handles, cb1..cb6 callbacks, f1..f2 thread
+functions. Any operation may use a slot another operation fills (or
+drops): when the filler is missing the use raises NameError or
+AttributeError in the program's own frame, which G swallows, so that the
+minimizer can drop any operation and keep a valid program.
+"""
+
+import random
+
+from .prelude_python import EPILOGUE, PRELUDE
+from .program import Program
+
+IND = "    "  # the operations sit in the prelude's repeat loop
+
+TIMERS = ["t1", "t2", "t3"]
+TCPS = ["c1", "c2", "c3", "c4"]
+SERVERS = ["s1", "s2"]
+ASYNCS = ["a1", "a2"]
+CALLBACKS = ["cb1", "cb2", "cb3", "cb4", "cb5", "cb6"]
+THREADS = ["f1", "f2"]
+HANDLES = TIMERS + TCPS + SERVERS + ASYNCS
+STREAMS = TCPS + SERVERS + ["conns[-1]", "conns[0]"]
+
+# Values, valid and not, for each kind of argument.
+SECONDS = ["0", "0", "0.001", "0.005", "0.02", "1e9", "1e300", "-1", "-0.0",
+           "NAN", "INF", "None", '"1"', "2 ** 64", "True", "[1]"]
+REPEATS = ["0", "0", "0.001", "0.01", "-1", "NAN", "1e300", "None"]
+# Timeouts of blocking calls: short, or invalid. Never None or huge, which
+# would make the program wait for ever by its own choice.
+SYNC_TIMEOUTS = ["0", "0.001", "0.01", "0.05", "-1", "NAN", '"x"', "[0]"]
+DATA = ['b"hello"', 'b""', 'b"x" * 65536', 'b"y" * (1 << 20)', "None",
+        '"text"', "12", 'bytearray(b"ab")', 'memoryview(b"abcdef")[1:4]',
+        "[b'a']", "object()"]
+SIZES = ["1", "4096", "65536", "0", "-1", "None", "1.5", "2 ** 31", "2 ** 63"]
+ADDRESSES = ["ADDR", "ADDR", "ADDR", "CLOSED", '("127.0.0.1", -1)',
+             '("127.0.0.1", 2 ** 40)', "None", '("::1", ADDR[1])',
+             '("no such host", 1)', '("127.0.0.1",)', '["127.0.0.1", 80]',
+             '("127.0.0.1", "80")', '("127.0.0.1\\0", 1)']
+MODES = ["flatuv.RUN_DEFAULT", "flatuv.RUN_ONCE", "flatuv.RUN_NOWAIT",
+         "flatuv.RUN_NOWAIT", "99", "-1", "None", '"once"', "2 ** 64"]
+LOOPS = ["L", "L", "L", "L2", "None", "t1", '"loop"']
+NUMBERS = ["0", "1", "-1", "255", "256", "2 ** 31", "2 ** 64", "-(2 ** 63)",
+           "NAN", "1.5", "None", '"1"']
+
+
+class PythonGenerator:
+    """Draws one program's operations from a seed."""
+
+    def __init__(self, seed):
+        self.seed = seed
+        self.r = random.Random(seed)
+        self.made = set()  # the slots an operation so far fills
+
+    # -- small choices ------------------------------------------------------
+
+    def pick(self, seq):
+        return self.r.choice(seq)
+
+    def slot(self, pool):
+        """A slot of a pool: mostly one an earlier operation filled."""
+        made = [s for s in pool if s in self.made]
+        if made and self.r.random() < 0.85:
+            return self.pick(made)
+        return self.pick(pool)
+
+    def cb(self, none_too=True):
+        """A callback argument: a generated callback, a fixed one, or junk."""
+        pool = [s for s in CALLBACKS if s in self.made] * 6 + CALLBACKS + [
+            "cb_noop", "cb_raise", "cb_no_args", "lambda *a: None", "on_read"]
+        if none_too:
+            pool += ["None", "None"]
+        if self.r.random() < 0.06:
+            return self.pick(['"not callable"', "12", "object()"])
+        return self.pick(pool)
+
+    def handle(self):
+        if self.r.random() < 0.04:
+            return "_L0"
+        return self.slot(HANDLES + ["conns[-1]", "conns[0]"])
+
+    # -- operations ---------------------------------------------------------
+
+    def generate(self):
+        """The program of this seed."""
+        ops = []
+        # Most programs first make the things they misuse, so that the
+        # misuse reaches live handles rather than only empty slots.
+        for _ in range(self.r.randint(1, 4)):
+            ops.append(self.op_callback())
+        if self.r.random() < 0.8:
+            ops.append(self.op_server())
+        for _ in range(self.r.randint(2, 6)):
+            ops.append(self.op_create(valid=True))
+        for _ in range(self.r.randint(0, 3)):
+            ops.append(self.op_connect())
+        for _ in range(self.r.randint(8, 34)):
+            ops.append(self.pick(self.weighted)(self))
+        # A few soak programs repeat enough for the RSS verdict (see runner).
+        repeat = 30 if self.r.random() < 0.12 else self.r.randint(2, 5)
+        program = Program("python", PRELUDE, tuple(ops), EPILOGUE,
+                          ("progfuzz program: lang python, seed %d" % self.seed,))
+        return program.with_repeat(repeat)
+
+    def op_callback(self):
+        """def cbN(*a): one to three actions, on its own handle a[0] or others."""
+        name = self.pick(CALLBACKS)
+        self.made.add(name)
+        body = [self.callback_action(name) for _ in range(self.r.randint(1, 3))]
+        assigned = sorted({v for line, vs in body for v in vs})
+        lines = ["def %s(*a):" % name]
+        if assigned:
+            lines.append(IND + "global " + ", ".join(assigned))
+        lines.append(IND + "h = a[0] if a else None")
+        lines.append(IND + "log.append(%r)" % name)
+        for line, _ in body:
+            lines.extend(IND + part for part in line.split("\n"))
+        return "\n".join(IND + line for line in lines)
+
+    def callback_action(self, name):
+        """One statement of a callback and the globals it assigns."""
+        r = self.r
+        choice = r.randrange(24)
+        if choice == 0:
+            return 'raise Marker("%s")' % name, []
+        if choice == 1:
+            return "with G: h.close(%s)" % self.cb(), []
+        if choice == 2:
+            return "with G: %s.close()" % self.handle(), []
+        if choice == 3:
+            return "gc.collect()", []
+        if choice == 4:
+            return "with G: L.stop()", []
+        if choice == 5:
+            return "with G: L.run(%s)" % self.pick(MODES[:3]), []
+        if choice == 6:
+            return "with G: L.close()", []
+        if choice == 7:
+            return "with G: h.send()", []           # an async re-sending itself
+        if choice == 8:
+            return "with G: h.start(%s, %s)" % (name, self.pick(["0", "0", "0.001"])), []
+        if choice == 9:
+            return "with G: h.write(%s, %s)" % (self.pick(DATA[:4]), self.cb()), []
+        if choice == 10:
+            return "with G: h.read_stop()", []
+        if choice == 11:
+            var = self.handle()
+            if "[" in var or var == "_L0":
+                return "with G: conns.clear()", []
+            return "%s = None" % var, [var]
+        if choice == 12:
+            return "with G: %s.read_start(%s)" % (self.slot(TCPS), self.cb(False)), []
+        if choice == 13:
+            return ("with G:\n" + IND + "conns.append(h.accept())\n" + IND +
+                    "conns[-1].read_start(%s)" % self.cb(False)), []
+        if choice == 14:
+            return "with G: h.shutdown(%s)" % self.cb(), []
+        if choice == 15:
+            return "with G: %s.start(%s, %s)" % (self.slot(TIMERS), self.cb(False),
+                                                 self.pick(SECONDS[:5])), []
+        if choice == 16:
+            return "with G: %s.send()" % self.slot(ASYNCS), []
+        if choice == 17:
+            return "with G: L.walk(%s)" % self.cb(False), []
+        if choice == 18:
+            return "with G: %s.write(%s, %s)" % (self.slot(STREAMS), self.pick(DATA),
+                                                 self.cb()), []
+        if choice == 19:
+            return "with G: h.close_reset(%s)" % self.cb(), []
+        if choice == 20:
+            return "with G: %s.recv(16, timeout=0.001)" % self.slot(STREAMS), []
+        if choice == 21:
+            return "with G: h.again()", []
+        if choice == 22:
+            return "with G: %s.connect(ADDR, %s)" % (self.slot(TCPS), self.cb()), []
+        return "with G: %s.stop()" % self.slot(TIMERS), []
+
+    def op_server(self):
+        """A listening server on loopback; ADDR becomes its address."""
+        s = self.slot(SERVERS)
+        self.made.add(s)
+        k = self.r.random()
+        listen = ("%s.listen(on_conn)" % s if k < 0.5 else
+                  "%s.listen(%s)" % (s, self.cb(False)) if k < 0.8 else
+                  "%s.listen()" % s)
+        return "\n".join(IND + line for line in [
+            "with G:",
+            IND + "%s = flatuv.TCP(%s)" % (s, "L" if self.r.random() < 0.9 else self.pick(LOOPS)),
+            IND + '%s.bind(("127.0.0.1", 0))' % s,
+            IND + listen,
+            IND + "ADDR = %s.getsockname()" % s])
+
+    def op_connect(self):
+        """A client connected to ADDR, usually reading."""
+        c = self.slot(TCPS)
+        lines = ["with G:",
+                 IND + "%s.connect(ADDR, %s)" % (c, self.cb())]
+        if self.r.random() < 0.7:
+            lines.append(IND + "%s.read_start(%s)" % (c, self.cb(False)))
+        if self.r.random() < 0.5:
+            lines.append(IND + "%s.write(%s, %s)" % (c, self.pick(DATA[:4]), self.cb()))
+        return "\n".join(IND + line for line in lines)
+
+    def op_create(self, valid=False):
+        r = self.r
+        kind = r.randrange(3 if valid else 6)
+        loop = "L" if valid or r.random() < 0.7 else self.pick(LOOPS)
+        if kind == 0:
+            slot = self.pick(TIMERS)
+            self.made.add(slot)
+            return IND + "with G: %s = flatuv.Timer(%s)" % (slot, loop)
+        if kind == 1:
+            slot = self.pick(TCPS)
+            self.made.add(slot)
+            fam = "" if valid else self.pick(["", "", ", flatuv.AF_INET", ", flatuv.AF_INET6",
+                                              ", 12345", ", None", ", -1"])
+            return IND + "with G: %s = flatuv.TCP(%s%s)" % (slot, loop, fam)
+        if kind == 2:
+            slot = self.pick(ASYNCS)
+            self.made.add(slot)
+            return IND + "with G: %s = flatuv.Async(%s, %s)" % (slot, loop, self.cb(False))
+        if kind == 3:  # never created: the object without its C handle
+            cls = self.pick(["Timer", "TCP", "Async"])
+            slot = {"Timer": TIMERS, "TCP": TCPS, "Async": ASYNCS}[cls]
+            return IND + "%s = flatuv.%s.__new__(flatuv.%s)" % (self.pick(slot), cls, cls)
+        if kind == 4:
+            return IND + "with G: L2 = flatuv.Loop()"
+        return IND + "with G: conns.append(flatuv.TCP(L))"
+
+    def op_timer(self):
+        t = self.pick(TIMERS + ["_L0"] if self.r.random() < 0.05 else TIMERS)
+        k = self.r.randrange(6)
+        if k <= 2:
+            return IND + "with G: %s.start(%s, %s, %s)" % (
+                t, self.cb(False), self.pick(SECONDS), self.pick(REPEATS))
+        if k == 3:
+            return IND + "with G: %s.stop()" % t
+        if k == 4:
+            return IND + "with G: %s.again()" % t
+        return IND + "with G: %s.repeat = %s; log.append(%s.due_in)" % (
+            t, self.pick(REPEATS), t)
+
+    def op_stream(self):
+        s = self.slot(STREAMS)
+        k = self.r.randrange(12)
+        if k <= 1:
+            return IND + "with G: %s.connect(%s, %s)" % (self.slot(TCPS), self.pick(ADDRESSES),
+                                                       self.cb())
+        if k <= 3:
+            return IND + "with G: %s.write(%s, %s)" % (s, self.pick(DATA), self.cb())
+        if k == 4:
+            return IND + "with G: %s.writev(%s, %s)" % (
+                s, self.pick(["[b'a', b'b']", "[None]", "[]", "b'x'", "[b'x'] * 1000"]),
+                self.cb())
+        if k == 5:
+            return IND + "with G: %s.read_start(%s)" % (s, self.cb(False))
+        if k == 6:
+            return IND + "with G: %s.read_stop()" % s
+        if k == 7:
+            return IND + "with G: %s.shutdown(%s)" % (s, self.cb())
+        if k == 8:
+            return IND + "with G: conns.append(%s.accept())" % self.slot(SERVERS)
+        if k == 9:
+            return IND + "with G: %s.try_write(%s)" % (s, self.pick(DATA))
+        if k == 10:
+            return IND + "with G: %s.listen(%s, %s)" % (s, self.cb(), self.pick(NUMBERS))
+        return IND + "with G: %s.set_water_marks(%s, %s, %s)" % (
+            s, self.pick(NUMBERS), self.pick(NUMBERS), self.cb())
+
+    def op_tcp_misc(self):
+        c = self.pick(TCPS + SERVERS)
+        call = self.pick([
+            "nodelay(True)", "keepalive(True, %s)" % self.pick(SECONDS),
+            "set_ttl(%s)" % self.pick(NUMBERS), "getsockname()", "getpeername()",
+            "state()", "fileno()", "set_send_buffer_size(%s)" % self.pick(NUMBERS),
+            "get_recv_buffer_size()", "pending_bytes()", "socket_error()",
+            "bind(%s)" % self.pick(ADDRESSES), "set_linger(True, %s)" % self.pick(SECONDS),
+            "bind_to_device(%s)" % self.pick(["None", '"lo"', "12", '"x" * 100']),
+            "detach()", "open(%s)" % self.pick(["-1", "0", "999999", "None"]),
+        ])
+        return IND + "with G: log.append(%s.%s)" % (c, call)
+
+    def op_sync(self):
+        to = self.pick(SYNC_TIMEOUTS)
+        k = self.r.randrange(4)
+        if k == 0:
+            return IND + "with G: %s.connect_sync(%s, timeout=%s)" % (
+                self.slot(TCPS), self.pick(ADDRESSES), to)
+        if k == 1:
+            return IND + "with G: %s.send(%s, timeout=%s)" % (
+                self.slot(STREAMS), self.pick(DATA), to)
+        if k == 2:
+            return IND + "with G: log.append(%s.recv(%s, timeout=%s))" % (
+                self.slot(STREAMS), self.pick(SIZES), to)
+        return IND + "with G: conns.append(%s.accept_sync(timeout=%s))" % (
+            self.slot(SERVERS), to)
+
+    def op_close(self):
+        h = self.handle()
+        k = self.r.randrange(4)
+        if k <= 1:
+            return IND + "with G: %s.close(%s)" % (h, self.cb())
+        if k == 2:
+            return IND + "with G: %s.close_reset(%s)" % (self.pick(TCPS + ["conns[-1]"]),
+                                                        self.cb())
+        return IND + "with G: %s.close(); %s.close()" % (h, h)
+
+    def op_handle_misc(self):
+        h = self.handle()
+        call = self.pick(["ref()", "unref()", "has_ref()", "active", "closing",
+                          "type", "loop", "repr(%s)" % h, "closed"])
+        if call.startswith("repr"):
+            return IND + "with G: log.append(%s)" % call
+        return IND + "with G: log.append(%s.%s)" % (h, call)
+
+    def op_async(self):
+        return IND + "with G: %s.send()" % self.slot(ASYNCS)
+
+    def op_run(self):
+        loop = "L" if self.r.random() < 0.85 else "L2"
+        mode = self.pick(MODES) if loop == "L" else "flatuv.RUN_NOWAIT"
+        k = self.r.randrange(8)
+        if k == 0:
+            return IND + "for _i in range(%d):\n%s    with G: %s.run(%s)" % (
+                self.r.randint(2, 50), IND, loop, self.pick(MODES[1:3]) if loop == "L" else mode)
+        return IND + "with G: %s.run(%s)" % (loop, mode)
+
+    def op_loop_misc(self):
+        call = self.pick(["stop()", "alive()", "now()", "update_time()",
+                          "walk(%s)" % self.cb(), "backend_timeout()", "close()",
+                          "metrics_loop_count()", "backend_fd()",
+                          "walk(lambda h: h is not _guard and h.close())"])
+        return IND + "with G: log.append(%s.%s)" % (self.pick(["L", "L", "L2"]), call)
+
+    def op_refs(self):
+        k = self.r.randrange(5)
+        if k == 0:
+            return IND + "gc.collect()"
+        if k == 1:
+            return IND + "with G: del %s" % self.pick(HANDLES + CALLBACKS)
+        if k == 2:
+            return IND + "conns.clear(); gc.collect()"
+        if k == 3:
+            return IND + "L2 = None; gc.collect()"
+        return IND + "%s = None" % self.pick(HANDLES)
+
+    def op_thread(self):
+        """A thread doing a bounded number of calls while the loop runs."""
+        f = self.pick(THREADS)
+        actions = [self.thread_action() for _ in range(self.r.randint(1, 3))]
+        n = self.r.randint(5, 60)
+        lines = ["def %s():" % f,
+                 IND + "for _i in range(%d):" % n]
+        for a in actions:
+            lines.append(IND * 2 + "with G: %s" % a)
+        if self.r.random() < 0.5:
+            lines.append(IND * 2 + "time.sleep(0.0005)")
+        lines.append("th = threading.Thread(target=%s); threads.append(th); th.start()" % f)
+        return "\n".join(IND + line for line in lines)
+
+    def thread_action(self):
+        return self.pick([
+            "%s.send()" % self.slot(ASYNCS),
+            "%s.write(b'from thread', %s)" % (self.slot(STREAMS), self.pick(["None", "cb_noop"])),
+            "%s.send(b'from thread', timeout=0.01)" % self.slot(STREAMS),
+            "%s.recv(64, timeout=0.005)" % self.slot(STREAMS),
+            "%s.start(cb_noop, 0.001)" % self.slot(TIMERS),
+            "%s.close()" % self.handle(),
+            "L.run(flatuv.RUN_NOWAIT)", "L.run()", "L.stop()",
+            "%s.accept_sync(timeout=0.005)" % self.slot(SERVERS),
+            "%s.connect_sync(ADDR, timeout=0.01)" % self.slot(TCPS),
+            "gc.collect()", "L.walk(cb_noop)", "flatuv.Timer(L)",
+            "%s.read_start(cb_noop)" % self.slot(TCPS),
+            "conns.clear()",
+        ])
+
+    # Each operation kind, repeated by its weight.
+    weighted = ([op_create] * 4 + [op_connect] * 2 + [op_callback] * 2 + [op_server] + [op_timer] * 4 +
+                [op_stream] * 6 + [op_tcp_misc] * 2 + [op_sync] * 3 + [op_close] * 3 +
+                [op_handle_misc] + [op_async] * 2 + [op_run] * 6 + [op_loop_misc] * 2 +
+                [op_refs] * 3 + [op_thread] * 2)
+
+
+def generate(seed):
+    """The Python program of a seed."""
+    return PythonGenerator(seed).generate()
