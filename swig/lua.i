@@ -17,10 +17,8 @@
  * whose callback has not run, so a running server or timer, or a client
  * that connected and wrote and was forgotten, needs no script reference;
  * an open, inactive handle with no request pending that the script drops
- * is closed by __gc. The Lua
- * functions given as callbacks live in the userdata's user value, not in
- * the registry, so a callback that refers to its own handle does not keep
- * an inactive handle alive for ever.
+ * is closed by __gc. The Lua functions given as callbacks live in the
+ * userdata's user value (see fuvlua_box_store).
  *
  * Callbacks go through bindings/bridge (libffi): this file supplies the
  * bridge's hooks for Lua. An error raised by a callback stops the loop and
@@ -48,6 +46,13 @@
 #else
 #define fuvlua_absindex(L, i)                                                \
   ((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
+#endif
+
+/* Whether a user value may be any value (see fuvlua_box_store). */
+#if LUA_VERSION_NUM >= 504
+#define FUVLUA_SOLE_FUNCTIONS 1
+#else
+#define FUVLUA_SOLE_FUNCTIONS 0
 #endif
 
 #if LUA_VERSION_NUM >= 504
@@ -102,6 +107,8 @@ typedef struct fuvlua_ref {
   int key;         /* its key there, LUA_NOREF until stored */
   fuv_bridge_kind_t kind;
   void (*fn)(void); /* the registration's C entry point */
+  /* The box's next persistent registration (see fuvlua_box.persistent). */
+  struct fuvlua_ref *next;
 } fuvlua_ref;
 
 typedef struct fuvlua_ctx {
@@ -122,6 +129,9 @@ typedef struct fuvlua_ctx {
   int walking;       /* inside uv.walk(): the loop must not run */
   int teardown;      /* the Lua state is closing: run no Lua code */
   unsigned depth;    /* nesting of calls from the bridge */
+  /* Bytes of C memory (see FUVLUA_C_BYTES_PER_HANDLE) that handles made
+   * since the collector was last told hold, and that it cannot see. */
+  size_t unseen;
   /* The handle of the callback being run, re-examined when it returns.
    * Only walk callbacks nest (a walk from a callback), and they are not
    * about their handle, so one slot is enough. */
@@ -139,9 +149,66 @@ struct fuvlua_box {
    * callbacks in its user value, alive (see fuvlua_box_must_live). */
   unsigned requests;
   /* The persistent registrations (timer, read, ...) the handle has, so
-   * that starting again reuses one: only the Lua function changes. */
-  fuvlua_ref *persistent[FUV_BRIDGE_NKINDS];
+   * that starting again reuses one: only the Lua function changes. A
+   * list, since a handle has one or two (at most one per kind, and three
+   * kinds for a stream); the first is kept in the box itself (`first`,
+   * free while its fn is NULL), so that a timer or a reading stream costs
+   * no allocation of its own for its callback. */
+  fuvlua_ref *persistent;
+  fuvlua_ref first;
 };
+
+/* The box's persistent registration of a kind, or NULL. */
+static fuvlua_ref *fuvlua_persistent_find(const fuvlua_box *box,
+                                          fuv_bridge_kind_t kind) {
+  fuvlua_ref *ref;
+  for (ref = box->persistent; ref != NULL; ref = ref->next)
+    if (ref->kind == kind)
+      return ref;
+  return NULL;
+}
+
+static void fuvlua_persistent_remove(fuvlua_box *box, fuvlua_ref *ref) {
+  fuvlua_ref **p;
+  for (p = &box->persistent; *p != NULL; p = &(*p)->next)
+    if (*p == ref) {
+      *p = ref->next;
+      ref->next = NULL;
+      return;
+    }
+}
+
+/* A new host reference of a kind, for a callback that will belong to
+ * owner (NULL: not known yet): the box's own slot when it is free and the
+ * kind persistent, else an allocation. NULL when out of memory. */
+static fuvlua_ref *fuvlua_ref_new(fuvlua_box *owner, fuv_bridge_kind_t kind) {
+  fuvlua_ref *ref;
+  if (owner != NULL && owner->first.fn == NULL &&
+      fuv_bridge_signature(kind)->lifetime == FUV_BRIDGE_PERSISTENT) {
+    ref = &owner->first;
+  } else {
+    ref = (fuvlua_ref *)malloc(sizeof *ref);
+    if (ref == NULL)
+      return NULL;
+  }
+  ref->box = NULL;
+  ref->key = LUA_NOREF;
+  ref->kind = kind;
+  ref->fn = NULL;
+  ref->next = NULL;
+  return ref;
+}
+
+/* Gives back a reference made by fuvlua_ref_new (its Lua value already
+ * dropped). owner is the box it was made for, if any. */
+static void fuvlua_ref_free(fuvlua_ref *ref, fuvlua_box *owner) {
+  if (ref == NULL)
+    return;
+  if (owner != NULL && ref == &owner->first)
+    memset(ref, 0, sizeof *ref); /* free again */
+  else
+    free(ref);
+}
 
 static char fuvlua_ctx_key;
 static char fuvlua_handle_marker;
@@ -366,6 +433,25 @@ static void fuvlua_box_sync(lua_State *L, fuvlua_box *box, int idx) {
   }
 }
 
+/* What a handle holds outside the Lua heap: the library's handle, the
+ * bridge's record, a registration and its closure (about 550 bytes for a
+ * timer, more for a stream). The collector only sees the userdata, so a
+ * script that drops open handles would otherwise let garbage that holds
+ * five times its visible size pile up before a cycle collects it. */
+#define FUVLUA_C_BYTES_PER_HANDLE 512
+#define FUVLUA_GC_STEP_KIB 64
+
+/* Tells the collector about the C memory of a new handle, by stepping it
+ * as if that memory had been allocated in the Lua heap, once per
+ * FUVLUA_GC_STEP_KIB so that the cost stays that of ordinary allocation. */
+static void fuvlua_gc_account(lua_State *L, fuvlua_ctx *ctx) {
+  ctx->unseen += FUVLUA_C_BYTES_PER_HANDLE;
+  if (ctx->unseen < FUVLUA_GC_STEP_KIB * 1024)
+    return;
+  ctx->unseen = 0;
+  lua_gc(L, LUA_GCSTEP, FUVLUA_GC_STEP_KIB);
+}
+
 /* Makes the userdata of a handle the library has just created, attaches it
  * through the bridge and leaves it on the stack. */
 static void fuvlua_box_new(lua_State *L, fuv_handle_t *h,
@@ -379,12 +465,15 @@ static void fuvlua_box_new(lua_State *L, fuv_handle_t *h,
   box->kind = kind;
   box->anchor = LUA_NOREF;
   box->requests = 0;
-  memset(box->persistent, 0, sizeof box->persistent);
+  box->persistent = NULL;
+  memset(&box->first, 0, sizeof box->first);
   luaL_getmetatable(L, fuvlua_metatable_names[kind]);
   lua_setmetatable(L, -2);
-  lua_newtable(L);
+#if !FUVLUA_SOLE_FUNCTIONS
+  lua_newtable(L); /* see fuvlua_box_store */
   fuvlua_keep_free_list(L, -1);
   fuvlua_setuservalue(L, -2);
+#endif
   lua_rawgeti(L, LUA_REGISTRYINDEX, ctx->objects_ref);
   lua_pushlightuserdata(L, box);
   lua_pushvalue(L, -3);
@@ -397,6 +486,85 @@ static void fuvlua_box_new(lua_State *L, fuv_handle_t *h,
   }
   box->handle = h;
   fuvlua_box_sync(L, box, lua_gettop(L)); /* an async handle starts active */
+  fuvlua_gc_account(L, ctx);
+}
+
+/* ---- the Lua functions a box holds --------------------------------------- */
+
+/* A box's callbacks live in its user value, not in the registry, so that a
+ * callback that refers to its own handle does not keep an inactive handle
+ * alive for ever. Under Lua 5.4 the user value is the function itself
+ * while the box holds only one (a timer, a reading stream: no table at
+ * all, under key FUVLUA_SOLE), and a table of them once it holds more;
+ * elsewhere (5.1's environment must be a table) it is always a table.
+ * Keys are luaL_ref's. box is the userdata's stack index. */
+#define FUVLUA_SOLE (-3) /* neither LUA_NOREF nor LUA_REFNIL */
+
+/* Stores the value at fn and returns its key. May raise a memory error. */
+static int fuvlua_box_store(lua_State *L, int box, int fn) {
+  int key;
+  box = fuvlua_absindex(L, box);
+  fn = fuvlua_absindex(L, fn);
+  fuvlua_getuservalue(L, box);
+#if FUVLUA_SOLE_FUNCTIONS
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, fn);
+    fuvlua_setuservalue(L, box);
+    return FUVLUA_SOLE;
+  }
+  if (!lua_istable(L, -1)) { /* the sole function moves into a table */
+    lua_createtable(L, 0, 2);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, FUVLUA_SOLE);
+    lua_pushvalue(L, -1);
+    fuvlua_setuservalue(L, box);
+  }
+#endif
+  lua_pushvalue(L, fn);
+  key = luaL_ref(L, -2);
+  lua_pop(L, 1);
+  return key;
+}
+
+/* Puts the value at fn in the place of key's. */
+static void fuvlua_box_replace(lua_State *L, int box, int key, int fn) {
+  box = fuvlua_absindex(L, box);
+  fn = fuvlua_absindex(L, fn);
+  fuvlua_getuservalue(L, box);
+  lua_pushvalue(L, fn);
+  if (lua_istable(L, -2))
+    lua_rawseti(L, -2, key);
+  else
+    fuvlua_setuservalue(L, box);
+  lua_pop(L, 1);
+}
+
+/* Pushes key's function (nil if none). */
+static void fuvlua_box_push_fn(lua_State *L, int box, int key) {
+  fuvlua_getuservalue(L, box);
+  if (lua_istable(L, -1)) {
+    lua_rawgeti(L, -1, key);
+    lua_remove(L, -2);
+  }
+}
+
+/* Forgets key's function; allocates nothing, so it cannot raise. */
+static void fuvlua_box_drop(lua_State *L, int box, int key) {
+  box = fuvlua_absindex(L, box);
+  fuvlua_getuservalue(L, box);
+  if (lua_istable(L, -1)) {
+    if (key == FUVLUA_SOLE) {
+      lua_pushnil(L);
+      lua_rawseti(L, -2, key);
+    } else {
+      luaL_unref(L, -1, key);
+    }
+  } else if (key == FUVLUA_SOLE) {
+    lua_pushnil(L);
+    fuvlua_setuservalue(L, box);
+  }
+  lua_pop(L, 1);
 }
 
 /* ---- the loop and the bridge's hooks -------------------------------------- */
@@ -435,10 +603,8 @@ static void fuvlua_push_function(lua_State *L, const fuvlua_ref *ref) {
   fuvlua_push_box(L, ref->box);
   if (lua_isnil(L, -1))
     return;
-  fuvlua_getuservalue(L, -1);
-  lua_rawgeti(L, -1, ref->key);
-  lua_replace(L, -3);
-  lua_pop(L, 1);
+  fuvlua_box_push_fn(L, -1, ref->key);
+  lua_replace(L, -2);
 }
 
 /* One callback's arguments, for fuvlua_dispatch. */
@@ -541,22 +707,19 @@ static void fuvlua_hook_release(void *state, void *host_ref) {
   fuvlua_ref *ref = (fuvlua_ref *)host_ref;
   lua_State *L = ctx->L;
 
-  if (ref->box != NULL && ref->box->persistent[ref->kind] == ref)
-    ref->box->persistent[ref->kind] = NULL;
+  if (ref->box != NULL)
+    fuvlua_persistent_remove(ref->box, ref);
   if (ref->key != LUA_NOREF && !ctx->teardown && L != NULL) {
     if (ref->box == NULL) {
       luaL_unref(L, LUA_REGISTRYINDEX, ref->key);
     } else {
       fuvlua_push_box(L, ref->box);
-      if (!lua_isnil(L, -1)) {
-        fuvlua_getuservalue(L, -1);
-        luaL_unref(L, -1, ref->key);
-        lua_pop(L, 1);
-      }
+      if (!lua_isnil(L, -1))
+        fuvlua_box_drop(L, -1, ref->key);
       lua_pop(L, 1);
     }
   }
-  free(ref);
+  fuvlua_ref_free(ref, ref->box);
 }
 
 static void fuvlua_hook_handle_freed(void *state, void *host_object) {
@@ -616,19 +779,21 @@ static void (*fuvlua_prepare(lua_State *L, int arg, fuv_bridge_kind_t kind,
   *ref_out = NULL;
   if (!is_function && !always)
     return NULL;
-  if (is_function && owner != NULL && owner->persistent[kind] != NULL) {
-    *ref_out = owner->persistent[kind];
-    return (*ref_out)->fn;
+  if (is_function && owner != NULL &&
+      (ref = fuvlua_persistent_find(owner, kind)) != NULL) {
+    *ref_out = ref;
+    return ref->fn;
   }
   fuvlua_loop(L);
   ctx = fuvlua_ctx_get(L);
   if (is_function) {
-    ref = (fuvlua_ref *)malloc(sizeof *ref);
+    ref = fuvlua_ref_new(owner, kind);
     if (ref == NULL)
       luaL_error(L, "flatuv: out of memory");
-    ref->box = NULL;
-    ref->key = LUA_NOREF;
-    ref->kind = kind;
+    /* The box's own slot is its from the start, so that a release before
+     * fuvlua_settle (a failed call) gives the slot back. */
+    if (owner != NULL && ref == &owner->first)
+      ref->box = owner;
     /* A walk callback runs inside the taking call: keep it now. */
     if (kind == FUV_BRIDGE_WALK_CB) {
       lua_pushvalue(L, arg);
@@ -639,11 +804,11 @@ static void (*fuvlua_prepare(lua_State *L, int arg, fuv_bridge_kind_t kind,
   if (r != 0) {
     if (ref != NULL && ref->key != LUA_NOREF)
       luaL_unref(L, LUA_REGISTRYINDEX, ref->key);
-    free(ref);
+    fuvlua_ref_free(ref, owner);
     luaL_error(L, "flatuv: cannot make a callback: %s", fuv_strerror(r));
   }
   if (ref != NULL)
-    ref->fn = fn;
+    ref->fn = fn; /* non-NULL: the box's own slot is taken */
   *ref_out = ref;
   return fn;
 }
@@ -668,10 +833,8 @@ static void fuvlua_settle(lua_State *L, int arg, fuv_bridge_kind_t kind,
   if (reg == NULL) {
     if (ref != NULL && result >= 0) { /* reused */
       fuvlua_push_box(L, ref->box);
-      fuvlua_getuservalue(L, -1);
-      lua_pushvalue(L, arg);
-      lua_rawseti(L, -2, ref->key);
-      lua_pop(L, 2);
+      fuvlua_box_replace(L, -1, ref->key, arg);
+      lua_pop(L, 1);
     }
     return;
   }
@@ -686,16 +849,16 @@ static void fuvlua_settle(lua_State *L, int arg, fuv_bridge_kind_t kind,
   box = (fuvlua_box *)fuv_bridge_handle_object(fuv_bridge_handle_of(owner));
   if (ref != NULL && box != NULL) {
     fuvlua_push_box(L, box);
-    fuvlua_getuservalue(L, -1);
-    lua_pushvalue(L, arg);
-    ref->key = luaL_ref(L, -2);
+    ref->key = fuvlua_box_store(L, -1, arg);
     ref->box = box;
-    lua_pop(L, 2);
+    lua_pop(L, 1);
   }
   fuv_bridge_commit(reg, owner);
   if (ref != NULL && box != NULL &&
-      fuv_bridge_signature(ref->kind)->lifetime == FUV_BRIDGE_PERSISTENT)
-    box->persistent[ref->kind] = ref;
+      fuv_bridge_signature(ref->kind)->lifetime == FUV_BRIDGE_PERSISTENT) {
+    ref->next = box->persistent;
+    box->persistent = ref;
+  }
   if (box != NULL && fuvlua_is_request(kind)) {
     box->requests++;
     fuvlua_box_sync(L, box, 0);
