@@ -37,6 +37,9 @@ HOSTS = ['"127.0.0.1"'] * 4 + ['"::1"', '"no such host"', "nil", "12", '"127.0.0
 PORTS = ["PORT"] * 4 + ["CLOSED", "-1", "70000", "nil", '"80"', "1.5", "2^40"]
 MODES = ['"default"', '"once"', '"nowait"', '"nowait"', '"bad"', "12", "nil", "{}"]
 NUMBERS = ["0", "1", "-1", "255", "256", "2^31", "2^63", "NAN", "1.5", "nil", '"1"']
+# Walk callbacks: none of them walks again, which would recurse for ever.
+WALKERS = ["cb_noop", "cb_raise", "function(h) log[#log + 1] = h end",
+           "function(h) if h ~= _guard then h:close() end end"]
 FAMILIES = ['"inet"', '"inet6"', '"bogus"', "12", "{}"]
 
 
@@ -136,7 +139,7 @@ class LuaGenerator:
             16: "h:shutdown(%s)" % self.cb(),
             17: "%s:start(%s, 0, %s)" % (self.slot(TIMERS), self.pick(MS[:5]), self.cb(False)),
             18: "%s:send()" % self.slot(ASYNCS),
-            19: "uv.walk(%s)" % self.cb(False),
+            19: "uv.walk(%s)" % self.pick(WALKERS),
             20: "coroutine.yield()",
             21: "%s:write(%s, %s)" % (self.slot(STREAMS), self.pick(DATA), self.cb()),
             22: "h:close_reset(%s)" % self.cb(),
@@ -283,7 +286,7 @@ class LuaGenerator:
 
     def op_loop_misc(self):
         return self.g("log[#log + 1] = uv.%s" % self.pick([
-            "stop()", "loop_alive()", "now()", "update_time()", "walk(%s)" % self.cb(),
+            "stop()", "loop_alive()", "now()", "update_time()", "walk(%s)" % self.pick(WALKERS + ["nil", "12"]),
             "backend_timeout()", "loop_close()", "backend_fd()",
             "walk(function(h) if h ~= _guard then h:close() end end)"]))
 

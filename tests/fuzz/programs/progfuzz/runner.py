@@ -132,12 +132,21 @@ def classify(lang, returncode, stdout, stderr, timed_out):
 
 
 def _unraisable(stderr):
-    """An exception Python could not raise (in a finalizer, a callback run
-    at exit) that is not the program's Marker: a binding bug too."""
+    """An exception Python could not raise (in a finalizer, or a second
+    callback failing after the first stopped run()) of a kind the program
+    does not cause itself: a binding bug too. The program's Marker and the
+    documented kinds (a callback of the wrong arity gives a TypeError) are
+    not findings."""
     for block in re.split(r"(?=^Exception ignored)", stderr, flags=re.M):
-        if block.startswith("Exception ignored") and "Marker" not in block:
-            last = [line for line in block.splitlines() if line.strip()]
-            return "ignored: " + (last[-1] if last else "")[:180]
+        if not block.startswith("Exception ignored"):
+            continue
+        last = [line for line in block.splitlines() if line.strip()
+                and not line.startswith((" ", "Traceback", "Exception ignored"))]
+        what = last[0] if last else ""
+        if re.match(r"(__main__\.)?(Marker|TypeError|ValueError|OverflowError)\b", what) \
+                or re.search(r"Error: \[E[A-Z0-9]+\]", what):
+            continue
+        return "ignored: " + what[:180]
     return ""
 
 
@@ -165,6 +174,7 @@ def command(lang, path):
 
 def run_file(lang, path, timeout=20.0):
     """Runs a program file and returns its Result."""
+    path = os.path.abspath(path)
     argv, env = command(lang, path)
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
