@@ -41,10 +41,11 @@ local DOCUMENTED = { "^bad argument #", "^flatuv: ", "^attempt to yield " }
 function expected(err)
   if type(err) ~= "string" then return true end
   if err:find(MARK, 1, true) then return true end
-  -- error(nil) from a callback comes out of uv.run as its traceback alone.
-  if err:find("^stack traceback:") then return true end
   local where, msg = err:match("^([^\\n]-):%d+: (.*)$")
   if not msg then msg = err end
+  -- error(nil) from a callback comes out of uv.run as its traceback alone
+  -- (located, when a coroutine passed it on).
+  if msg:find("^stack traceback:") then return true end
   if where == SRC and msg:find("^attempt to ") then return true end
   for _, pattern in ipairs(DOCUMENTED) do
     if msg:find(pattern) then return true end
