@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -172,6 +173,35 @@ def command(lang, path):
     return [env.get("PROGFUZZ_LUA", "lua5.4"), path], env
 
 
+# A program prints this line after each repeat of its operations; a hang
+# is a program that makes no such progress for `timeout` seconds. Soak
+# programs (many repeats, runs bounded by the guard timer) may take far
+# longer than that in all, so the whole run is capped only at this many
+# times the timeout.
+PROGRESS = "PROGFUZZ-RSS"
+TOTAL_TIMEOUTS = 6
+
+
+def _drain(stream, lines, progress):
+    """Reads a pipe to its end, noting the time of each progress line."""
+    for line in stream:
+        lines.append(line)
+        if line.startswith(PROGRESS):
+            progress[0] = time.monotonic()
+
+
+def _wait_for_progress(proc, progress, timeout):
+    """Waits for the process; True if it stalled (no progress line for
+    timeout seconds) or ran past TOTAL_TIMEOUTS times it."""
+    start = time.monotonic()
+    while proc.poll() is None:
+        now = time.monotonic()
+        if now - progress[0] > timeout or now - start > TOTAL_TIMEOUTS * timeout:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def run_file(lang, path, timeout=20.0):
     """Runs a program file and returns its Result."""
     path = os.path.abspath(path)
@@ -180,20 +210,25 @@ def run_file(lang, path, timeout=20.0):
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env, cwd=os.path.dirname(os.path.abspath(path)),
                             start_new_session=True, text=True, errors="replace")
-    timed_out = False
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+    out_lines, err_lines, progress = [], [], [start]
+    readers = [threading.Thread(target=_drain, args=(proc.stdout, out_lines, progress)),
+               threading.Thread(target=_drain, args=(proc.stderr, err_lines, [0]))]
+    for r in readers:
+        r.start()
+    timed_out = _wait_for_progress(proc, progress, timeout)
+    if timed_out:
         # SIGABRT first: faulthandler dumps every thread's stack, which
         # tells where it hung; then the whole process group goes.
         _signal_group(proc, signal.SIGABRT)
         try:
-            out, err = proc.communicate(timeout=3)
+            proc.wait(timeout=3)
         except subprocess.TimeoutExpired:
             _signal_group(proc, signal.SIGKILL)
-            out, err = proc.communicate()
+            proc.wait()
     _signal_group(proc, signal.SIGKILL)  # any child the program left behind
+    for r in readers:
+        r.join()
+    out, err = "".join(out_lines), "".join(err_lines)
     verdict, signature = classify(lang, proc.returncode, out, err, timed_out)
     return Result(verdict, signature, proc.returncode, out, err,
                   time.monotonic() - start)
