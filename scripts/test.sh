@@ -10,7 +10,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${FLATUV_TEST_DIR:-$root/_build/test}
 jobs=${FLATUV_JOBS:-2}
-all_stages=(c asan valgrind install python lua nim nim2 conformance stress fuzz)
+all_stages=(c asan valgrind install python lua nim nim2 conformance stress fuzz progfuzz)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 
@@ -112,6 +112,9 @@ stage_nim2() {
 stage_stress() { bash "$root/tests/stress/run.sh" "$out/stress"; }
 # libFuzzer under ASan+UBSan, 60 s for each harness, on a copy of the corpus.
 stage_fuzz() { bash "$root/tests/fuzz/run.sh" 60 "$out/fuzz"; }
+# Generated Python and Lua programs mixing use and misuse, under ASan+UBSan:
+# the kept regressions replayed, then 120 s of new programs per language.
+stage_progfuzz() { bash "$root/tests/fuzz/programs/run.sh" "${FLATUV_PROGFUZZ_SECONDS:-120}" "$out/progfuzz"; }
 # After the binding stages, whose builds it reuses.
 stage_conformance() {
   FLATUV_TEST_DIR="$out" FLATUV_NIM_BUILD="$out/nim" \
@@ -121,7 +124,7 @@ stage_conformance() {
 mkdir -p "$out"
 for s in "${stages[@]}"; do
   case "$s" in
-  c | asan | valgrind | install | python | lua | nim | nim2 | conformance | stress | fuzz)
+  c | asan | valgrind | install | python | lua | nim | nim2 | conformance | stress | fuzz | progfuzz)
     if [ "$s" = lua ] && [ ! -f "$root/bindings/lua/run_tests.sh" ]; then continue; fi
     if [ "$s" = nim ] && [ ! -f "$root/nim/run_tests.sh" ]; then continue; fi
     if [ "$s" = python ] && [ ! -f "$root/python/run_tests.sh" ]; then continue; fi
