@@ -10,25 +10,38 @@
 
 static void async_finish_close(fuv_handle_t *h) { (void)h; }
 
-/* Empties the wake-up fd, then runs the callback of each handle whose
- * pending flag this call is the one to clear. */
-static void async_io(fuv_loop_t *loop, fuv__io_t *w, unsigned events) {
+/* Empties a wake-up fd (an eventfd gives its whole count in one read; a
+ * read shorter than the buffer empties a pipe). The reads are bounded, so
+ * that a writer that never stops (fuv_loop_wakeup_fd() is the caller's to
+ * write) cannot keep the loop here: what is left wakes the next poll. */
+static void drain_wakeup_fd(int fd) {
   char buf[1024];
-  fuv__queue_t *q;
+  for (int i = 0; i < FUV__MAX_READS_PER_EVENT; i++)
+    if (read(fd, buf, sizeof buf) < (ssize_t)sizeof buf)
+      return;
+}
+
+/* Empties the wake-up fd, then runs the callback of each handle whose
+ * pending flag this pass is the one to clear. Each handle runs at most once
+ * per pass, as in libuv: the handles move to a local queue and back to the
+ * loop's one by one as they are visited, so that one sending to itself from
+ * its callback waits for the next iteration instead of keeping timers and
+ * I/O from their turn. A callback may close any async handle, which
+ * unlinks it from whichever queue holds it, or create one, which joins the
+ * loop's queue and so waits for the next pass too. */
+static void async_io(fuv_loop_t *loop, fuv__io_t *w, unsigned events) {
+  fuv__queue_t batch;
   (void)events;
 
-  while (read(w->fd, buf, sizeof buf) > 0)
-    ;
-  for (q = loop->async_handles.next; q != &loop->async_handles;) {
+  drain_wakeup_fd(w->fd);
+  fuv__queue_move(&loop->async_handles, &batch);
+  while (!fuv__queue_empty(&batch)) {
+    fuv__queue_t *q = batch.next;
     fuv_async_t *a = FUV__CONTAINER_OF(q, fuv_async_t, async_queue);
-    q = q->next;
-    if (__atomic_exchange_n(&a->pending, 0, __ATOMIC_ACQ_REL) == 0)
-      continue;
-    /* The callback may close a, which unlinks it; q already points on. It
-     * may also close the next handle: then q would dangle, so restart the
-     * scan, which is cheap because cleared flags are skipped. */
-    a->cb(a, a->arg);
-    q = loop->async_handles.next;
+    fuv__queue_remove(q);
+    fuv__queue_insert_tail(&loop->async_handles, q);
+    if (__atomic_exchange_n(&a->pending, 0, __ATOMIC_ACQ_REL) != 0)
+      a->cb(a, a->arg);
   }
 }
 
@@ -83,10 +96,8 @@ void fuv__async_loop_free(fuv_loop_t *loop) {
  * watcher, not a handle, so it neither keeps the loop alive nor shows in a
  * walk. */
 static void wakeup_io(fuv_loop_t *loop, fuv__io_t *w, unsigned events) {
-  char buf[256];
   (void)events;
-  while (read(w->fd, buf, sizeof buf) > 0)
-    ;
+  drain_wakeup_fd(w->fd);
   loop->woken = 1;
 }
 

@@ -24,6 +24,12 @@
  * returning EAGAIN for every 64 KiB message). */
 #define FUV__READ_BUFFER_SIZE (256 * 1024)
 
+/* The most reads, or accepts, that one readiness event performs (libuv's
+ * cap too). A peer that never stops sending or connecting then waits its
+ * turn: polling is level-triggered, so what is left is reported again in
+ * the next iteration, after the timers and the other handles had theirs. */
+#define FUV__MAX_READS_PER_EVENT 32
+
 /* Write queue buffers at most this large are kept for reuse when the queue
  * empties, so a connection that is only briefly backed up never allocates
  * again; larger ones are freed so that idle connections stay small. */
