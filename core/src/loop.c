@@ -93,11 +93,17 @@ static int run_pending(fuv_loop_t *loop) {
   return ran;
 }
 
+/* Finishes the closes begun before this phase. A close callback (or a
+ * write callback cancelled by a close) may close more handles, even ones it
+ * has just created, again and again; those finish in the next iteration,
+ * as in libuv, so that such a chain cannot keep the loop here. */
 static void run_closing(fuv_loop_t *loop) {
-  while (!fuv__queue_empty(&loop->closing_handles)) {
+  fuv__queue_t batch;
+
+  fuv__queue_move(&loop->closing_handles, &batch);
+  while (!fuv__queue_empty(&batch)) {
     fuv_handle_t *h =
-        FUV__CONTAINER_OF(loop->closing_handles.next, fuv_handle_t,
-                          closing_queue);
+        FUV__CONTAINER_OF(batch.next, fuv_handle_t, closing_queue);
     fuv__handle_finish_close(h);
   }
 }
