@@ -465,7 +465,7 @@ int fuv_read_stop(fuv_stream_t *s) {
  * socket is empty, which saves the read that would return EAGAIN. */
 static void stream_read(fuv_stream_t *s) {
   char *buf = s->handle.loop->read_buf;
-  for (int budget = 32; budget > 0; budget--) {
+  for (int budget = FUV__MAX_READS_PER_EVENT; budget > 0; budget--) {
     ssize_t n;
     if (!(s->handle.flags & FUV__STREAM_READING) || is_closing(s))
       return;
@@ -498,15 +498,17 @@ static void stream_read(fuv_stream_t *s) {
 /* ---- listening and accepting ------------------------------------------------ */
 
 /* Out of fds with connections waiting: level-triggered polling would wake
- * us for ever. Give up the spare fd, accept and drop what is waiting, and
- * take the spare back; the server stays responsive and accepts again as
- * soon as fds are free. */
+ * us for ever. Give up the spare fd, accept and drop what is waiting (a
+ * bounded batch of it), and take the spare back; the server stays
+ * responsive and accepts again as soon as fds are free. */
 static void emfile_trick(fuv_loop_t *loop, int server_fd) {
   if (loop->reserve_fd < 0)
     return;
   fuv__close_fd(loop->reserve_fd);
   loop->reserve_fd = -1;
-  for (;;) {
+  /* Connections that keep coming are dropped in the next iterations, each
+   * of which reports EMFILE again. */
+  for (int budget = FUV__MAX_READS_PER_EVENT; budget > 0; budget--) {
     int fd = accept4(server_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED)
@@ -518,9 +520,16 @@ static void emfile_trick(fuv_loop_t *loop, int server_fd) {
   loop->reserve_fd = open("/", O_RDONLY | O_CLOEXEC);
 }
 
+/* Accepts while the callback takes the connections, at most a bounded
+ * number of times: a connection callback that makes the next connection
+ * (on loopback it is waiting before the next accept) cannot keep the loop
+ * here; the rest is reported by the next poll. */
 static void server_io(fuv_stream_t *s) {
-  while (s->accepted_fd < 0 && (s->handle.flags & FUV__STREAM_LISTENING) &&
-         s->connection_cb != NULL && !is_closing(s)) {
+  for (int budget = FUV__MAX_READS_PER_EVENT;
+       budget > 0 && s->accepted_fd < 0 &&
+       (s->handle.flags & FUV__STREAM_LISTENING) && s->connection_cb != NULL &&
+       !is_closing(s);
+       budget--) {
     int fd = accept4(s->io.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       int err = fuv__errno();
@@ -622,25 +631,46 @@ static void stream_io(fuv_loop_t *loop, fuv__io_t *w, unsigned events) {
   fuv__stream_update_active(s);
 }
 
+/* Runs the write callbacks of the requests done before this pass, in
+ * order. A callback's new write may be done at once (an empty one, or one
+ * the kernel takes whole) and so join the done list; it waits for the next
+ * iteration, for which it made the stream pending again, so that a write
+ * issued from every write callback cannot keep the loop here. Returns 0
+ * when a callback closed the stream, whose destroy step then reports the
+ * rest. */
+static int report_writes(fuv_stream_t *s) {
+  fuv__write_req_t *last = s->write_done.tail, *req;
+
+  while ((req = write_list_pop(&s->write_done)) != NULL) {
+    fuv_write_cb cb = req->cb;
+    void *arg = req->arg;
+    int status = req->status;
+    int was_last = req == last;
+    fuv__write_req_put(s->handle.loop, req);
+    if (cb != NULL)
+      cb(s, status, arg);
+    if (is_closing(s))
+      return 0;
+    if (was_last)
+      break;
+  }
+  return 1;
+}
+
 /* Runs the callbacks owed since the last iteration, in the order the
  * requests were made; stops as soon as one of them closes the stream, whose
  * destroy step then reports the rest. */
 static void stream_pending(fuv_handle_t *h) {
   fuv_stream_t *s = (fuv_stream_t *)h;
-  fuv__write_req_t *req;
 
   if (h->type == FUV_TCP && !fuv__tcp_report_connect((fuv_tcp_t *)s))
     return;
-  while ((req = write_list_pop(&s->write_done)) != NULL) {
-    fuv_write_cb cb = req->cb;
-    void *arg = req->arg;
-    int status = req->status;
-    fuv__write_req_put(h->loop, req);
-    if (cb != NULL)
-      cb(s, status, arg);
-    if (is_closing(s))
-      return;
-  }
+  if (!report_writes(s))
+    return;
+  /* Writes done during this pass come before a shutdown (or a drain) that
+   * a callback asked for after them: all wait for the next pass. */
+  if (s->write_done.head != NULL)
+    return;
   if (s->shutdown_done && (h->flags & FUV__STREAM_SHUTTING)) {
     h->flags &= ~FUV__STREAM_SHUTTING;
     h->flags |= FUV__STREAM_SHUT;
