@@ -18,6 +18,12 @@
  *  - Callbacks never run inside the call that caused them: they run from
  *    fuv_run(). When a call that takes a callback returns an error, that
  *    callback is never called.
+ *  - Every handle gets its turn: a callback that re-arms itself runs at most
+ *    once per loop iteration (a send from an async callback, a 0 ms timer
+ *    restarted in its callback, a write from a write callback, a close from
+ *    a close callback all take effect in the next iteration), and reads and
+ *    accepts stop after 32 per readiness event, so timers and other
+ *    handles' I/O always run.
  *  - Handles are tagged with their kind. Every handle is a fuv_handle_t, and
  *    a TCP handle is also a fuv_stream_t: C callers cast, as with libuv,
  *    e.g. fuv_read_start((fuv_stream_t *)tcp, ...). The library checks the
@@ -313,7 +319,8 @@ FUV_EXTERN uint64_t fuv_metrics_events(const fuv_loop_t *loop);
 /* Starts closing a handle. Pending callbacks of the handle then run with
  * FUV_ECANCELED (connect, queued writes, shutdown), in the order they were
  * requested, then cb (may be NULL) runs from fuv_run(), and then the library
- * frees the handle. FUV_EINVAL for NULL or an already closing handle. */
+ * frees the handle. A close started from a close callback completes in the
+ * next iteration. FUV_EINVAL for NULL or an already closing handle. */
 FUV_EXTERN int fuv_close(fuv_handle_t *handle, fuv_close_cb cb, void *arg);
 /* Returns 1 if the handle is active: a started timer; an async handle; a
  * stream that is connecting, reading, listening, writing or shutting down. */
@@ -381,7 +388,9 @@ FUV_EXTERN int fuv_async_new(fuv_async_t **out, fuv_loop_t *loop,
                              fuv_async_cb cb, void *arg);
 /* Wakes the loop and makes it call the handle's callback. Safe from any
  * thread and from signal handlers. Several sends before the callback runs
- * give one call. Must not race with the handle's close callback. */
+ * give one call; a send from the callback itself runs it again in the next
+ * iteration, after the other handles. Must not race with the handle's close
+ * callback. */
 FUV_EXTERN int fuv_async_send(fuv_async_t *async);
 
 /* ------------------------------------------------------------------------ */
