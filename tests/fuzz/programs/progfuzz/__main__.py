@@ -4,13 +4,15 @@
   python -m progfuzz replay [--lang python|lua]
   python -m progfuzz minimize FILE [--out FILE] [--timeout S] [--same-signature]
   python -m progfuzz show --lang python|lua SEED
+  python -m progfuzz show --file FILE
 
 fuzz runs generated programs from --seed-start on until the time is up,
 keeps every failing one in OUT/<verdict>/ with its output, and prints
 seeds run, counts per verdict, the distinct causes, and last a line
 "progfuzz-<lang>: N passed, N failed" (passed: verdict ok). replay runs the
-kept regressions (regressions/<lang>/), every one of which must pass; it
-ends with "progfuzz-replay-<lang>: N passed, N failed" per language.
+kept regressions (regressions/<lang>/: cases, see cases.py), every one of
+which must pass; it ends with "progfuzz-replay-<lang>: N passed, N failed"
+per language. minimize writes a case, ready to keep as a regression.
 Exit status: 0 if nothing failed, 1 otherwise.
 """
 
@@ -21,8 +23,8 @@ import os
 import sys
 import time
 
-from . import LANGS, gen_lua, gen_python, minimize, runner
-from .program import SUFFIX, Program
+from . import LANGS, cases, gen_lua, gen_python, minimize, runner
+from .program import SUFFIX
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REGRESSIONS = os.path.join(HERE, "regressions")
@@ -105,7 +107,9 @@ def cmd_replay(args):
     for lang in ([args.lang] if args.lang else LANGS):
         passed = failed = 0
         for path in regression_files(lang):
-            result = runner.run_file(lang, path, timeout=args.timeout)
+            with open(path) as f:
+                program = cases.load(f.read(), lang)
+            result = runner.run_program(program, timeout=args.timeout)
             name = os.path.relpath(path, HERE)
             if result.failed:
                 failed += 1
@@ -123,7 +127,7 @@ def cmd_replay(args):
 def cmd_minimize(args):
     lang = lang_of(args.file)
     with open(args.file) as f:
-        program = Program.parse(f.read(), lang)
+        program = cases.load(f.read(), lang)
     original = runner.run_program(program, timeout=args.timeout)
     print("original: %d ops, repeat %d: %s %s" % (len(program.ops), program.repeat,
                                                   original.verdict, original.signature))
@@ -138,14 +142,18 @@ def cmd_minimize(args):
         "minimized from %d ops: %s %s" % (len(program.ops), final.verdict, final.signature)]
     out = args.out or args.file.replace(SUFFIX[lang], ".min" + SUFFIX[lang])
     with open(out, "w") as f:
-        f.write(small.with_header(header).render())
+        f.write(cases.render_case(small.with_header(header)))
     print("minimized: %d ops, repeat %d: %s %s -> %s" % (
         len(small.ops), small.repeat, final.verdict, final.signature, out))
     return 0
 
 
 def cmd_show(args):
-    sys.stdout.write(GENERATORS[args.lang](args.seed).render())
+    if args.file is not None:
+        with open(args.file) as f:
+            sys.stdout.write(cases.load(f.read(), lang_of(args.file)).render())
+    else:
+        sys.stdout.write(GENERATORS[args.lang](args.seed).render())
     return 0
 
 
@@ -172,9 +180,10 @@ def main(argv=None):
     p.add_argument("--tries", type=int, default=2)
     p.add_argument("--same-signature", action="store_true")
     p.set_defaults(func=cmd_minimize)
-    p = sub.add_parser("show", help="print the program of a seed")
-    p.add_argument("--lang", choices=LANGS, required=True)
-    p.add_argument("seed", type=int)
+    p = sub.add_parser("show", help="print the program of a seed, or of a case file")
+    p.add_argument("--lang", choices=LANGS)
+    p.add_argument("seed", type=int, nargs="?")
+    p.add_argument("--file")
     p.set_defaults(func=cmd_show)
     args = parser.parse_args(argv)
     return args.func(args)
