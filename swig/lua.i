@@ -144,10 +144,6 @@ struct fuvlua_box {
   fuvlua_ctx *ctx;
   fuv_handle_type_t kind;
   int anchor;        /* registry reference while it must stay alive */
-  /* Requests (connect, write, shutdown, ...) committed on the handle whose
-   * callback has not run yet: each keeps the box, and with it the
-   * callbacks in its user value, alive (see fuvlua_box_must_live). */
-  unsigned requests;
   /* The persistent registrations (timer, read, ...) the handle has, so
    * that starting again reuses one: only the Lua function changes. A
    * list, since a handle has one or two (at most one per kind, and three
@@ -403,11 +399,14 @@ static void fuvlua_push_box(lua_State *L, fuvlua_box *box) {
 
 /* The lifetime rule, for every handle and request kind: a box stays
  * alive without script references while its handle is active or closing,
- * or while a request on it has not had its callback run yet. */
+ * or while a request on it (connect, write, shutdown, ...) has not had its
+ * callback run yet, which the bridge counts for every binding. Each such
+ * request keeps the box, and with it the callbacks in its user value. */
 static int fuvlua_box_must_live(const fuvlua_box *box) {
   fuv_handle_t *h = box->handle;
-  return box->requests > 0 ||
-         (h != NULL && (fuv_is_active(h) || fuv_is_closing(h)));
+  return h != NULL &&
+         (fuv_is_active(h) || fuv_is_closing(h) ||
+          fuv_bridge_handle_requests(fuv_bridge_handle_of(h)) > 0);
 }
 
 /* Whether a callback kind is a request's: one-shot, and not the close
@@ -464,7 +463,6 @@ static void fuvlua_box_new(lua_State *L, fuv_handle_t *h,
   box->ctx = ctx;
   box->kind = kind;
   box->anchor = LUA_NOREF;
-  box->requests = 0;
   box->persistent = NULL;
   memset(&box->first, 0, sizeof box->first);
   luaL_getmetatable(L, fuvlua_metatable_names[kind]);
@@ -669,8 +667,6 @@ static void fuvlua_hook_call(void *state, fuv_bridge_kind_t kind,
     /* The request is over: the box stays anchored for the call, and the
      * leave hook lets it go if nothing else needs it. */
     ctx->resync = call.box;
-    if (fuvlua_is_request(kind) && call.box->requests > 0)
-      call.box->requests--;
   }
   if (call.ref == NULL || ctx->teardown || L == NULL)
     return;
@@ -726,7 +722,6 @@ static void fuvlua_hook_handle_freed(void *state, void *host_object) {
   fuvlua_ctx *ctx = (fuvlua_ctx *)state;
   fuvlua_box *box = (fuvlua_box *)host_object;
   box->handle = NULL;
-  box->requests = 0; /* the library completes requests before the close */
   if (!ctx->teardown && ctx->L != NULL && box->anchor != LUA_NOREF &&
       ctx->depth == 0) {
     luaL_unref(ctx->L, LUA_REGISTRYINDEX, box->anchor);
@@ -859,10 +854,8 @@ static void fuvlua_settle(lua_State *L, int arg, fuv_bridge_kind_t kind,
     ref->next = box->persistent;
     box->persistent = ref;
   }
-  if (box != NULL && fuvlua_is_request(kind)) {
-    box->requests++;
+  if (box != NULL && fuvlua_is_request(kind))
     fuvlua_box_sync(L, box, 0);
-  }
   ctx->L = saved;
 }
 
