@@ -12,9 +12,10 @@ everything that was not renamed. It emits:
   - callback typedefs as `{.cdecl.}` proc types;
   - functions as `importc` procs of the flat C symbols, bound either with
     `header:` (the default) or with `dynlib:`;
-  - the comment above each declaration in the C header as its doc comment
-    (SWIG's XML carries no plain C comments, so they are read from the
-    headers the XML names, keyed by declaration).
+  - the documentation of each declaration in the C header as its doc
+    comment (SWIG's XML carries no plain C comments, so they are read from
+    the headers the XML names by bindings/apigen/apigen/docs.py, the parser
+    the Python docstrings use too).
 
 Written in Python 3 with the standard library only because it runs inside
 the C build, before any Nim code exists, on machines that already need
@@ -30,6 +31,12 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+
+# The pieces every binding shares (the header's doc comments) live in
+# bindings/apigen, beside this directory.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "apigen"))
+from apigen.docs import DocIndex  # noqa: E402,F401 (tests use nimgen.DocIndex)
 
 NIM_KEYWORDS = frozenset("""
 addr and as asm bind block break case cast concept const continue converter
@@ -247,177 +254,6 @@ class Interface:
             yield decl
             if decl.kind == "enum":
                 yield from decl.items
-
-
-# --------------------------------------------------------------------------
-# Doc comments from the C headers
-# --------------------------------------------------------------------------
-
-_IDENT = re.compile(r"[A-Za-z_]\w*")
-# A brace that opens the body of a type, as opposed to extern "C" {.
-_OPENS_TYPE_BODY = re.compile(r"\b(enum|struct|union)\b")
-_XMACRO_ROW = re.compile(r'^\s*\w+\(\s*(\w+)\s*,.*"((?:[^"\\]|\\.)*)"\s*\)', re.M)
-
-
-def _scan_lines(text):
-    """Splits C text into lines of (code, comments, inside_comment).
-
-    code has comments and string contents removed; comments holds the text
-    of each comment that starts on the line; inside_comment is true for a
-    line that begins inside a comment started on an earlier line.
-    """
-    lines = []
-    code, comments = [], []
-    i, n = 0, len(text)
-    continuation = False
-    while i < n:
-        ch = text[i]
-        if text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            end = n if end < 0 else end
-            comments.append(text[i + 2:end])
-            # A comment spanning lines: the lines after its first are
-            # comment-only; flush them as such.
-            for _ in range(text.count("\n", i, end)):
-                lines.append(("".join(code), comments, continuation))
-                code, comments, continuation = [], [], True
-            i = end + 2
-            continue
-        if text.startswith("//", i):
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            comments.append(text[i + 2:end])
-            i = end
-            continue
-        if ch == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            code.append('""')
-            i = j + 1
-            continue
-        if ch == "\n":
-            lines.append(("".join(code), comments, continuation))
-            code, comments, continuation = [], [], False
-            i += 1
-            continue
-        code.append(ch)
-        i += 1
-    lines.append(("".join(code), comments, continuation))
-    return lines
-
-
-def clean_comment(raw):
-    """Turns the inside of a /* */ comment into plain text lines."""
-    lines = raw.split("\n")
-    lines[0] = lines[0].lstrip()  # the text after "/*" on the first line
-    out = []
-    for line in lines:
-        line = line.rstrip()
-        stripped = line.lstrip()
-        if stripped.startswith("*"):
-            stripped = stripped[1:]
-            if stripped.startswith(" "):
-                stripped = stripped[1:]
-            line = stripped
-        out.append(line)
-    # Dedent what is left, then trim blank lines at both ends.
-    indents = [len(l) - len(l.lstrip()) for l in out if l.strip()]
-    cut = min(indents) if indents else 0
-    out = [l[cut:] for l in out]
-    while out and not out[0].strip():
-        out.pop(0)
-    while out and not out[-1].strip():
-        out.pop()
-    text = "\n".join(out)
-    if re.fullmatch(r"[\s\-=*#/]*", text):
-        return None  # a divider line, not prose
-    return text
-
-
-class DocIndex:
-    """Maps declared names to the comment block written above them.
-
-    A comment documents the declarations that follow it without a blank
-    line in between (so one comment can cover a getter and its setter),
-    except inside braces, where it documents the next item only; a comment
-    at the end of a line documents what that line declares when nothing
-    above does. A comment above `typedef enum {` documents the enum's name,
-    which C only gives at the closing `}`. A declaration is found by the
-    first time its name occurs outside comments: C declares before it uses.
-    Enum items of an X-macro table, which never appear literally, take the
-    string of their row, e.g. XX(EOF, -4095, "end of file") documents
-    FUV_EOF (the item's name is the row's name after the API's prefix).
-    """
-
-    def __init__(self, prefix=""):
-        self.docs = {}
-        self.module_doc = None
-        self.prefix = prefix.upper()
-
-    def add_header(self, path, names):
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        names = set(names)
-        seen = set()
-        pending = brace_doc = None
-        depth = 0  # brace nesting: inside an enum a comment documents one item
-        saw_code = False
-        for code, comments, inside_comment in _scan_lines(text):
-            if inside_comment and not code.strip():
-                continue  # a line of a comment that started above
-            texts = [t for t in (clean_comment(c) for c in comments) if t]
-            if not code.strip():
-                if comments:
-                    if texts:
-                        if not saw_code and self.module_doc is None:
-                            self.module_doc = texts[0]
-                            texts = texts[1:]
-                        if texts:
-                            pending = texts[-1]
-                else:
-                    pending = None  # a blank line ends a comment's reach
-                continue
-            saw_code = True
-            trailing = texts[-1] if texts else None
-            declared = [tok for tok in _IDENT.findall(code)
-                        if tok in names and tok not in seen]
-            if "}" in code and depth > 0:
-                # The name after the closing brace belongs to the comment
-                # above the opening one, not to the last item's.
-                for tok in declared:
-                    self._set(tok, brace_doc or trailing)
-                brace_doc = pending = None
-                depth = max(0, depth - code.count("}"))
-                seen.update(declared)
-                continue
-            for tok in declared:
-                self._set(tok, pending or trailing)
-            seen.update(declared)
-            if "{" in code and _OPENS_TYPE_BODY.search(code):
-                brace_doc, pending = pending, None
-                depth += code.count("{")
-            elif depth > 0 and declared:
-                pending = None
-        self._document_xmacro_items(text, names)
-
-    def _document_xmacro_items(self, text, names):
-        xmacro_rows = {}
-        for match in _XMACRO_ROW.finditer(text):
-            xmacro_rows[match.group(1)] = match.group(2)
-        for name in names:
-            if name in self.docs:
-                continue
-            row = name[len(self.prefix):] if name.startswith(self.prefix) else None
-            if row in xmacro_rows:
-                self.docs[name] = xmacro_rows[row]
-
-    def _set(self, name, doc):
-        if doc and name not in self.docs:
-            self.docs[name] = doc
-
-    def get(self, name):
-        return self.docs.get(name)
 
 
 # --------------------------------------------------------------------------

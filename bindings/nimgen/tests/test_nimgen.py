@@ -257,7 +257,7 @@ class PartsTest(unittest.TestCase):
             /* The file. */
             #define A 1
 
-            /* A section title, followed by a blank line. */
+            /* A section title (no full stop), followed by a blank line */
 
             /* Gets / sets. */
             int x_get(void);
