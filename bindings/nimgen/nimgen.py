@@ -32,10 +32,11 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-# The pieces every binding shares (the header's doc comments) live in
-# bindings/apigen, beside this directory.
+# The pieces every binding shares (the header's doc comments, the pinned
+# SWIG) live in bindings/apigen, beside this directory.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "apigen"))
+from apigen import find_swig as _find_swig  # noqa: E402
 from apigen.docs import DocIndex  # noqa: E402,F401 (tests use nimgen.DocIndex)
 
 NIM_KEYWORDS = frozenset("""
@@ -733,54 +734,29 @@ def unquote_c(value):
 # Driver
 # --------------------------------------------------------------------------
 
-MIN_SWIG = (4, 2)
-
-
-def _pypi_swig():
-    """The swig of the PyPI package `swig`, if this Python has it: the
-    project pins that one for every binding (python/pyproject.toml)."""
-    try:
-        import swig  # noqa: the PyPI package, not part of the stdlib
-    except ImportError:
-        return None
-    path = os.path.join(getattr(swig, "BIN_DIR", ""), "swig")
-    return path if os.path.exists(path) else None
-
-
 def find_swig():
-    """SWIG comes from $SWIG (so the build can pass the pinned one), else
-    from the PyPI package, else from PATH; older than 4.2 is refused rather
-    than silently used."""
-    swig = os.environ.get("SWIG") or _pypi_swig() or shutil.which("swig")
-    if not swig:
-        raise NimgenError("no SWIG: set $SWIG, pip install swig, or put "
-                          "swig (>= 4.2) on PATH")
+    """The pinned SWIG (bindings/apigen/apigen/find_swig.py: $FLATUV_SWIG or
+    $SWIG, else the PyPI package; a version other than the pin is refused)."""
     try:
-        out = subprocess.run([swig, "-version"], stdout=subprocess.PIPE,
-                             universal_newlines=True).stdout
-    except OSError as exc:
-        raise NimgenError("cannot run SWIG %s: %s" % (swig, exc))
-    match = re.search(r"SWIG Version (\d+)\.(\d+)", out)
-    if not match or tuple(map(int, match.groups())) < MIN_SWIG:
-        raise NimgenError("%s is SWIG %s; nimgen needs >= %d.%d (the pinned "
-                          "one from PyPI, given as $SWIG)"
-                          % (swig, ".".join(match.groups()) if match else "?",
-                             MIN_SWIG[0], MIN_SWIG[1]))
-    return swig
+        return _find_swig.find()
+    except _find_swig.SwigError as exc:
+        raise NimgenError(str(exc))
 
 
 def run_swig(swig, interface, include_dirs, xml_out):
-    cmd = [swig, "-xml"]
+    """Writes SWIG's XML for the interface and returns SWIG's library
+    directory, whose files declare nothing of ours."""
+    cmd = [swig.binary, "-xml"]
     cmd += ["-I" + d for d in include_dirs]
     cmd += ["-o", xml_out, interface]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True)
+                          universal_newlines=True, env=swig.env())
     if proc.returncode != 0:
         raise NimgenError("%s failed:\n%s%s"
                           % (" ".join(cmd), proc.stdout, proc.stderr))
     sys.stderr.write(proc.stderr)  # SWIG's warnings
-    lib = subprocess.run([swig, "-swiglib"], stdout=subprocess.PIPE,
-                         universal_newlines=True).stdout.strip()
+    lib = swig.run(["-swiglib"], stdout=subprocess.PIPE,
+                   universal_newlines=True).stdout.strip()
     return os.path.abspath(lib) if lib else None
 
 
