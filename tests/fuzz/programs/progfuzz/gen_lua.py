@@ -11,10 +11,9 @@ Lua has no threads here; instead, operations run the loop inside
 coroutines, and callbacks yield, raise non-string values, or run the loop.
 """
 
-import random
 
 from .prelude_lua import EPILOGUE, PRELUDE
-from .program import Program
+from .generator import Generator
 
 IND = "  "
 
@@ -43,23 +42,12 @@ WALKERS = ["cb_noop", "cb_raise", "function(h) log[#log + 1] = h end",
 FAMILIES = ['"inet"', '"inet6"', '"bogus"', "12", "{}"]
 
 
-class LuaGenerator:
-    """Draws one program's operations from a seed."""
+class LuaGenerator(Generator):
+    """Draws one Lua program's operations from a seed."""
 
-    def __init__(self, seed):
-        self.seed = seed
-        self.r = random.Random(seed)
-        self.made = set()
-
-    def pick(self, seq):
-        return self.r.choice(seq)
-
-    def slot(self, pool):
-        """A slot of a pool: mostly one an earlier operation filled."""
-        made = [s for s in pool if s in self.made]
-        if made and self.r.random() < 0.85:
-            return self.pick(made)
-        return self.pick(pool)
+    LANG = "lua"
+    PRELUDE = PRELUDE
+    EPILOGUE = EPILOGUE
 
     def cb(self, none_too=True):
         pool = [s for s in CALLBACKS if s in self.made] * 6 + CALLBACKS + [
@@ -81,24 +69,6 @@ class LuaGenerator:
         inner = "\n".join(IND * 2 + line for line in body.split("\n"))
         return "%sG(function()\n%s\n%send)" % (IND, inner, IND)
 
-    def generate(self):
-        """The program of this seed."""
-        ops = []
-        for _ in range(self.r.randint(1, 4)):
-            ops.append(self.op_callback())
-        if self.r.random() < 0.8:
-            ops.append(self.op_server())
-        for _ in range(self.r.randint(2, 6)):
-            ops.append(self.op_create(valid=True))
-        for _ in range(self.r.randint(0, 3)):
-            ops.append(self.op_connect())
-        for _ in range(self.r.randint(8, 34)):
-            ops.append(self.pick(self.weighted)(self))
-        # A few soak programs repeat enough for the RSS verdict (see runner).
-        repeat = 30 if self.r.random() < 0.12 else self.r.randint(2, 5)
-        program = Program("lua", PRELUDE, tuple(ops), EPILOGUE,
-                          ("progfuzz program: lang lua, seed %d" % self.seed,))
-        return program.with_repeat(repeat)
 
     # -- callbacks ----------------------------------------------------------
 

@@ -12,10 +12,9 @@ AttributeError in the program's own frame, which G swallows, so that the
 minimizer can drop any operation and keep a valid program.
 """
 
-import random
 
 from .prelude_python import EPILOGUE, PRELUDE
-from .program import Program
+from .generator import Generator
 
 IND = "    "  # the operations sit in the prelude's repeat loop
 
@@ -53,25 +52,12 @@ NUMBERS = ["0", "1", "-1", "255", "256", "2 ** 31", "2 ** 64", "-(2 ** 63)",
            "NAN", "1.5", "None", '"1"']
 
 
-class PythonGenerator:
-    """Draws one program's operations from a seed."""
+class PythonGenerator(Generator):
+    """Draws one Python program's operations from a seed."""
 
-    def __init__(self, seed):
-        self.seed = seed
-        self.r = random.Random(seed)
-        self.made = set()  # the slots an operation so far fills
-
-    # -- small choices ------------------------------------------------------
-
-    def pick(self, seq):
-        return self.r.choice(seq)
-
-    def slot(self, pool):
-        """A slot of a pool: mostly one an earlier operation filled."""
-        made = [s for s in pool if s in self.made]
-        if made and self.r.random() < 0.85:
-            return self.pick(made)
-        return self.pick(pool)
+    LANG = "python"
+    PRELUDE = PRELUDE
+    EPILOGUE = EPILOGUE
 
     def cb(self, none_too=True):
         """A callback argument: a generated callback, a fixed one, or junk."""
@@ -90,26 +76,6 @@ class PythonGenerator:
 
     # -- operations ---------------------------------------------------------
 
-    def generate(self):
-        """The program of this seed."""
-        ops = []
-        # Most programs first make the things they misuse, so that the
-        # misuse reaches live handles rather than only empty slots.
-        for _ in range(self.r.randint(1, 4)):
-            ops.append(self.op_callback())
-        if self.r.random() < 0.8:
-            ops.append(self.op_server())
-        for _ in range(self.r.randint(2, 6)):
-            ops.append(self.op_create(valid=True))
-        for _ in range(self.r.randint(0, 3)):
-            ops.append(self.op_connect())
-        for _ in range(self.r.randint(8, 34)):
-            ops.append(self.pick(self.weighted)(self))
-        # A few soak programs repeat enough for the RSS verdict (see runner).
-        repeat = 30 if self.r.random() < 0.12 else self.r.randint(2, 5)
-        program = Program("python", PRELUDE, tuple(ops), EPILOGUE,
-                          ("progfuzz program: lang python, seed %d" % self.seed,))
-        return program.with_repeat(repeat)
 
     def op_callback(self):
         """def cbN(*a): one to three actions, on its own handle a[0] or others."""
