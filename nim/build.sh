@@ -53,12 +53,12 @@ if [ -e "$here/src/flatuv" ]; then
 fi
 
 # The raw layer, regenerated when the header, the interface or the
-# generator changed.
+# generator (nimgen and the apigen modules it imports) changed.
 raw=$build/nim/flatuv/raw.nim
 stale=yes
 if [ -f "$raw" ]; then
   stale=$(find "$root/core/include/flatuv.h" "$root/swig" \
-               "$root/bindings/nimgen/nimgen.py" -newer "$raw" | head -n 1)
+               "$root/bindings/nimgen/nimgen.py" "$root/bindings/apigen/apigen" -newer "$raw" | head -n 1)
 fi
 if [ -n "$stale" ]; then
   "$python" "$root/bindings/nimgen/nimgen.py" "$root/swig/flatuv.i" \
