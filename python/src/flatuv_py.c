@@ -83,6 +83,7 @@ static void handle_sync(fuvpy_handle_t *self) {
 }
 
 static int claimed_by_other(const fuvpy_loop_t *loop);
+static int raise_claimed(const fuvpy_loop_t *loop);
 
 /* After send() or recv(), which gave up their claim on the loop for the
  * wait, another thread may hold it: the handle's activity did not change
@@ -362,9 +363,8 @@ static PyObject *handle_get_loop(PyObject *obj, void *closure) {
 static PyObject *handle_get_closed(PyObject *obj, void *closure) {
   fuvpy_handle_t *self = (fuvpy_handle_t *)obj;
   (void)closure;
-  if (self->handle != NULL && fuvpy_loop_enter(self->loop) < 0)
-    return NULL;
-  fuvpy_loop_leave(self->handle != NULL ? self->loop : NULL);
+  if (self->handle != NULL && claimed_by_other(self->loop))
+    return raise_claimed(self->loop), NULL;
   return PyBool_FromLong(self->created &&
                          (self->handle == NULL || fuv_is_closing(self->handle)));
 }
@@ -409,8 +409,8 @@ bad:
 /* An echo server calls write once per message, so bytes without a
  * callback go straight to fuv_write: no Python frame, no argument
  * conversion. Everything else (a callback, another buffer type, a closed
- * handle, the wrong thread) takes the general wrapper, so behaviour and
- * errors are exactly the same either way. */
+ * handle, one another thread blocks on in send()/recv()) takes the general
+ * wrapper, so behaviour and errors are exactly the same either way. */
 static PyObject *handle_stream_write(PyObject *obj, PyObject *const *args,
                                      Py_ssize_t nargs, PyObject *kwnames) {
   fuvpy_handle_t *self = (fuvpy_handle_t *)obj;
@@ -420,8 +420,8 @@ static PyObject *handle_stream_write(PyObject *obj, PyObject *const *args,
   if (write_args(args, nargs, kwnames, &data, &callback) < 0)
     return NULL;
   if (callback != Py_None || !PyBytes_CheckExact(data) ||
-      self->kind != FUV_TCP || self->handle == NULL ||
-      claimed_by_other(self->loop) || write_general == NULL) {
+      self->kind != FUV_TCP || self->handle == NULL || self->busy ||
+      write_general == NULL) {
     if (write_general == NULL) {
       PyErr_SetString(PyExc_RuntimeError, "flatuv is not initialised");
       return NULL;
@@ -429,7 +429,9 @@ static PyObject *handle_stream_write(PyObject *obj, PyObject *const *args,
     return PyObject_CallFunctionObjArgs(write_general, obj, data, callback,
                                         NULL);
   }
-  fuvpy_loop_enter(self->loop); /* cannot fail: checked just above */
+  /* The same claim, and the same EBUSY, as the general wrapper's. */
+  if (fuvpy_loop_enter(self->loop) < 0)
+    return NULL;
   r = fuv_write((fuv_stream_t *)self->handle, PyBytes_AS_STRING(data),
                 (size_t)PyBytes_GET_SIZE(data), NULL, NULL);
   if (r == 0)
@@ -604,18 +606,24 @@ static int claimed_by_other(const fuvpy_loop_t *loop) {
   return loop->claims > 0 && loop->owner != PyThread_get_thread_ident();
 }
 
+/* Error EBUSY for a loop another thread has claimed; returns -1. */
+static int raise_claimed(const fuvpy_loop_t *loop) {
+  return fuvpy_raise(FUV_EBUSY, loop->running
+                                    ? "the loop is running in another thread "
+                                      "(wake it with Async.send)"
+                                    : "the loop is in use by another thread "
+                                      "(a blocking call)");
+}
+
 int fuvpy_loop_enter(fuvpy_loop_t *loop) {
+  unsigned long me;
   if (loop == NULL)
     return 0;
-  if (claimed_by_other(loop))
-    return fuvpy_raise(FUV_EBUSY,
-                       loop->running
-                           ? "the loop is running in another thread (wake it "
-                             "with Async.send)"
-                           : "the loop is in use by another thread (a "
-                             "blocking call)");
+  me = PyThread_get_thread_ident();
+  if (loop->claims > 0 && loop->owner != me)
+    return raise_claimed(loop);
   if (loop->claims++ == 0)
-    loop->owner = PyThread_get_thread_ident();
+    loop->owner = me;
   return 0;
 }
 

@@ -186,3 +186,39 @@ def test_other_threads_methods_raise_ebusy_while_the_loop_runs():
     """)
     assert code == 0, err
     assert out.split() == ["['EBUSY']", "9"]
+
+
+def test_a_handle_another_thread_blocks_on_refuses_every_call():
+    # recv() gives up its claim on the loop for the wait but keeps its
+    # handle: the fast write path must refuse it like every other call.
+    code, out, err = run_child("""
+        import socket, threading, time, flatuv
+        L = flatuv.Loop()
+        a_sock, b_sock = socket.socketpair()
+        a = flatuv.TCP(L); a.open(a_sock.detach())
+        got = []
+        th = threading.Thread(target=lambda: got.append(a.recv(10, timeout=5)))
+        th.start()
+        # Empty writes send nothing, so they are harmless until recv()
+        # blocks; from then on each must raise EBUSY, and so must close().
+        names = set()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not names:
+            try:
+                a.write(b"")
+            except flatuv.Error as e:
+                names.add(e.name)
+            time.sleep(0.001)
+        for call in (lambda: a.write(b""), lambda: a.write(b"x", print),
+                     lambda: a.close()):
+            try:
+                call()
+                names.add("ok")
+            except flatuv.Error as e:
+                names.add(e.name)
+        b_sock.send(b"done")
+        th.join()
+        print(sorted(names), got)
+    """)
+    assert code == 0, err
+    assert out.split() == ["['EBUSY']", "[b'done']"]
