@@ -132,8 +132,10 @@ struct fuv_bridge_loop_s {
   size_t npool;
 };
 
-/* Doubly linked lists with a head pointer, for regs and handle records. */
-#define LIST_INSERT(head, node)                                              \
+/* Doubly linked lists with a head pointer, through the link fields named
+ * (prev/next for the loop's lists of regs and handle records, req_prev /
+ * req_next for a handle's pending requests). */
+#define LIST_INSERT_VIA(head, node, prev, next)                              \
   do {                                                                       \
     (node)->prev = NULL;                                                     \
     (node)->next = (head);                                                   \
@@ -142,7 +144,7 @@ struct fuv_bridge_loop_s {
     (head) = (node);                                                         \
   } while (0)
 
-#define LIST_REMOVE(head, node)                                              \
+#define LIST_REMOVE_VIA(head, node, prev, next)                              \
   do {                                                                       \
     if ((node)->prev != NULL)                                                \
       (node)->prev->next = (node)->next;                                     \
@@ -152,6 +154,9 @@ struct fuv_bridge_loop_s {
       (node)->next->prev = (node)->prev;                                     \
     (node)->prev = (node)->next = NULL;                                      \
   } while (0)
+
+#define LIST_INSERT(head, node) LIST_INSERT_VIA(head, node, prev, next)
+#define LIST_REMOVE(head, node) LIST_REMOVE_VIA(head, node, prev, next)
 
 /* ---- loops --------------------------------------------------------------- */
 
@@ -231,24 +236,14 @@ static void request_done(fuv_bridge_reg_t *reg) {
   fuv_bridge_handle_t *rec = reg->requester;
   if (rec == NULL)
     return;
-  if (reg->req_prev != NULL)
-    reg->req_prev->req_next = reg->req_next;
-  else
-    rec->requests = reg->req_next;
-  if (reg->req_next != NULL)
-    reg->req_next->req_prev = reg->req_prev;
-  reg->req_prev = reg->req_next = NULL;
+  LIST_REMOVE_VIA(rec->requests, reg, req_prev, req_next);
   reg->requester = NULL;
   rec->nrequests--;
 }
 
 static void request_add(fuv_bridge_reg_t *reg, fuv_bridge_handle_t *rec) {
   reg->requester = rec;
-  reg->req_prev = NULL;
-  reg->req_next = rec->requests;
-  if (rec->requests != NULL)
-    rec->requests->req_prev = reg;
-  rec->requests = reg;
+  LIST_INSERT_VIA(rec->requests, reg, req_prev, req_next);
   rec->nrequests++;
 }
 
