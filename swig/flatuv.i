@@ -51,6 +51,9 @@
 /* uint64_t, int64_t, ... as the integer types they are. */
 %include <stdint.i>
 
+/* What the C types do not say, for every language's generator. */
+%include "api.i"
+
 #if defined(SWIGPYTHON)
 %include "python.i"
 #elif defined(SWIGLUA)

@@ -1,0 +1,457 @@
+"""The API model every binding's surface is generated from.
+
+Built from SWIG's XML of swig/flatuv.i (apigen.swigxml), the header's
+comments (apigen.docs), the rules (apigen.roles, apigen.naming) and the
+interface's annotations (swig/api.i). It says, for each function, once:
+
+  - the class it belongs to (Loop, Handle, Stream, TCP, Timer, Async; None
+    for a module function), and whether it constructs that class;
+  - its neutral name (naming.py) and any per-language name;
+  - the role of its result (roles.RESULT_ROLES) and, for an enum or a
+    duration, its type or unit;
+  - its arguments as the bindings see them: C parameters grouped by role
+    (an address is one argument of two C parameters; a callback's `void
+    *arg` is the bridge's and no argument at all), with defaults;
+  - its outputs (out-parameters returned as a tuple / multiple returns);
+  - its documentation.
+
+Annotations (SWIG features, each %feature("fuv:KEY", "VALUE") NAME;):
+
+  on an object type:  base=fuv_handle_t     the class it derives from
+  on a callback type: optional              the callback may be nil/None
+  on a function:      result=ROLE[:TYPE]    the result's role (roles.py),
+                      unit=ms               the result is a duration in ms
+                      name=NAME             the neutral name, every language
+                      python:name, lua:name, lua:function (the uv.* name)
+                      python=property       a read-only property (a setter
+                                            set_NAME joins it)
+                      python:order=A,B      Python's argument order
+                      defaults=P=V,...      defaults of C parameters, as C
+                                            constants or literals
+                      required=P            a callback that may not be nil
+                      hidden=LANG,...       not bound in these languages
+                      override=LANG,...     hand-written in these languages'
+                                            overrides files
+"""
+
+from . import naming, roles
+from .docs import DocIndex
+from .swigxml import ApigenError, Interface, resolve_values
+
+LANGUAGES = ("python", "lua", "nim")
+
+
+def feature(decl_or_obj, key, default=None):
+    """An annotation of any declaration or model object:
+    feature(enum, "python:name")."""
+    features = getattr(decl_or_obj, "features", None) or {}
+    return features.get(key.replace(":", "_"), default)
+
+
+def hidden_in(obj, language):
+    value = feature(obj, "hidden") or ""
+    return language in [v.strip() for v in value.split(",")]
+
+
+class Result:
+    def __init__(self, role, ctype, enum=None, unit=None, klass=None):
+        self.role = role      # roles.RESULT_ROLES
+        self.ctype = ctype    # SWIG type string
+        self.enum = enum      # Enum, for role ENUM
+        self.unit = unit      # "ms" for durations
+        self.klass = klass    # Klass, for role OBJECT
+
+    def __repr__(self):
+        return "Result(%s)" % self.role
+
+
+class Arg:
+    """One argument as the bindings see it: one or more C parameters."""
+
+    def __init__(self, role, params, default=None, **extra):
+        self.role = role          # see Function.args
+        self.params = params      # the C parameters (swigxml.Param)
+        self.default = default    # C text (constant name, literal, "NULL")
+        self.klass = extra.get("klass")        # Klass: self / new_object / object
+        self.callback = extra.get("callback")  # Callback, for role callback
+        self.enum = extra.get("enum")          # Enum, for role enum
+        self.optional = extra.get("optional", False)
+
+    @property
+    def name(self):
+        """The argument's name: its first C parameter's, or the role's for
+        groups (address, bytes, ...)."""
+        if len(self.params) == 1 or self.role in ("callback",):
+            return self.params[0].name
+        return self.role
+
+    @property
+    def is_input(self):
+        return self.role not in roles.OUT_ROLES and self.role not in (
+            "self", "new_object", "hidden")
+
+    @property
+    def is_output(self):
+        return self.role in roles.OUT_ROLES or self.role in (
+            "recv_buffer", "new_object")
+
+    def __repr__(self):
+        return "Arg(%s %s%s)" % (self.role, self.name,
+                                 "=" + self.default if self.default else "")
+
+
+class Function:
+    def __init__(self, decl, doc):
+        self.decl = decl
+        self.cname = decl.cname
+        self.doc = doc
+        self.features = decl.features
+        self.klass = None         # Klass of which it is a method or constructor
+        self.constructor = False
+        self.name = None          # the neutral (snake_case) name
+        self.result = None
+        self.args = []            # Arg, in C order (self first for methods)
+
+    def feature(self, key, default=None):
+        return self.features.get(key.replace(":", "_"), default)
+
+    def names(self, key):
+        """The comma-separated list of annotation `key`."""
+        value = self.feature(key)
+        return [v.strip() for v in value.split(",")] if value else []
+
+    def name_in(self, language):
+        """The function's name in a language that spells names in
+        snake_case (Python, Lua): fuv:LANG:name, else the neutral name."""
+        return self.feature(language + ":name") or self.name
+
+    def bound_in(self, language):
+        return language not in self.names("hidden")
+
+    def overridden_in(self, language):
+        return language in self.names("override")
+
+    @property
+    def inputs(self):
+        """The arguments a caller passes (self excluded)."""
+        return [a for a in self.args if a.is_input and a.role != "self"]
+
+    @property
+    def outputs(self):
+        return [a for a in self.args if a.is_output]
+
+    @property
+    def callbacks(self):
+        return [a for a in self.args if a.role == "callback"]
+
+    @property
+    def is_method(self):
+        return self.klass is not None and not self.constructor
+
+    def __repr__(self):
+        return "Function(%s)" % self.cname
+
+
+class Klass:
+    def __init__(self, decl, doc):
+        self.decl = decl
+        self.ctype = decl.cname            # fuv_tcp_t
+        self.word = naming.object_word(decl.cname)
+        self.name = decl.symname if decl.renamed else naming.class_name(decl.cname)
+        self.doc = doc
+        self.base = None                   # Klass
+        self.kind = None                   # Constant: the handle type (FUV_TCP)
+        self.constructors = []
+        self.methods = []
+
+    @property
+    def ancestors(self):
+        klass = self.base
+        while klass is not None:
+            yield klass
+            klass = klass.base
+
+    def is_a(self, other):
+        return self is other or other in self.ancestors
+
+    @property
+    def words(self):
+        """Its object word and its bases', for the naming rule."""
+        return [self.word] + [k.word for k in self.ancestors]
+
+    def __repr__(self):
+        return "Klass(%s)" % self.name
+
+
+class Constant:
+    def __init__(self, decl, doc, enum=None):
+        self.decl = decl
+        self.cname = decl.cname
+        self.name = naming.constant_name(decl.cname)
+        self.value = decl.value_int
+        self.text = decl.value
+        self.doc = doc
+        self.enum = enum
+        self.features = decl.features
+
+    def __repr__(self):
+        return "Constant(%s=%r)" % (self.cname, self.value)
+
+
+class Enum:
+    def __init__(self, decl, doc):
+        self.decl = decl
+        self.features = decl.features
+        self.cname = decl.cname
+        self.name = decl.symname if decl.renamed else naming.class_name(decl.cname)
+        self.doc = doc
+        self.items = []
+        self.used = False   # a parameter or result has this type
+
+    def __repr__(self):
+        return "Enum(%s)" % self.name
+
+
+class Callback:
+    def __init__(self, decl, doc):
+        self.decl = decl
+        self.cname = decl.cname
+        self.doc = doc
+        self.params = decl.params   # C parameters, the last the void *arg
+        self.optional = "optional" in decl.features
+
+    def __repr__(self):
+        return "Callback(%s)" % self.cname
+
+
+class Api:
+    """The whole API: classes, module functions, enums, constants,
+    callbacks, each in header order."""
+
+    def __init__(self, iface, docs):
+        self.iface = iface
+        self.docs = docs
+        self.module_doc = docs.module_doc
+        self.classes = []
+        self.functions = []        # every function, header order
+        self.enums = []
+        self.constants = []        # loose #defines and enum items
+        self.callbacks = {}
+        self._build()
+
+    # -- lookups --------------------------------------------------------
+
+    def klass(self, ctype):
+        return self._classes.get(ctype)
+
+    def function(self, cname):
+        return self._functions[cname]
+
+    @property
+    def module_functions(self):
+        return [f for f in self.functions if f.klass is None]
+
+    def constant(self, cname):
+        return self._constants.get(cname)
+
+    # -- building --------------------------------------------------------
+
+    def _build(self):
+        self._classes, self._functions, self._constants = {}, {}, {}
+        self._enums = {}
+        for decl in self.iface.decls:
+            doc = self.docs.get(decl.cname)
+            if decl.kind == "opaque":
+                klass = Klass(decl, doc)
+                self.classes.append(klass)
+                self._classes[decl.cname] = klass
+            elif decl.kind == "callback":
+                self.callbacks[decl.cname] = Callback(decl, doc)
+            elif decl.kind == "enum":
+                enum = Enum(decl, doc)
+                self.enums.append(enum)
+                self._enums[decl.cname] = enum
+                for item in decl.items:
+                    const = Constant(item, self.docs.get(item.cname), enum)
+                    enum.items.append(const)
+                    self.constants.append(const)
+                    self._constants[item.cname] = const
+            elif decl.kind == "constant":
+                const = Constant(decl, doc)
+                self.constants.append(const)
+                self._constants[decl.cname] = const
+        for klass in self.classes:
+            base = klass.decl.features.get("base")
+            if base:
+                if base not in self._classes:
+                    raise ApigenError("%s: base %s is not an object type"
+                                      % (klass.ctype, base))
+                klass.base = self._classes[base]
+            kind = "FUV_" + klass.word.upper()
+            if klass.base is not None and kind in self._constants:
+                klass.kind = self._constants[kind]
+        for decl in self.iface.decls:
+            if decl.kind == "function":
+                func = Function(decl, self.docs.get(decl.cname))
+                self._place(func)
+                func.result = self._result(func)
+                func.args = self._args(func)
+                # A call with out-parameters returns them, not its int.
+                if func.outputs and func.result.role == roles.COUNT and \
+                        not func.feature("result"):
+                    func.result.role = roles.STATUS
+                self.functions.append(func)
+                self._functions[func.cname] = func
+
+    def _place(self, func):
+        """Gives the function its class and neutral name (naming.py)."""
+        params = func.decl.params
+        first = params[0].ctype if params else None
+        made = roles.object_out(first, self._classes) if first else None
+        owner = roles.object_pointer(first, self._classes) if first else None
+        if made and naming.strip_prefix(func.cname).startswith(
+                self._classes[made].word + "_new"):
+            func.klass = self._classes[made]
+            func.constructor = True
+            func.name = naming.method_name(func.cname, [func.klass.word])
+        elif owner:
+            func.klass = self._classes[owner]
+            func.name = naming.method_name(func.cname, func.klass.words)
+            func.klass.methods.append(func)
+        else:
+            func.name = naming.function_name(func.cname)
+        if func.constructor:
+            func.klass.constructors.append(func)
+        func.name = func.feature("name") or func.name
+
+    def _result(self, func):
+        ctype = func.decl.ret
+        spec = func.feature("result") or ""
+        role, _, typename = spec.partition(":")
+        unit = func.feature("unit")
+        if role and role not in roles.RESULT_ROLES:
+            raise ApigenError("%s: unknown result role %r" % (func.cname, role))
+        if role == roles.ENUM:
+            enum = self._enum(typename, func.cname)
+            enum.used = True
+            return Result(role, ctype, enum=enum, unit=unit)
+        if role:
+            return Result(role, ctype, unit=unit)
+        if ctype == "void":
+            return Result(roles.NONE, ctype)
+        if ctype in self._enums:
+            enum = self._enums[ctype]
+            enum.used = True
+            return Result(roles.ENUM, ctype, enum=enum, unit=unit)
+        if roles.is_string_type_result(ctype):
+            return Result(roles.STRING, ctype)
+        if ctype == "p.void":
+            return Result(roles.POINTER, ctype)
+        klass = roles.object_pointer(ctype, self._classes)
+        if klass:
+            return Result(roles.OBJECT, ctype, klass=self._classes[klass])
+        if ctype == "int":
+            if roles.PREDICATE_NAME.search(naming.strip_prefix(func.cname)):
+                return Result(roles.PREDICATE, ctype)
+            # A getter (of a const object) returns a value; anything else a
+            # status, unless it has out-parameters.
+            params = func.decl.params
+            if params and roles.is_const_pointer(params[0].ctype) and \
+                    roles.object_pointer(params[0].ctype, self._classes):
+                return Result(roles.COUNT, ctype, unit=unit)
+            return Result(roles.STATUS, ctype)
+        return Result(roles.VALUE, ctype, unit=unit)
+
+    def _enum(self, cname, context):
+        if cname not in self._enums:
+            raise ApigenError("%s: %r is not an enum of the interface"
+                              % (context, cname))
+        return self._enums[cname]
+
+    def _args(self, func):
+        params = [p for p in func.decl.params
+                  if not (p.ctype == "void" and len(func.decl.params) == 1)]
+        defaults = dict(_pairs(func.feature("defaults")))
+        required = set(func.names("required"))
+        args, i = [], 0
+        while i < len(params):
+            param = params[i]
+            role, length = roles.match_group(params, i)
+            extra = {}
+            if role is None:
+                role, extra = self._single_role(func, i, param, params)
+            if role == "callback":
+                cb = extra["callback"]
+                extra["optional"] = cb.optional and param.name not in required
+                # The callback's void *arg is the bridge's.
+                if i + 1 < len(params) and params[i + 1].ctype == "p.void":
+                    length = 2
+            group = params[i:i + length]
+            default = defaults.pop(param.name, None)
+            if role == "callback" and extra.get("optional") and default is None:
+                default = "NULL"
+            args.append(Arg(role, group, default, **extra))
+            i += length
+        if defaults:
+            raise ApigenError("%s: defaults for no parameter: %s"
+                              % (func.cname, ", ".join(sorted(defaults))))
+        return args
+
+    def _single_role(self, func, i, param, params):
+        ctype, name = param.ctype, param.name or ""
+        if i == 0 and func.constructor:
+            return "self", {"klass": func.klass}
+        if i == 0 and func.is_method:
+            return "self", {"klass": func.klass}
+        made = roles.object_out(ctype, self._classes)
+        if made:
+            return "new_object", {"klass": self._classes[made]}
+        owner = roles.object_pointer(ctype, self._classes)
+        if owner:
+            return "object", {"klass": self._classes[owner]}
+        if ctype in self.callbacks:
+            return "callback", {"callback": self.callbacks[ctype]}
+        if ctype == "p.void":
+            return "hidden", {}
+        if ctype in self._enums:
+            enum = self._enums[ctype]
+            enum.used = True
+            return "enum", {"enum": enum}
+        if roles.is_int(ctype) and name in roles.FLAG_NAMES:
+            return "flag", {}
+        if name == roles.TIMEOUT_NAME and ctype == "int":
+            return "timeout_ms", {}
+        if roles.MS_NAME.search(name):
+            return "duration_ms", {}
+        if roles.SECONDS_NAME.search(name):
+            return "duration_s", {}
+        if ctype == "p.q(const).char":
+            return "string", {}
+        if roles.is_int(ctype) or ctype in ("size_t", "uint64_t", "int64_t",
+                                            "ssize_t", "uint32_t"):
+            return "int", {}
+        raise ApigenError("%s(%s): no role for C type %r; add a rule to "
+                          "apigen/roles.py" % (func.cname, name, ctype))
+
+
+def _pairs(text):
+    for item in (text or "").split(","):
+        item = item.strip()
+        if item:
+            key, _, value = item.partition("=")
+            yield key.strip(), value.strip()
+
+
+def load(xml_path, swiglib=None, include_dirs=(), cc=None, header="flatuv.h",
+         values=True):
+    """The Api of an interface from SWIG's XML. With values, constants get
+    their values (from the C compiler where they depend on system
+    headers)."""
+    iface = Interface.from_xml(xml_path, swiglib)
+    docs = DocIndex(naming.PREFIX)
+    names = [d.cname for d in iface.all_decls()]
+    for path in iface.headers:
+        docs.add_header(path, names)
+    if values:
+        resolve_values(iface, header, list(include_dirs), cc or "cc")
+    return Api(iface, docs)

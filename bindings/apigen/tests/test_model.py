@@ -1,0 +1,103 @@
+"""Tests of apigen.model: what the rules and swig/api.i make of flatuv.h."""
+
+from apigen import emit_roles, model, roles
+
+
+def method(api, cname):
+    func = api.function(cname)
+    assert func.is_method, cname
+    return func
+
+
+def test_methods_belong_to_the_object_of_their_first_parameter(api):
+    assert api.function("fuv_tcp_bind").klass.name == "TCP"
+    assert api.function("fuv_listen").klass.name == "Stream"
+    assert api.function("fuv_close").klass.name == "Handle"
+    assert api.function("fuv_run").klass.name == "Loop"
+    assert api.function("fuv_ip4_addr").klass is None
+
+
+def test_the_hierarchy_comes_from_the_annotations(api):
+    tcp = api.klass("fuv_tcp_t")
+    assert [k.name for k in tcp.ancestors] == ["Stream", "Handle"]
+    assert tcp.kind.cname == "FUV_TCP"
+    assert api.klass("fuv_loop_t").kind is None
+
+
+def test_names_lose_the_prefix_and_the_object_words(api):
+    names = {f.cname: f.name for f in api.functions}
+    assert names["fuv_tcp_bind"] == "bind"
+    assert names["fuv_stream_set_water_marks"] == "set_water_marks"
+    assert names["fuv_handle_type"] == "type"
+    assert names["fuv_loop_alive"] == "alive"
+    assert names["fuv_timer_get_repeat"] == "get_repeat"
+    assert names["fuv_loop_free"] == "close"       # annotated
+    assert names["fuv_tcp_state_name"] == "tcp_state_name"  # no object
+
+
+def test_constructors(api):
+    tcp = api.klass("fuv_tcp_t")
+    assert [f.cname for f in tcp.constructors] == ["fuv_tcp_new", "fuv_tcp_new_ex"]
+    new = api.function("fuv_async_new")
+    assert [a.role for a in new.inputs] == ["object", "callback"]
+    assert not new.inputs[1].optional
+
+
+def test_result_roles(api):
+    role = {f.cname: f.result.role for f in api.functions}
+    assert role["fuv_tcp_bind"] == roles.STATUS
+    assert role["fuv_is_active"] == roles.PREDICATE
+    assert role["fuv_stream_is_congested"] == roles.PREDICATE
+    assert role["fuv_loop_alive"] == roles.PREDICATE      # annotated
+    assert role["fuv_fileno"] == roles.COUNT              # getter of a const object
+    assert role["fuv_tcp_detach"] == roles.COUNT          # annotated
+    assert role["fuv_tcp_getsockname"] == roles.STATUS    # returns its outputs
+    assert role["fuv_now"] == roles.VALUE
+    assert api.function("fuv_now").result.unit == "ms"
+    assert role["fuv_handle_type"] == roles.ENUM
+    assert api.function("fuv_tcp_state").result.enum.cname == "fuv_tcp_state_t"
+    assert role["fuv_version_string"] == roles.STRING
+
+
+def test_parameter_roles_and_defaults(api):
+    bind = api.function("fuv_tcp_bind")
+    assert [(a.role, a.default) for a in bind.inputs] == [
+        ("address", None), ("int", "0")]
+    start = api.function("fuv_timer_start")
+    assert [(a.role, a.name, a.default) for a in start.inputs] == [
+        ("callback", "cb", None), ("duration_ms", "timeout_ms", None),
+        ("duration_ms", "repeat_ms", "0")]
+    listen = api.function("fuv_listen")
+    assert [(a.role, a.default) for a in listen.inputs] == [
+        ("int", "128"), ("callback", "NULL")]
+    assert [a.role for a in api.function("fuv_tcp_getsockname").outputs] == [
+        "address_out"]
+    assert [a.role for a in api.function("fuv_accept").outputs] == ["new_object"]
+    assert api.function("fuv_accept").outputs[0].klass.name == "TCP"
+    assert [a.role for a in api.function("fuv_send").inputs] == [
+        "bytes", "timeout_ms"]
+    assert api.function("fuv_tcp_nodelay").inputs[0].role == "flag"
+
+
+def test_hidden_functions(api):
+    assert not api.function("fuv_loop_get_data").bound_in("python")
+    assert api.function("fuv_tcp_bind").bound_in("lua")
+
+
+def test_enums_and_annotated_names(api):
+    used = {e.cname for e in api.enums if e.used}
+    assert {"fuv_run_mode_t", "fuv_handle_type_t", "fuv_tcp_state_t"} <= used
+    state = api.klass  # noqa: F841 (the class lookup exists too)
+    enum = [e for e in api.enums if e.cname == "fuv_tcp_state_t"][0]
+    assert model.feature(enum, "python:name") == "TCPState"
+    assert model.hidden_in(api.constant("FUV_HANDLE_TYPE_MAX"), "python")
+
+
+def test_roles_i_lists_every_non_status_int(api):
+    lists = emit_roles.role_lists(api)
+    assert "fuv_is_active" in lists["int FUV_PREDICATE"]
+    assert "fuv_tcp_getsockname" in lists["int FUV_OUTPUTS"]
+    assert "fuv_tcp_new" in lists["int FUV_OUTPUTS"]
+    assert "fuv_fileno" in lists["int FUV_COUNT"]
+    assert "fuv_tcp_bind" not in sum(lists.values(), [])
+    assert lists["int FUV_ENUM_fuv_tcp_state_t"] == ["fuv_tcp_state"]

@@ -1,0 +1,94 @@
+/*
+ * api.i - what the header's C types do not say, said once for every
+ * language.
+ *
+ * bindings/apigen builds each binding's surface from the header by rule
+ * (bindings/apigen/apigen/model.py states the rules and these keys): a
+ * function is a method of the object its first parameter points to, its
+ * name loses the prefix and the object word, an int is a status, an int
+ * of a const object is a value, `is_`/`has_` names are predicates, a
+ * `_ms` parameter is a duration, (ip, port) is an address, a callback's
+ * `void *arg` is the bridge's. These annotations are the exceptions, as
+ * SWIG features, so `swig -xml` carries them to the generator. A function
+ * added to the header that the rules fit needs nothing here.
+ */
+
+/* ---- the handle hierarchy ------------------------------------------------ */
+
+%feature("fuv:base", "fuv_handle_t") fuv_stream_t;
+%feature("fuv:base", "fuv_stream_t") fuv_tcp_t;
+%feature("fuv:base", "fuv_handle_t") fuv_timer_t;
+%feature("fuv:base", "fuv_handle_t") fuv_async_t;
+
+/* ---- callbacks that may be left out ---------------------------------------- */
+
+/* Requests and close report their outcome; a caller may not care. The
+ * handle's own events (a timer, reading, an async, a walk) need a callback. */
+%feature("fuv:optional") fuv_close_cb;
+%feature("fuv:optional") fuv_write_cb;
+%feature("fuv:optional") fuv_connect_cb;
+%feature("fuv:optional") fuv_shutdown_cb;
+%feature("fuv:optional") fuv_connection_cb;
+%feature("fuv:optional") fuv_drain_cb;
+
+/* ---- results the rules do not give ------------------------------------------ */
+
+%feature("fuv:result", "predicate") fuv_loop_alive;
+%feature("fuv:result", "predicate") fuv_run;
+%feature("fuv:result", "predicate") fuv_tcp_get_reuseaddr;
+%feature("fuv:result", "predicate") fuv_tcp_get_ipv6only;
+/* Values even when negative: -1 is "no timeout", the others are codes. */
+%feature("fuv:result", "value") fuv_backend_timeout;
+%feature("fuv:result", "value") fuv_translate_sys_error;
+%feature("fuv:result", "value") fuv_tcp_socket_error;
+/* Non-negative values of calls that change their object. */
+%feature("fuv:result", "count") fuv_loop_wakeup_fd;
+%feature("fuv:result", "count") fuv_tcp_detach;
+%feature("fuv:result", "count") fuv_try_write;
+/* An int the header documents as one of an enum's values. */
+%feature("fuv:result", "enum:fuv_tcp_state_t") fuv_tcp_state;
+/* Durations in ms (Python gives seconds). */
+%feature("fuv:unit", "ms") fuv_now;
+%feature("fuv:unit", "ms") fuv_backend_timeout;
+%feature("fuv:unit", "ms") fuv_timer_get_repeat;
+%feature("fuv:unit", "ms") fuv_timer_get_due_in;
+
+/* ---- names ----------------------------------------------------------------------- */
+
+/* libuv's uv_loop_close; the C name says what it does to the memory. */
+%feature("fuv:name", "close") fuv_loop_free;
+
+/* ---- defaults ---------------------------------------------------------------- */
+
+%feature("fuv:defaults", "backlog=128") fuv_listen;
+%feature("fuv:defaults", "mode=FUV_RUN_DEFAULT") fuv_run;
+%feature("fuv:defaults", "flags=0") fuv_tcp_bind;
+%feature("fuv:defaults", "flags=0") fuv_tcp_bind_addr;
+%feature("fuv:defaults", "delay_s=0") fuv_tcp_keepalive;
+%feature("fuv:defaults", "low_water=0") fuv_stream_set_water_marks;
+%feature("fuv:defaults", "repeat_ms=0") fuv_timer_start;
+%feature("fuv:defaults", "timeout_ms=-1") fuv_tcp_connect_sync;
+%feature("fuv:defaults", "timeout_ms=-1") fuv_accept_sync;
+%feature("fuv:defaults", "timeout_ms=-1") fuv_send;
+%feature("fuv:defaults", "timeout_ms=-1") fuv_recv;
+%feature("fuv:defaults", "type=FUV_SOCK_STREAM,protocol=0,flags0=0,flags1=0") fuv_socketpair;
+%feature("fuv:defaults", "enable=1") fuv_tcp_nodelay;
+%feature("fuv:defaults", "seconds=0") fuv_tcp_set_linger;
+
+/* ---- what the bindings keep to themselves ------------------------------------------ */
+
+/* The data pointers are the bridge's: each binding keeps its own data on
+ * its objects. */
+%feature("fuv:hidden", "python,lua,nim") fuv_loop_get_data;
+%feature("fuv:hidden", "python,lua,nim") fuv_loop_set_data;
+%feature("fuv:hidden", "python,lua,nim") fuv_handle_get_data;
+%feature("fuv:hidden", "python,lua,nim") fuv_handle_set_data;
+
+/* ---- enums -------------------------------------------------------------------- */
+
+/* Python's names: TCP is an acronym; the members lose what they share. */
+%feature("fuv:python:name", "TCPState") fuv_tcp_state_t;
+%feature("fuv:member", "UNKNOWN") FUV_UNKNOWN_HANDLE;
+%feature("fuv:member", "UNKNOWN") FUV_TCP_STATE_UNKNOWN;
+/* A bound, not a value. */
+%feature("fuv:hidden", "python,lua,nim") FUV_HANDLE_TYPE_MAX;
