@@ -1,0 +1,195 @@
+/*
+ * The per-state context, the module's setup (metatables, context) and the
+ * functions written by hand.
+ */
+#include <string.h>
+
+#include "flatuv_lua.h"
+
+void fuvlua_keep_free_list(lua_State *L, int t) {
+#if LUA_VERSION_NUM < 502
+  t = fuvlua_absindex(L, t);
+  lua_rawgeti(L, t, 0);
+  if (lua_isnil(L, -1)) {
+    lua_pushinteger(L, 0);
+    lua_rawseti(L, t, 0);
+  }
+  lua_pop(L, 1);
+#else
+  (void)L;
+  (void)t;
+#endif
+}
+
+/* ---- the per-state context ---------------------------------------------- */
+
+char fuvlua_ctx_key;
+char fuvlua_handle_marker;
+
+const char *const fuvlua_metatable_names[FUV_HANDLE_TYPE_MAX] = {
+    "flatuv.handle", "flatuv.async", "flatuv.tcp", "flatuv.timer"};
+
+fuvlua_ctx *fuvlua_ctx_get(lua_State *L) {
+  fuvlua_ctx *ctx;
+  lua_pushlightuserdata(L, &fuvlua_ctx_key);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  ctx = (fuvlua_ctx *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (ctx == NULL)
+    luaL_error(L, "flatuv: the module is not initialised in this state");
+  return ctx;
+}
+
+/* ---- closing: __gc of the state -------------------------------------------- */
+
+static void fuvlua_close_for_teardown(fuv_handle_t *h, void *arg) {
+  (void)arg;
+  fuv_close(h, NULL, NULL);
+}
+
+/* __gc of the context, when the Lua state closes: close every handle and
+ * free the loop, running no Lua code. */
+static int fuvlua_ctx_gc(lua_State *L) {
+  fuvlua_ctx *ctx = (fuvlua_ctx *)lua_touserdata(L, 1);
+  int rounds;
+  ctx->teardown = 1;
+  if (ctx->loop == NULL)
+    return 0;
+  fuv_walk(ctx->loop, fuvlua_close_for_teardown, NULL);
+  /* Closes complete within an iteration or two; the bound only guards
+   * against a state closed from inside uv.run (os.exit(n, true) in a
+   * callback), where the loop cannot run and is left to the process exit. */
+  for (rounds = 0; rounds < 64; rounds++) {
+    if (fuv_bridge_loop_free(ctx->bridge) == 0) {
+      ctx->bridge = NULL;
+      ctx->loop = NULL;
+      break;
+    }
+    if (fuv_run(ctx->loop, FUV_RUN_NOWAIT) < 0)
+      break;
+  }
+  return 0;
+}
+
+/* ---- functions written by hand -------------------------------------------- */
+
+/* The metatables of the handle kinds, for flatuv.lua to fill with methods:
+ * {tcp = mt, timer = mt, async = mt, sockaddr = mt}. */
+int fuvlua_metatables(lua_State *L) {
+  lua_newtable(L);
+  luaL_getmetatable(L, "flatuv.tcp");
+  lua_setfield(L, -2, "tcp");
+  luaL_getmetatable(L, "flatuv.timer");
+  lua_setfield(L, -2, "timer");
+  luaL_getmetatable(L, "flatuv.async");
+  lua_setfield(L, -2, "async");
+  luaL_getmetatable(L, FUVLUA_SOCKADDR);
+  lua_setfield(L, -2, "sockaddr");
+  return 1;
+}
+
+/* Counts for tests: handles attached to the bridge, registrations not yet
+ * released, boxes anchored in the registry. */
+int fuvlua_stats(lua_State *L) {
+  fuvlua_ctx *ctx = fuvlua_ctx_get(L);
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, (lua_Integer)fuv_bridge_loop_handle_count(ctx->bridge));
+  lua_setfield(L, -2, "handles");
+  lua_pushinteger(L, (lua_Integer)fuv_bridge_loop_reg_count(ctx->bridge));
+  lua_setfield(L, -2, "registrations");
+  return 1;
+}
+
+/* Whether a value is a flatuv handle, and if so its kind's name. */
+int fuvlua_is_handle(lua_State *L) {
+  int is_handle = 0;
+  if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
+    lua_pushlightuserdata(L, &fuvlua_handle_marker);
+    lua_rawget(L, -2);
+    is_handle = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+  }
+  lua_pushboolean(L, is_handle);
+  return 1;
+}
+
+/* timer:start(timeout_ms, repeat_ms, cb): luv puts the callback last.
+ * SWIG's Lua module cannot read one C argument from a later Lua position,
+ * so this adapter reorders them; swig/lua.i declares it for SWIG to wrap. */
+int fuvlua_timer_start(fuv_timer_t *timer, uint64_t timeout_ms,
+                       uint64_t repeat_ms, fuv_timer_cb cb, void *arg) {
+  return fuv_timer_start(timer, cb, timeout_ms, repeat_ms, arg);
+}
+
+/* ---- the module's setup ------------------------------------------------------ */
+
+void fuvlua_init(lua_State *L) {
+  fuvlua_ctx *ctx;
+  int kind;
+
+  lua_pushlightuserdata(L, &fuvlua_ctx_key);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  ctx = (fuvlua_ctx *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (ctx != NULL)
+    return; /* opened before in this state */
+
+  for (kind = FUV_ASYNC; kind < FUV_HANDLE_TYPE_MAX; kind++) {
+    luaL_newmetatable(L, fuvlua_metatable_names[kind]);
+    lua_pushlightuserdata(L, &fuvlua_handle_marker);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pushcfunction(L, fuvlua_box_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, fuvlua_box_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushstring(L, fuvlua_metatable_names[kind]);
+    lua_setfield(L, -2, "__name");
+    lua_pushliteral(L, "flatuv handle");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+  }
+  luaL_newmetatable(L, FUVLUA_SOCKADDR);
+  lua_pushcfunction(L, fuvlua_sockaddr_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushstring(L, FUVLUA_SOCKADDR);
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+
+  /* The context is made after the metatables so that, finalized in reverse
+   * order of creation, it outlives every handle when the state closes. */
+  ctx = (fuvlua_ctx *)lua_newuserdata(L, sizeof *ctx);
+  memset(ctx, 0, sizeof *ctx);
+  lua_newtable(L);
+  lua_pushcfunction(L, fuvlua_ctx_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_pushlightuserdata(L, &fuvlua_ctx_key);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+  lua_pop(L, 1);
+
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  ctx->objects_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  fuvlua_keep_free_list(L, LUA_REGISTRYINDEX);
+#if LUA_VERSION_NUM >= 502
+  lua_pushcfunction(L, fuvlua_traceback);
+#else
+  lua_getglobal(L, "debug");
+  if (lua_istable(L, -1))
+    lua_getfield(L, -1, "traceback");
+  else
+    lua_pushnil(L);
+  lua_remove(L, -2);
+  lua_pushcclosure(L, fuvlua_traceback, 1);
+#endif
+  ctx->traceback_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushcfunction(L, fuvlua_dispatch);
+  ctx->dispatch_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushboolean(L, 0);
+  ctx->error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
