@@ -2,8 +2,9 @@
 --
 --   cd bindings/lua && luarocks make --tree /some/tree
 --
--- The build runs CMake (CMakeLists.txt here), which generates the module
--- with the pinned SWIG (scripts/find-swig.sh) from swig/flatuv.i and links
+-- The build runs CMake (CMakeLists.txt here, which lists the sources),
+-- which generates the module with the pinned SWIG (swig/FlatuvSwig.cmake)
+-- from swig/flatuv.i, compiles it with the Lua runtime in src/ and links
 -- the flatuv core, the callback bridge and libffi into flatuv/raw.so.
 rockspec_format = "3.0"
 package = "flatuv"
