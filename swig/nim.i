@@ -1,21 +1,25 @@
 /*
  * nim.i - the Nim names of the flatuv API.
  *
- * Only the XML target (`swig -xml`) sees this file; bindings/nimgen reads
- * the resulting sym_name of each declaration and writes the Nim raw layer.
+ * Only the XML target (`swig -xml`) sees this file; bindings/apigen
+ * (apigen/emit_nim_raw.py) reads the resulting sym_name of each
+ * declaration and writes the Nim raw layer. The idiomatic layer
+ * (apigen/emit_nim.py) uses these names too, except where swig/api.i
+ * gives one with fuv:nim:name.
  * The names follow the documented style of the nim-uv wrapper
  * (shared/reference/nim-uv_tcp.txt): object types are capitalised nouns
  * used through `ptr`, and procs are short verbs that Nim's overloading
  * resolves by the type of their first parameter (`init(ptr ptr TCP, ...)`
  * and `init(ptr ptr Timer, ...)` are two procs).
  *
- * Everything not renamed here gets nimgen's default rule:
+ * Everything not renamed here gets the default rule (apigen/nim_names.py):
  *  - types: drop "fuv_" and "_t", then UpperCamelCase (fuv_close_cb ->
  *    CloseCb, fuv_run_mode_t -> RunMode);
- *  - functions: drop "fuv_", also drop the object word when the first
- *    parameter is a pointer to that object (fuv_timer_start(fuv_timer_t *)
- *    -> start, fuv_tcp_set_linger(fuv_tcp_t *) -> setLinger), then
- *    lowerCamelCase;
+ *  - a constructor (fuv_X_new(fuv_X_t **, ...)) is `init`;
+ *  - other functions: the one naming rule (apigen/naming.py): drop "fuv_",
+ *    also drop the object word of the first parameter's type or of one of
+ *    its bases (fuv_timer_start(fuv_timer_t *) -> start,
+ *    fuv_tcp_set_linger(fuv_tcp_t *) -> setLinger), then lowerCamelCase;
  *  - constants and enum values keep their C names (FUV_EOF, FUV_RUN_ONCE),
  *    as Nim's posix module keeps EAGAIN and AF_INET.
  * So a function added to flatuv.h appears in Nim with no change here; a

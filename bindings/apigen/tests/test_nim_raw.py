@@ -1,10 +1,11 @@
-"""Tests of nimgen, the SWIG-XML-to-Nim generator.
+"""Tests of apigen.emit_nim_raw, the Nim raw layer from SWIG's XML (once
+bindings/nimgen).
 
-    SWIG=/path/to/swig python3 -m unittest discover -s bindings/nimgen/tests -v
+    python3 -m pytest -q bindings/apigen/tests/test_nim_raw.py
 
-They need SWIG >= 4.2 ($SWIG or PATH), Nim and a C compiler. Set
-NIMGEN_UPDATE_GOLDEN=1 to rewrite the golden file after a deliberate change
-to the generator's output (and review the diff).
+They need the pinned SWIG, Nim ($NIM, else nim; skipped without it) and a
+C compiler. Set NIMGEN_UPDATE_GOLDEN=1 to rewrite the golden file after a
+deliberate change to the generator's output (and review the diff).
 """
 
 import contextlib
@@ -19,16 +20,17 @@ import textwrap
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NIMGEN_DIR = os.path.dirname(HERE)
-ROOT = os.path.dirname(os.path.dirname(NIMGEN_DIR))
-MINI = os.path.join(HERE, "mini")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+MINI = os.path.join(HERE, "nim_mini")
 GOLDEN = os.path.join(MINI, "mini.nim.expected")
 
-sys.path.insert(0, NIMGEN_DIR)
-import nimgen  # noqa: E402
+sys.path.insert(0, os.path.dirname(HERE))
+from apigen import docs as apidocs, emit_nim_raw, nim_names, nim_types, swigxml  # noqa: E402
 
 NIM = os.environ.get("NIM", "nim")
 CC = os.environ.get("CC", "cc")
+HAVE_NIM = shutil.which(NIM) is not None
+needs_nim = unittest.skipUnless(HAVE_NIM, "no Nim compiler (%s)" % NIM)
 
 
 def run(cmd, **kwargs):
@@ -49,14 +51,14 @@ def nim_lib_dir():
 
 
 def generate_mini(**options):
-    opts = nimgen.Options(header="mini.h", prefix="mini_", source="mini.i",
-                          **options)
-    return nimgen.generate(os.path.join(MINI, "mini.i"), [MINI], opts)
+    opts = emit_nim_raw.Options(header="mini.h", prefix="mini_", source="mini.i",
+                                **options)
+    return emit_nim_raw.generate(os.path.join(MINI, "mini.i"), [MINI], opts)
 
 
 class TempDirTest(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="nimgen-test-")
+        self.tmp = tempfile.mkdtemp(prefix="apigen-nim-test-")
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
 
     def write(self, name, text):
@@ -89,6 +91,7 @@ class TempDirTest(unittest.TestCase):
         run(cmd + [os.path.join(cache, c_files[0])])
 
 
+@needs_nim
 class GoldenTest(TempDirTest):
     """A small interface in, the expected Nim out."""
 
@@ -122,14 +125,15 @@ class GoldenTest(TempDirTest):
         self.assertEqual(out.strip(), "mini ok")
 
 
+@needs_nim
 class FlatuvModuleTest(TempDirTest):
     """The module generated from the real interface compiles, with every
     function called at its exact C types."""
 
     def test_every_function_compiles_against_the_header(self):
         include = os.path.join(ROOT, "core", "include")
-        emitter = nimgen.generate(os.path.join(ROOT, "swig", "flatuv.i"),
-                                  [include], nimgen.Options())
+        emitter = emit_nim_raw.generate(os.path.join(ROOT, "swig", "flatuv.i"),
+                                  [include], emit_nim_raw.Options())
         self.write("flatuv/raw.nim", emitter.text)
         calls = []
         functions = [d for d in emitter.iface.decls if d.kind == "function"]
@@ -151,6 +155,7 @@ class FlatuvModuleTest(TempDirTest):
         self.strict_c_check("every_call", include)
 
 
+@needs_nim
 class AddedFunctionTest(TempDirTest):
     """A function added to the header is callable from Nim after
     regenerating, with no change to the interface or the generator."""
@@ -178,8 +183,8 @@ class AddedFunctionTest(TempDirTest):
               return x + 22;
             }
             """))
-        emitter = nimgen.generate(os.path.join(self.tmp, "swig", "flatuv.i"),
-                                  [include], nimgen.Options())
+        emitter = emit_nim_raw.generate(os.path.join(self.tmp, "swig", "flatuv.i"),
+                                  [include], emit_nim_raw.Options())
         # The default rule names it: no prefix, no object word, camelCase.
         self.assertIn('proc nimgenAdded*(tcp: ptr TCP; x: cint): cint '
                       '{.importc: "fuv_tcp_nimgen_added", header: "flatuv.h", '
@@ -202,15 +207,15 @@ class PartsTest(unittest.TestCase):
 
     def test_c_integer_expressions(self):
         known = {"A": 4, "B": -1}
-        self.assertEqual(nimgen.eval_c_int("(-4095)", known), -4095)
-        self.assertEqual(nimgen.eval_c_int("A << 2 | 1", known), 17)
-        self.assertEqual(nimgen.eval_c_int("0x10 + 010 + 10u", known), 34)
-        self.assertEqual(nimgen.eval_c_int("B - 1", known), -2)
-        self.assertIsNone(nimgen.eval_c_int("-EAGAIN", known))
-        self.assertIsNone(nimgen.eval_c_int("sizeof(int)", known))
+        self.assertEqual(swigxml.eval_c_int("(-4095)", known), -4095)
+        self.assertEqual(swigxml.eval_c_int("A << 2 | 1", known), 17)
+        self.assertEqual(swigxml.eval_c_int("0x10 + 010 + 10u", known), 34)
+        self.assertEqual(swigxml.eval_c_int("B - 1", known), -2)
+        self.assertIsNone(swigxml.eval_c_int("-EAGAIN", known))
+        self.assertIsNone(swigxml.eval_c_int("sizeof(int)", known))
 
     def test_swig_types_map_to_nim(self):
-        types = nimgen.NimTypes({"fuv_tcp_t": "TCP", "fuv_read_cb": "ReadCb"})
+        types = nim_types.NimTypes({"fuv_tcp_t": "TCP", "fuv_read_cb": "ReadCb"})
         cases = {
             "p.q(const).char": "ConstCstring",
             "p.char": "cstring",
@@ -228,16 +233,16 @@ class PartsTest(unittest.TestCase):
         for ctype, nim in cases.items():
             self.assertEqual(types.map(ctype, "test"), nim, ctype)
         self.assertIsNone(types.map("void", "test"))
-        with self.assertRaises(nimgen.NimgenError):
+        with self.assertRaises(swigxml.ApigenError):
             types.map("struct unknown_s", "test")
 
     def test_default_names(self):
-        namer = nimgen.Namer("fuv_")
+        namer = nim_names.Namer("fuv_")
         words = {"fuv_timer_t": "timer"}
 
         def function(cname, first_param_type):
-            return nimgen.Decl("function", cname, cname,
-                               params=[nimgen.Param("x", first_param_type)])
+            return swigxml.Decl("function", cname, cname,
+                               params=[swigxml.Param("x", first_param_type)])
 
         self.assertEqual(namer.function_name(
             function("fuv_timer_get_due_in", "p.q(const).fuv_timer_t"), words),
@@ -245,12 +250,12 @@ class PartsTest(unittest.TestCase):
         self.assertEqual(namer.function_name(
             function("fuv_timer_get_due_in", "int"), words), "timerGetDueIn")
         self.assertEqual(namer.type_name(
-            nimgen.Decl("callback", "fuv_close_cb", "fuv_close_cb")), "CloseCb")
+            swigxml.Decl("callback", "fuv_close_cb", "fuv_close_cb")), "CloseCb")
         self.assertEqual(namer.type_name(
-            nimgen.Decl("enum", "fuv_run_mode_t", "fuv_run_mode_t")), "RunMode")
-        self.assertEqual(nimgen.nim_ident("type"), "`type`")
-        self.assertEqual(nimgen.nim_normalized("get_Due_in"),
-                         nimgen.nim_normalized("getDueIn"))
+            swigxml.Decl("enum", "fuv_run_mode_t", "fuv_run_mode_t")), "RunMode")
+        self.assertEqual(nim_names.nim_ident("type"), "`type`")
+        self.assertEqual(nim_names.nim_normalized("get_Due_in"),
+                         nim_names.nim_normalized("getDueIn"))
 
     def test_comments_attach_to_what_follows(self):
         header = textwrap.dedent("""\
@@ -275,7 +280,7 @@ class PartsTest(unittest.TestCase):
         with tempfile.NamedTemporaryFile("w", suffix=".h", delete=False) as f:
             f.write(header)
         self.addCleanup(os.unlink, f.name)
-        docs = nimgen.DocIndex()
+        docs = apidocs.DocIndex()
         docs.add_header(f.name, ["A", "x_get", "x_set", "x_other", "E_ONE",
                                  "E_TWO", "E_THREE", "e_t"])
         self.assertEqual(docs.module_doc, "The file.")
@@ -298,17 +303,17 @@ class PartsTest(unittest.TestCase):
                 f.write(interface)
             # SWIG's warnings are expected here: keep them out of the log.
             with contextlib.redirect_stderr(io.StringIO()):
-                return nimgen.generate(path, [tmp], nimgen.Options(prefix="x_"))
+                return emit_nim_raw.generate(path, [tmp], emit_nim_raw.Options(prefix="x_"))
 
     def test_a_rename_onto_the_same_signature_is_an_error(self):
-        with self.assertRaisesRegex(nimgen.NimgenError,
+        with self.assertRaisesRegex(swigxml.ApigenError,
                                     "Redefinition of identifier 'init'"):
             self.generate_inline("%rename(init) a_new;\n%rename(init) b_new;\n",
                                  "int a_new(s_t **out);\nint b_new(s_t **out);\n")
 
     def test_names_equal_to_nim_are_an_error(self):
         # Different to SWIG, the same identifier to Nim.
-        with self.assertRaisesRegex(nimgen.NimgenError,
+        with self.assertRaisesRegex(swigxml.ApigenError,
                                     "a_x and b_x both become Nim get_x"):
             self.generate_inline("%rename(getX) a_x;\n%rename(get_x) b_x;\n",
                                  "int a_x(s_t *s);\nint b_x(s_t *s);\n")
