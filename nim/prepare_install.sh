@@ -1,5 +1,6 @@
 #!/bin/sh
-# nim/prepare_install.sh - generates the raw layer for `nimble install`.
+# nim/prepare_install.sh - generates the raw and idiomatic layers for
+# `nimble install`.
 #
 #   nim/prepare_install.sh      (nimble's before-install hook runs it)
 #
@@ -12,10 +13,11 @@
 # also recorded as the program's run path, so programs find the library
 # without LD_LIBRARY_PATH.
 #
-# The module is written to src/flatuv/raw.nim, from where nimble copies it
-# with the rest of src/. It is generated code: git ignores it, and
-# build.sh removes it before building in the repository, where it would
-# shadow the raw layer of the build tree. (Nimble runs the after-install
+# The modules are written to src/flatuv/raw.nim and src/flatuv/api.nim
+# (the idiomatic layer that src/flatuv.nim includes), from where nimble
+# copies them with the rest of src/. They are generated code: git ignores
+# them, and build.sh removes them before building in the repository, where
+# they would shadow the build tree's. (Nimble runs the after-install
 # hook in the installed copy, which cannot reach the checkout.)
 set -eu
 
@@ -36,7 +38,7 @@ includedir=$(cd "$(pkg-config --variable=includedir flatuv)" && pwd)
 
 # SWIG reads the installed header, so the module matches the installed
 # library even if this checkout's header has moved on.
-set -- "$root/swig/flatuv.i" -I "$includedir" -o "$generated/raw.nim" \
+set -- nim --interface "$root/swig/flatuv.i" -I "$includedir" --out "$here/src" \
   --passc="-I$includedir" --passl="-L$libdir"
 for flag in $(pkg-config --cflags-only-other flatuv); do
   set -- "$@" --passc="$flag"
@@ -46,5 +48,5 @@ for flag in $(pkg-config --libs-only-l --libs-only-other flatuv); do
 done
 set -- "$@" --passl="-Wl,-rpath,$libdir"
 mkdir -p "$generated"
-"${PYTHON:-python3}" "$root/bindings/nimgen/nimgen.py" "$@"
-echo "flatuv: generated $generated/raw.nim against $libdir"
+"${PYTHON:-python3}" "$root/bindings/apigen/apigen" "$@"
+echo "flatuv: generated $generated/raw.nim and api.nim against $libdir"

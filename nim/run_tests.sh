@@ -1,8 +1,8 @@
 #!/bin/sh
 # nim/run_tests.sh - builds and runs the Nim tests of flatuv.
 #
-# Runs the generator's tests (bindings/nimgen/tests), builds the core and
-# generates the raw layer (see build.sh), then compiles every
+# Runs the generator's Nim tests (bindings/apigen/tests/test_nim*.py),
+# builds the core and generates the raw and idiomatic layers (see build.sh), then compiles every
 # nim/tests/test_*.nim under both memory managers, refc and orc, runs
 # each (in Nim's debug mode, so with its run-time checks; add -d:release
 # through FLATUV_NIM_FLAGS) with a time limit, so that a hang is a
@@ -19,6 +19,7 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
 build=${FLATUV_NIM_BUILD:-${TMPDIR:-/tmp}/flatuv-nim-build}
 export FLATUV_NIM_BUILD=$build
 out=$build/nim-tests # test programs, their C caches and logs
@@ -39,28 +40,29 @@ fi
 passed=0
 failed=0
 
-# The generator's own tests (golden output, compile checks, a function
-# added to the header), unless only some Nim tests were asked for or
-# FLATUV_NIM_SKIP_GENERATOR=1 (ctest runs them as a test of their own).
+# The generator's own Nim tests (bindings/apigen/tests/test_nim*.py:
+# golden output, compile checks, the shapes a function can have), unless
+# only some Nim tests were asked for or FLATUV_NIM_SKIP_GENERATOR=1 (ctest
+# runs them as a test of their own).
 if [ $# -eq 0 ] && [ "${FLATUV_NIM_SKIP_GENERATOR:-0}" != 1 ]; then
   mkdir -p "$out/log"
-  log=$out/log/nimgen.log
-  ${PYTHON:-python3} -m unittest discover -v \
-    -s "$(dirname "$here")/bindings/nimgen/tests" >"$log" 2>&1
+  log=$out/log/apigen-nim.log
+  NIM=${NIM:-nim} ${PYTHON:-python3} -m pytest -q -p no:cacheprovider -rfEs \
+    "$root"/bindings/apigen/tests/test_nim*.py >"$log" 2>&1
   status=$?
-  grep -E '\.\.\. (ok|FAIL|ERROR|skipped)' "$log" | sed 's/^/[nimgen] /'
-  # unittest's summary: "Ran N tests", then "OK" or "FAILED (failures=F,
-  # errors=E, skipped=S)".
-  ran=$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' "$log")
-  count() { sed -n "s/.*[(, ]$1=\([0-9]*\).*/\1/p" "$log" | tail -n 1; }
-  f=$(count failures); e=$(count errors); sk=$(count skipped)
+  # pytest's summary: "N passed, F failed, E errors, S skipped in T s".
+  summary=$(grep -E '^=*.*( passed| failed| error)' "$log" | tail -n 1)
+  count() { echo "$summary" | sed -n "s/.*[^0-9]\([0-9][0-9]*\) $1.*/\1/p;s/^\([0-9][0-9]*\) $1.*/\1/p" | head -n 1; }
+  ok=$(count passed); f=$(count failed); e=$(count error)
+  echo "[apigen-nim] ${summary:-no summary}"
   bad=$(( ${f:-0} + ${e:-0} ))
-  ok=$(( ${ran:-0} - bad - ${sk:-0} ))
-  passed=$((passed + ok))
+  passed=$((passed + ${ok:-0}))
   failed=$((failed + bad))
   if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then
     tail -n 20 "$log"
     failed=$((failed + 1))
+  elif [ "$bad" -ne 0 ]; then
+    grep -E '^(FAILED|ERROR)' "$log"
   fi
 fi
 for name in $tests; do

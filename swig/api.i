@@ -31,6 +31,16 @@
 %feature("fuv:optional") fuv_connection_cb;
 %feature("fuv:optional") fuv_drain_cb;
 
+/* How long a callback's registration lives (default: persistent, one per
+ * handle and kind until replaced or the handle closes; the bridge's table
+ * says the same): a request's outcome is called once; close's also ends
+ * the handle; walk's only during the call that takes it. */
+%feature("fuv:lifetime", "one_shot") fuv_write_cb;
+%feature("fuv:lifetime", "one_shot") fuv_connect_cb;
+%feature("fuv:lifetime", "one_shot") fuv_shutdown_cb;
+%feature("fuv:lifetime", "close") fuv_close_cb;
+%feature("fuv:lifetime", "scoped") fuv_walk_cb;
+
 /* ---- results the rules do not give ------------------------------------------ */
 
 %feature("fuv:result", "predicate") fuv_loop_alive;
@@ -92,3 +102,24 @@
 %feature("fuv:member", "UNKNOWN") FUV_TCP_STATE_UNKNOWN;
 /* A bound, not a value. */
 %feature("fuv:hidden", "python,lua,nim") FUV_HANDLE_TYPE_MAX;
+
+/* ---- Nim (bindings/apigen/apigen/emit_nim.py) --------------------------------- */
+
+/* Nim's idiomatic names where they differ from the raw layer's (nim.i). */
+%feature("fuv:nim:name", "alive") fuv_loop_alive;
+%feature("fuv:nim:name", "hasRef") fuv_has_ref;
+/* newTCP's family parameter, which no C signature types. */
+%feature("fuv:nim:name", "Family") fuv_address_family_t;
+%feature("fuv:nim:member", "familyNone") FUV_AF_UNSPEC;
+%feature("fuv:nim:member", "runNoWait") FUV_RUN_NOWAIT;
+/* The first probe a minute after the connection goes idle. */
+%feature("fuv:nim:defaults", "delay_s=60") fuv_tcp_keepalive;
+/* Written by hand in nim/src/flatuv.nim, which says why for each. */
+%feature("fuv:nim:override") fuv_version;
+%feature("fuv:nim:override") fuv_err_name;
+%feature("fuv:nim:override") fuv_run;
+%feature("fuv:nim:override") fuv_is_closing;
+%feature("fuv:nim:override") fuv_handle_loop;
+%feature("fuv:nim:override") fuv_tcp_new;
+%feature("fuv:nim:override") fuv_tcp_new_ex;
+%feature("fuv:nim:override") fuv_tcp_bind;

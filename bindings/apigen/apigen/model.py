@@ -31,7 +31,8 @@ Annotations (SWIG features, each %feature("fuv:KEY", "VALUE") NAME;):
                       required=P            a callback that may not be nil
                       hidden=LANG,...       not bound in these languages
                       override=LANG,...     hand-written in these languages'
-                                            overrides files
+                                            overrides files (or LANG:override)
+  on a callback type: lifetime=one_shot|close|scoped (default persistent)
 """
 
 from . import naming, roles
@@ -129,7 +130,8 @@ class Function:
         return language not in self.names("hidden")
 
     def overridden_in(self, language):
-        return language in self.names("override")
+        return language in self.names("override") or \
+            self.feature(language + ":override") is not None
 
     @property
     def inputs(self):
@@ -219,6 +221,7 @@ class Callback:
         self.doc = doc
         self.params = decl.params   # C parameters, the last the void *arg
         self.optional = "optional" in decl.features
+        self.lifetime = decl.features.get("lifetime", "persistent")
 
     def __repr__(self):
         return "Callback(%s)" % self.cname
