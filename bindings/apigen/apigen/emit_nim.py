@@ -145,6 +145,7 @@ class Generator:
         self._raw_decls = {d.cname: d for d in raw.iface.all_decls()}
         self.out = []
         self.raw_only = []
+        self.procs = []                   # (name, parameter types, has a result)
         self.handle_root = api.klass(HANDLE_TYPE)
         self.loop_class = api.klass(LOOP_TYPE)
         if self.handle_root is None or self.loop_class is None:
@@ -491,6 +492,7 @@ class ProcWriter:
         head = "proc %s*(%s)%s =" % (self.name, "; ".join(shown),
                                      (": " + ret) if ret else "")
         g._signatures.append((self.name, tuple(p[1] for p in params), f.cname))
+        g.procs.append((self.name, [p[1] for p in params], ret is not None))
         body = self._body()
         out = [head]
         out.extend(doc_lines(f.doc, "  "))
@@ -792,9 +794,18 @@ class ProcWriter:
         return out
 
 
-def text(api, options=None):
+def generator(api, options=None):
+    """The Generator of a model, run: .text, .procs, .raw (the raw layer's
+    Emitter)."""
     raw = emit_nim_raw.emitter_for(api, emit_nim_raw.options_from(options))
-    return raw.text, Generator(api, raw).emit()
+    gen = Generator(api, raw)
+    gen.text = gen.emit()
+    return gen
+
+
+def text(api, options=None):
+    gen = generator(api, options)
+    return gen.raw.text, gen.text
 
 
 def write(api, out_dir, options=None):

@@ -17,7 +17,9 @@ interface's annotations (swig/api.i). It says, for each function, once:
 
 Annotations (SWIG features, each %feature("fuv:KEY", "VALUE") NAME;):
 
-  on an object type:  base=fuv_handle_t     the class it derives from
+  on an object type:  base=fuv_handle_t     the class it derives from (by
+                                            default fuv_handle_t, but for the
+                                            loop and the handle itself)
   on a callback type: optional              the callback may be nil/None
   on a function:      result=ROLE[:TYPE]    the result's role (roles.py),
                       unit=ms               the result is a duration in ms
@@ -30,6 +32,7 @@ Annotations (SWIG features, each %feature("fuv:KEY", "VALUE") NAME;):
                                             constants or literals
                       required=P            a callback that may not be nil
                       hidden=LANG,...       not bound in these languages
+                                            (or LANG:hidden)
                       override=LANG,...     hand-written in these languages'
                                             overrides files (or LANG:override)
   on a callback type: lifetime=one_shot|close|scoped (default persistent)
@@ -51,7 +54,8 @@ def feature(decl_or_obj, key, default=None):
 
 def hidden_in(obj, language):
     value = feature(obj, "hidden") or ""
-    return language in [v.strip() for v in value.split(",")]
+    return language in [v.strip() for v in value.split(",")] or \
+        feature(obj, language + ":hidden") is not None
 
 
 class Result:
@@ -127,7 +131,8 @@ class Function:
         return self.feature(language + ":name") or self.name
 
     def bound_in(self, language):
-        return language not in self.names("hidden")
+        return language not in self.names("hidden") and \
+            self.feature(language + ":hidden") is None
 
     def overridden_in(self, language):
         return language in self.names("override") or \
@@ -283,8 +288,13 @@ class Api:
                 const = Constant(decl, doc)
                 self.constants.append(const)
                 self._constants[decl.cname] = const
+        root, loop = naming.PREFIX + "handle_t", naming.PREFIX + "loop_t"
         for klass in self.classes:
             base = klass.decl.features.get("base")
+            # An object type added to the header is a handle, unless the
+            # interface says it derives from another.
+            if not base and klass.ctype not in (root, loop) and root in self._classes:
+                base = root
             if base:
                 if base not in self._classes:
                     raise ApigenError("%s: base %s is not an object type"
