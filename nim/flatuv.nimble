@@ -1,9 +1,10 @@
-# flatuv's Nim package: the idiomatic layer (src/flatuv.nim) over the raw
-# layer that bindings/nimgen generates from swig/flatuv.i. In the repository
-# (build.sh, run_tests.sh, `nimble test`) the raw layer goes to the build
-# directory and links the C core built by the project's CMake; `nimble
-# install` generates it against the installed C library (found with
-# pkg-config) and installs it with the package. See README.md.
+# flatuv's Nim package: src/flatuv.nim (the error type and the overrides)
+# over the raw and idiomatic layers that bindings/apigen generates from
+# swig/flatuv.i (flatuv/raw.nim, flatuv/api.nim). In the repository
+# (build.sh, run_tests.sh, `nimble test`) they go to the build directory
+# and link the C core built by the project's CMake; `nimble install`
+# generates them against the installed C library (found with pkg-config)
+# and installs them with the package. See README.md.
 
 version       = "1.0.0"
 author        = "flatuv authors"
@@ -13,7 +14,7 @@ srcDir        = "src"
 
 requires "nim >= 1.6.0"
 
-task test, "Build the core, generate the raw layer, run the tests under refc and orc":
+task test, "Build the core, generate the layers, run the tests under refc and orc":
   exec "sh run_tests.sh"
 
 before install:
