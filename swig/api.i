@@ -123,3 +123,36 @@
 %feature("fuv:nim:override") fuv_tcp_new;
 %feature("fuv:nim:override") fuv_tcp_new_ex;
 %feature("fuv:nim:override") fuv_tcp_bind;
+
+/* ---- Python (bindings/apigen/apigen/emit_python.py) ------------------------- */
+
+/* Attributes, as in pyuv: properties beyond the `is_X` predicates (which
+ * are properties by rule); a set_NAME setter joins its property. */
+%feature("fuv:python", "property") fuv_handle_type;
+%feature("fuv:python", "property") fuv_write_queue_size;
+%feature("fuv:python", "property") fuv_timer_get_repeat;
+%feature("fuv:python", "property") fuv_timer_get_due_in;
+/* pyuv's order: listen(callback=None, backlog=128). */
+%feature("fuv:python:order", "cb,backlog") fuv_listen;
+/* They build an address from its parts: ip4_addr(ip, port). */
+%feature("fuv:python:order", "ip,port") fuv_ip4_addr;
+%feature("fuv:python:order", "ip,port") fuv_ip6_addr;
+/* The parameter names Python has always had. */
+%feature("fuv:python:args", "high_water=high,low_water=low") fuv_stream_set_water_marks;
+%feature("fuv:python:args", "err=code") fuv_err_name;
+%feature("fuv:python:args", "err=code") fuv_strerror;
+%feature("fuv:python:args", "type=handle_type") fuv_handle_type_name;
+/* keepalive_ex(False) needs none of them (each is >= 1 when enabling). */
+%feature("fuv:python:defaults", "idle_s=0,interval_s=0,count=0") fuv_tcp_keepalive_ex;
+/* Members only in their class: HandleType.TCP as a module-level TCP would
+ * hide the class. */
+%feature("fuv:python", "scoped") fuv_handle_type_t;
+%feature("fuv:python", "scoped") fuv_tcp_state_t;
+/* A bound, not an error code. */
+%feature("fuv:hidden", "python") FUV_ERRNO_MAX;
+/* Written by hand in python/flatuv/_overrides.py, which says why for each. */
+%feature("fuv:python:override") fuv_is_active;
+%feature("fuv:python:override") fuv_is_closing;
+%feature("fuv:python:override") fuv_write;
+%feature("fuv:python:override") fuv_tcp_new;
+%feature("fuv:python:override") fuv_tcp_new_ex;
