@@ -36,11 +36,14 @@ def parse_args(argv):
     ap.add_argument("--dynlib", help="(nim) bind with dynlib: LIB")
     ap.add_argument("--passc", action="append", default=[], help="(nim) {.passC.}")
     ap.add_argument("--passl", action="append", default=[], help="(nim) {.passL.}")
+    ap.add_argument("--overrides", help="(python) the hand-written overrides file")
+    ap.add_argument("--pyproject", help="the pyproject.toml with the SWIG pin "
+                    "(default: the repository's python/pyproject.toml)")
     return ap.parse_args(argv)
 
 
 def load_api(args):
-    swig = find_swig.find()
+    swig = find_swig.find(args.pyproject)
     with tempfile.TemporaryDirectory(prefix="apigen-") as tmp:
         xml = args.xml or os.path.join(tmp, "interface.xml")
         swiglib = swigxml.run_swig(swig, args.interface, args.include_dirs, xml)
