@@ -3,9 +3,10 @@
  *
  * SWIG generates the extension module flatuv._flatuv (swig -python
  * -noproxy -module _flatuv): one function per header function, named as in
- * C, taking and returning Python objects. The package flatuv builds its
- * classes on it; python/src/flatuv_py.c holds the object types and the
- * bridge's Python hooks that these typemaps call.
+ * C, taking and returning Python objects. The package flatuv is generated
+ * over it (bindings/apigen/apigen/emit_python.py); python/src/flatuv_py.c
+ * holds the object types and the bridge's Python hooks that these
+ * typemaps call.
  *
  *  - Loops and handles are the package's own objects (subclasses of
  *    LoopBase / HandleBase), never SWIG pointers: a closed handle raises
@@ -15,9 +16,12 @@
  *  - Every callback typedef is one typemap: the libffi bridge makes the C
  *    function from a Python callable (or None); `void *arg` is the
  *    bridge's.
- *  - A negative status raises flatuv.Error; blocking calls release the GIL.
- *  - Docstrings are generated from the header's comments at build time
- *    (python/tools/header_docs.py writes flatuv_docs.i).
+ *  - Results by role (roles.i, generated from the model): a negative
+ *    status raises flatuv.Error, a predicate is a bool, out-parameters are
+ *    the result. Blocking calls release the GIL.
+ *  - What the model says per type or function rather than per role (the
+ *    handle types' typemaps, the functions not bound, the blocking calls,
+ *    the docstrings) comes from python_api.i, generated beside roles.i.
  */
 
 %{
@@ -118,13 +122,6 @@ static PyObject *fuvpy_replace_result(PyObject *old, PyObject *value) {
 %native(_set_write_general) PyObject *fuvpy_set_write_general(PyObject *self, PyObject *args);
 %native(_set_release_gil) PyObject *fuvpy_set_release_gil(PyObject *self, PyObject *args);
 
-/* The binding keeps its records in the loop's and handles' data pointers;
- * Python objects carry their own `data` attribute instead. */
-%ignore fuv_loop_get_data;
-%ignore fuv_loop_set_data;
-%ignore fuv_handle_get_data;
-%ignore fuv_handle_set_data;
-
 /* ---- results ---------------------------------------------------------------- */
 
 %typemap(out) int FUV_STATUS {
@@ -135,6 +132,42 @@ static PyObject *fuvpy_replace_result(PyObject *old, PyObject *value) {
   $result = PyLong_FromLong($1);
 }
 %typemap(out) int FUV_VALUE "$result = PyLong_FromLong($1);";
+%typemap(out) int FUV_COUNT = int FUV_STATUS;
+%typemap(out) int FUV_PREDICATE {
+  if ($1 < 0) {
+    fuvpy_raise($1, NULL);
+    SWIG_fail;
+  }
+  $result = PyBool_FromLong($1);
+}
+/* The out-parameters' argout typemaps replace this None with the result. */
+%typemap(out) int FUV_OUTPUTS {
+  if ($1 < 0) {
+    fuvpy_raise($1, NULL);
+    SWIG_fail;
+  }
+  $result = Py_NewRef(Py_None);
+}
+
+/* ---- integers --------------------------------------------------------------- */
+
+/* An integer parameter refuses bool: True is not a count, a size or a file
+ * descriptor. (The package passes a flag as 1 or 0.) */
+%define FUVPY_STRICT_INT(TYPE)
+%typemap(in, fragment=SWIG_AsVal_frag(TYPE)) TYPE (TYPE val, int ecode) {
+  if (PyBool_Check($input)) {
+    PyErr_SetString(PyExc_TypeError, "expected an int, not bool");
+    SWIG_fail;
+  }
+  ecode = SWIG_AsVal(TYPE)($input, &val);
+  if (!SWIG_IsOK(ecode)) {
+    %argument_fail(ecode, "$type", $symname, $argnum);
+  }
+  $1 = ($1_ltype)val;
+}
+%enddef
+FUVPY_STRICT_INT(int)
+FUVPY_STRICT_INT(unsigned int)
 
 /* ---- loops and handles -------------------------------------------------------- */
 
@@ -164,13 +197,7 @@ static PyObject *fuvpy_replace_result(PyObject *old, PyObject *value) {
 %typemap(argout) TYPE * "fuvpy_handle_sync($input);";
 %enddef
 
-FUVPY_HANDLE_ARG(fuv_handle_t, FUVPY_ANY_HANDLE)
-FUVPY_HANDLE_ARG(fuv_stream_t, FUVPY_STREAM)
-FUVPY_HANDLE_ARG(fuv_tcp_t, (1u << FUV_TCP))
-FUVPY_HANDLE_ARG(fuv_timer_t, (1u << FUV_TIMER))
-/* The header's only fuv_async_t * function is fuv_async_send, which any
- * thread may call. */
-FUVPY_HANDLE_ARG(fuv_async_t, FUVPY_THREAD_SAFE)
+/* Invoked per handle type by python_api.i, with the kinds each accepts. */
 
 /* Constructors and accept: the new object in, bound on success, returned. */
 %define FUVPY_NEW_HANDLE(TYPE, KIND)
@@ -185,10 +212,7 @@ FUVPY_HANDLE_ARG(fuv_async_t, FUVPY_THREAD_SAFE)
   $result = fuvpy_replace_result($result, Py_NewRef($input));
 }
 %enddef
-
-FUVPY_NEW_HANDLE(fuv_tcp_t, FUV_TCP)
-FUVPY_NEW_HANDLE(fuv_timer_t, FUV_TIMER)
-FUVPY_NEW_HANDLE(fuv_async_t, FUV_ASYNC)
+/* Invoked per concrete handle type by python_api.i. */
 
 %typemap(in) fuv_loop_t ** (fuv_loop_t *created = NULL) {
   if (fuvpy_new_loop_arg($input) < 0)
@@ -256,7 +280,12 @@ FUVPY_NEW_HANDLE(fuv_async_t, FUV_ASYNC)
 
 /* A size in, the bytes received out. */
 %typemap(in) (char *BYTES_OUT, size_t LENGTH) (PyObject *bytes = NULL) {
-  Py_ssize_t n = PyLong_AsSsize_t($input);
+  Py_ssize_t n;
+  if (PyBool_Check($input)) {
+    PyErr_SetString(PyExc_TypeError, "size must be an int, not bool");
+    SWIG_fail;
+  }
+  n = PyLong_AsSsize_t($input);
   if (n == -1 && PyErr_Occurred())
     SWIG_fail;
   if (n < 0) {
@@ -356,7 +385,27 @@ FUVPY_NEW_HANDLE(fuv_async_t, FUV_ASYNC)
 FUVPY_SOCKADDR_OUT(struct sockaddr_in)
 FUVPY_SOCKADDR_OUT(struct sockaddr_in6)
 
-/* ---- calls with their own wrapping ----------------------------------------------- */
+/* ---- from the model ---------------------------------------------------------- */
+
+%define FUVPY_BLOCKING(NAME)
+%exception NAME {
+  Py_BEGIN_ALLOW_THREADS
+  $action
+  Py_END_ALLOW_THREADS
+}
+%enddef
+
+/* The handle types' typemaps, the functions not bound, the blocking calls
+ * (FUVPY_BLOCKING), the parameter groups and enum results of every
+ * function, the docstrings; then each function's result role. */
+%include "python_api.i"
+%include "roles.i"
+
+/* ---- exceptions to the rules -------------------------------------------------------- */
+
+/* The header's only fuv_async_t * function is fuv_async_send, which any
+ * thread may call. */
+FUVPY_HANDLE_ARG(fuv_async_t, FUVPY_THREAD_SAFE)
 
 /* fuv_run releases the GIL, and re-raises what a callback raised. */
 /* run(), walk() and loop_free() touch every handle, so they wait for no
@@ -387,20 +436,11 @@ FUVPY_SOCKADDR_OUT(struct sockaddr_in6)
   result = fuvpy_loop_free(arg1);
 }
 
-/* Calls that wait for the network without the GIL. connect_sync() and
- * accept_sync() keep their claim on the loop for the whole wait (they add
- * a socket or a handle to it); send() and recv() trade it for a claim on
- * their handle alone. The handle (arg1) is the stream's claim, entered1. */
-%define FUVPY_BLOCKING(NAME)
-%exception NAME {
-  Py_BEGIN_ALLOW_THREADS
-  $action
-  Py_END_ALLOW_THREADS
-}
-%enddef
-FUVPY_BLOCKING(fuv_tcp_connect_sync)
-FUVPY_BLOCKING(fuv_accept_sync)
-
+/* Of the blocking calls (FUVPY_BLOCKING above: connect_sync() and
+ * accept_sync() keep their claim on the loop for the whole wait, as they
+ * add a socket or a handle to it), send() and recv() touch their handle
+ * alone, so they trade the claim on the loop for one on the handle. The
+ * handle (arg1) is the stream's claim, entered1. */
 %define FUVPY_BLOCKING_ON_HANDLE(NAME)
 %exception NAME {
   fuvpy_handle_t *busy = fuvpy_blocking_begin((fuv_handle_t *)arg1, &entered1);
@@ -419,6 +459,3 @@ FUVPY_BLOCKING_ON_HANDLE(fuv_recv)
   if (result == 0)
     fuvpy_read_stopped((fuv_handle_t *)arg1);
 }
-
-/* The header's comments as docstrings, generated at build time. */
-%include "flatuv_docs.i"

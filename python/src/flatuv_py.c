@@ -744,6 +744,8 @@ int fuvpy_bind_handle(PyObject *obj, fuv_handle_t *handle) {
   }
   self->handle = handle;
   self->created = 1;
+  if (self->kind == FUV_UNKNOWN_HANDLE)
+    self->kind = (int)fuv_handle_type(handle);
   Py_INCREF(loop);
   Py_XSETREF(self->loop, loop);
   fuvpy_arg_owner = handle;

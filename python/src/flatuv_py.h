@@ -103,8 +103,8 @@ extern _Thread_local fuv_bridge_loop_t *fuvpy_arg_bridge;
 extern _Thread_local fuv_handle_t *fuvpy_arg_owner;
 
 /* Bit masks of handle kinds an argument accepts. */
-#define FUVPY_ANY_HANDLE                                                     \
-  ((1u << FUV_TCP) | (1u << FUV_TIMER) | (1u << FUV_ASYNC))
+/* Every kind of the header's enum, so a kind added to it is a handle. */
+#define FUVPY_ANY_HANDLE (((1u << FUV_HANDLE_TYPE_MAX) - 1u) & ~1u)
 #define FUVPY_STREAM (1u << FUV_TCP)
 /* An async handle for the one call any thread may make (fuv_async_send):
  * not refused while its loop runs on another thread. */
@@ -131,7 +131,9 @@ int fuvpy_handle_arg(PyObject *obj, unsigned kinds, void **out,
 void fuvpy_handle_sync(PyObject *obj);
 
 /* A new-handle out-parameter: obj must be a handle object of the kind that
- * was not created yet. */
+ * was not created yet. Kind 0 (FUV_UNKNOWN_HANDLE) is a handle type the
+ * header gives no kind of its own: its object gets the kind of the C
+ * handle its constructor makes. */
 int fuvpy_new_handle_arg(PyObject *obj, int kind);
 int fuvpy_new_loop_arg(PyObject *obj);
 /* After the constructor succeeded: binds obj to the new C object. Returns
