@@ -1029,3 +1029,73 @@ int fuvpy_module_init(PyObject *module) {
     return -1;
   return 0;
 }
+
+/* ---- argument helpers of the typemaps (see flatuv_py.h) ------------------ */
+
+void fuvpy_bufvec_free(fuvpy_bufvec_t *vec) {
+  if (vec == NULL)
+    return;
+  for (size_t i = 0; i < vec->n; i++)
+    PyBuffer_Release(&vec->views[i]);
+  PyMem_Free(vec->bufs);
+  PyMem_Free(vec->lens);
+  PyMem_Free(vec->views);
+  PyMem_Free(vec);
+}
+
+fuvpy_bufvec_t *fuvpy_bufvec_new(PyObject *seq) {
+  PyObject *fast = PySequence_Fast(seq, "buffers must be a sequence of bytes-like objects");
+  fuvpy_bufvec_t *vec;
+  Py_ssize_t n;
+
+  if (fast == NULL)
+    return NULL;
+  n = PySequence_Fast_GET_SIZE(fast);
+  vec = PyMem_Calloc(1, sizeof *vec);
+  if (vec != NULL && n > 0) {
+    vec->bufs = PyMem_Calloc((size_t)n, sizeof *vec->bufs);
+    vec->lens = PyMem_Calloc((size_t)n, sizeof *vec->lens);
+    vec->views = PyMem_Calloc((size_t)n, sizeof *vec->views);
+  }
+  if (vec == NULL || (n > 0 && (vec->bufs == NULL || vec->lens == NULL ||
+                                vec->views == NULL))) {
+    fuvpy_bufvec_free(vec);
+    Py_DECREF(fast);
+    PyErr_NoMemory();
+    return NULL;
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    if (PyObject_GetBuffer(PySequence_Fast_GET_ITEM(fast, i), &vec->views[i],
+                           PyBUF_SIMPLE) < 0) {
+      fuvpy_bufvec_free(vec);
+      Py_DECREF(fast);
+      return NULL;
+    }
+    vec->n++;
+    vec->bufs[i] = vec->views[i].buf;
+    vec->lens[i] = (size_t)vec->views[i].len;
+  }
+  Py_DECREF(fast);
+  return vec;
+}
+
+int fuvpy_sockaddr_in(PyObject *obj, struct sockaddr_storage *ss) {
+  Py_buffer view;
+  memset(ss, 0, sizeof *ss);
+  if (PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE) < 0)
+    return -1;
+  if ((size_t)view.len < sizeof(sa_family_t) ||
+      (size_t)view.len > sizeof *ss) {
+    PyBuffer_Release(&view);
+    PyErr_SetString(PyExc_ValueError, "not a socket address");
+    return -1;
+  }
+  memcpy(ss, view.buf, (size_t)view.len);
+  PyBuffer_Release(&view);
+  return 0;
+}
+
+PyObject *fuvpy_replace_result(PyObject *old, PyObject *value) {
+  Py_XDECREF(old);
+  return value;
+}

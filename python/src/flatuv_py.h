@@ -176,6 +176,27 @@ int fuvpy_loop_free(fuv_loop_t *loop);
 /* After read_stop: the read callback is no longer needed. */
 void fuvpy_read_stopped(fuv_handle_t *handle);
 
+/* ---- argument helpers of the typemaps ----------------------------------- */
+
+/* Largest buffer one fuv_recv() call fills; recv may return less anyway. */
+#define FUVPY_MAX_RECV (4 * 1024 * 1024)
+
+/* The (bufs, lens, nbufs) triple of fuv_writev from a sequence of
+ * bytes-like objects, whose buffers it holds until freed. */
+typedef struct {
+  const char **bufs;
+  size_t *lens;
+  Py_buffer *views;
+  size_t n;
+} fuvpy_bufvec_t;
+fuvpy_bufvec_t *fuvpy_bufvec_new(PyObject *seq);
+void fuvpy_bufvec_free(fuvpy_bufvec_t *vec);
+/* A sockaddr from a bytes-like object, copied into zeroed storage so the
+ * library never reads past what Python gave: 0, or -1 with an exception. */
+int fuvpy_sockaddr_in(PyObject *obj, struct sockaddr_storage *ss);
+/* Replaces a wrapper's status result with the real return value. */
+PyObject *fuvpy_replace_result(PyObject *old, PyObject *value);
+
 /* Module functions: _set_error_factory(callable) registers the package's
  * error constructor; _set_release_gil(bool) is for the overhead benchmark
  * only (without it, another thread cannot run while the loop waits). */
