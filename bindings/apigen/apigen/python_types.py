@@ -170,9 +170,10 @@ class Signature:
             if expr is not None:
                 self.cargs.append(expr)
         unused = set(renames) - set(by_name) - _group_params(func)
-        if unused:
-            raise ApigenError("%s: fuv:python:args names no argument: %s"
-                              % (func.cname, ", ".join(sorted(unused))))
+        if unused or defaults:
+            raise ApigenError("%s: fuv:python:args or fuv:python:defaults names "
+                              "no argument: %s" % (func.cname, ", ".join(
+                                  sorted(unused | set(defaults)))))
         self.params = self._ordered(by_name)
 
     def _c_argument(self, arg, renames, defaults, single_cb, by_name):
@@ -196,9 +197,8 @@ class Signature:
                                             arg, stub=stub)
             return ", ".join(by_name[p.name].name for p in arg.params)
         name = renames.get(arg.name, python_name(arg, single_cb))
-        default = arg.default
-        if default is None and arg.params[0].name in defaults:
-            default = defaults[arg.params[0].name]
+        # fuv:python:defaults, where Python's differs from every language's.
+        default = defaults.pop(arg.params[0].name, arg.default)
         param = Param(name, arg, python_default(self.api, arg, default),
                       self._input_type(arg))
         by_name[arg.name] = param
