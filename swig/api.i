@@ -156,3 +156,25 @@
 %feature("fuv:python:override") fuv_write;
 %feature("fuv:python:override") fuv_tcp_new;
 %feature("fuv:python:override") fuv_tcp_new_ex;
+
+/* ---- Lua (bindings/apigen/apigen/emit_lua.py) -------------------------------- */
+
+/* luv's names where they differ from the C name (uv.NAME; more than one:
+ * the first is luv's, the others the names flatuv's Lua module has always
+ * had) and from the neutral name (handle:NAME). */
+%feature("fuv:lua:function", "loop_close") fuv_loop_free;
+%feature("fuv:lua:function", "handle_get_type,get_type") fuv_handle_type;
+%feature("fuv:lua:name", "get_type") fuv_handle_type;
+%feature("fuv:lua:function", "stream_get_write_queue_size,get_write_queue_size") fuv_write_queue_size;
+%feature("fuv:lua:name", "get_write_queue_size") fuv_write_queue_size;
+/* luv's write takes a string or a table of strings: fuv_writev, which
+ * covers fuv_write. */
+%feature("fuv:lua:function", "write,writev") fuv_writev;
+%feature("fuv:lua:name", "write") fuv_writev;
+%feature("fuv:lua:hidden") fuv_write;
+/* Each Lua state has one loop, made on first use. */
+%feature("fuv:lua:hidden") fuv_loop_new;
+%feature("fuv:lua:hidden") fuv_handle_loop;
+/* Written by hand in bindings/lua/overrides.lua, which says why for each. */
+%feature("fuv:lua:override") fuv_timer_start;
+%feature("fuv:lua:override") fuv_socketpair;

@@ -1,31 +1,53 @@
-"""Writes the Lua module's surface: flatuv/api.lua, a table of names.
+"""Writes the Lua module's surface: flatuv/api.lua and lua_api.i.
 
 SWIG's Lua module (flatuv.raw) has one function per header function, named
-by the C name without the prefix, whose conversions (roles.i, lua.i) are
-already luv's: failures return nil, msg, name; predicates booleans. What
-is left to generate is where each one is reached from, in luv's style:
+by the C name without the prefix, whose conversions are luv's by role
+(roles.i and swig/lua.i): failures return nil, msg, name; predicates
+booleans; out-parameters are returned. Two files come from the model:
 
-  - uv.NAME: luv's name of the function, which is the C name without the
-    prefix, since flatuv's C names are libuv's (uv_tcp_bind, uv_is_active,
-    uv_loop_alive); constructors are uv.new_WORD, using the constructor
-    with the most parameters (fuv_tcp_new_ex: new_tcp([family])); an
-    annotation fuv:lua:function says where luv differs;
-  - handle:NAME(...): the method tables per object type, by the neutral
-    name (fuv:lua:name where luv differs), each class's table holding its
-    own methods; flatuv.lua chains them by `bases`;
+flatuv/api.lua, data read by bindings/lua/flatuv.lua (hand-written), which
+builds `uv` and the metatables from it and then applies the overrides of
+bindings/lua/overrides.lua:
+
+  - functions: uv.NAME -> raw name. luv's name of a function is its C name
+    without the prefix, since flatuv's C names are libuv's (uv_tcp_bind,
+    uv_is_active, uv_loop_alive); constructors are uv.new_WORD, using the
+    constructor with the most parameters (fuv_tcp_new_ex: new_tcp([family]));
+    fuv:lua:function says where luv differs, as a list whose first name is
+    luv's and the others aliases kept for scripts written against them;
+  - methods: class word -> {method -> raw name}, by the neutral name
+    (fuv:lua:name where luv differs, also a list), each class's table
+    holding its own methods; `bases` chains them;
+  - objects: the classes whose handles a script holds (each has a
+    metatable), and overridden: the uv names of the functions written by
+    hand (fuv:lua:override), which the tables leave out;
   - the loop's functions stay module functions: a Lua state has one loop.
 
-The output is data, not code, so that flatuv.lua (hand-written) decides how
-tables are built, and the overrides in bindings/lua/overrides.lua replace
-entries by name.
+lua_api.i, what swig/lua.i takes from the model rather than from lists of
+names, so that a function or handle type added to the header is bound with
+no edit of lua.i:
+
+  - %ignore for the functions hidden from Lua (fuv:hidden, fuv:lua:hidden);
+  - the parameter roles of every function (apigen/roles.py) as %apply of
+    the role's typemaps, e.g. (int *INT_OUT1, int *INT_OUT2) for any pair
+    of int out-parameters;
+  - the handle classes: each class a script holds gets an index and a
+    metatable name (fuvlua_class_names); each handle type's pointer
+    typemaps accept the classes derived from it
+    (FUVLUA_HANDLE_TYPEMAPS(TYPE, MASK, EXPECTED)), and each held class's
+    `TYPE **` makes a handle of that class (FUVLUA_NEW_HANDLE(TYPE, INDEX));
+  - each callback type's typemaps (FUVLUA_CALLBACK), from its bridge kind,
+    fuv:optional and fuv:lifetime.
 """
 
 import os
 
 from . import naming
 from .emit_roles import _write_if_changed
+from .swigxml import ApigenError
 
 LANGUAGE = "lua"
+HANDLE_ROOT = "fuv_handle_t"
 
 
 def raw_name(func):
@@ -33,16 +55,25 @@ def raw_name(func):
     return naming.function_name(func.cname)
 
 
+def _names(func, key):
+    return [n.strip() for n in (func.feature(key) or "").split(",") if n.strip()]
+
+
+def function_names(func):
+    """uv.NAME for a function: luv's name first, then any aliases."""
+    return _names(func, "lua:function") or [naming.function_name(func.cname)]
+
+
 def function_name(func):
-    """uv.NAME for a function."""
-    named = func.feature("lua:function")
-    if named:
-        return named
-    return naming.function_name(func.cname)
+    return function_names(func)[0]
+
+
+def method_names(func):
+    return _names(func, "lua:name") or [func.name]
 
 
 def method_name(func):
-    return func.name_in(LANGUAGE)
+    return method_names(func)[0]
 
 
 def constructor_of(klass):
@@ -53,31 +84,197 @@ def constructor_of(klass):
     return max(bound, key=lambda f: len(f.inputs))
 
 
+def _loop_classes(api):
+    """The object handles are made on (the loop): the state's own."""
+    return {a.klass for k in api.classes for c in k.constructors
+            for a in c.inputs if a.role == "object"}
+
+
 def tables(api):
     """(functions, methods, bases): uv name -> raw name; class word ->
-    {method name -> raw name}; class word -> base class word."""
+    {method name -> raw name}; class word -> base class word. Functions
+    hidden from Lua or written by hand (fuv:lua:override) are left out."""
     functions, methods, bases = {}, {}, {}
-    # The object handles are made on (the loop) is the state's own.
-    loop = {a.klass for k in api.classes for c in k.constructors
-            for a in c.inputs if a.role == "object"}
+    loop = _loop_classes(api)
+
+    def generated(func):
+        return func.bound_in(LANGUAGE) and not func.overridden_in(LANGUAGE)
+
     for func in api.functions:
-        if not func.bound_in(LANGUAGE):
-            continue
-        functions[function_name(func)] = raw_name(func)
+        if generated(func):
+            for name in function_names(func):
+                functions[name] = raw_name(func)
     for klass in api.classes:
         if klass.base is not None:
             bases[klass.word] = klass.base.word
         ctor = constructor_of(klass)
-        if ctor is not None:
+        if ctor is not None and generated(ctor):
             functions.setdefault("new_" + klass.word, raw_name(ctor))
         if klass in loop:
             continue  # one loop per state: its functions are uv.*
         own = {}
         for func in klass.methods:
-            if func.bound_in(LANGUAGE):
-                own[method_name(func)] = raw_name(func)
+            if generated(func):
+                for name in method_names(func):
+                    own[name] = raw_name(func)
         methods[klass.word] = own
     return functions, methods, bases
+
+
+def overridden(api):
+    """The uv names of the functions bindings/lua/overrides.lua writes."""
+    return sorted(function_name(f) for f in api.functions
+                  if f.bound_in(LANGUAGE) and f.overridden_in(LANGUAGE))
+
+
+# ---- handle classes -----------------------------------------------------------
+
+
+def handle_classes(api):
+    """Every class derived from the handle (and the handle itself)."""
+    root = api.klass(HANDLE_ROOT)
+    if root is None:
+        return []
+    return [k for k in api.classes if k.is_a(root)]
+
+
+def held_classes(api):
+    """The classes a script holds handles of, each with a metatable: those
+    a function makes (a constructor, accept's client), in header order."""
+    made = set()
+    for func in api.functions:
+        if not func.bound_in(LANGUAGE):
+            continue
+        if func.constructor:
+            made.add(func.klass)
+        for arg in func.args:
+            if arg.role == "new_object":
+                made.add(arg.klass)
+    return [k for k in handle_classes(api) if k in made]
+
+
+def class_indices(api):
+    """{Klass: index}: the held classes' indices, from 1 (fuvlua_box.cls)."""
+    return {k: i + 1 for i, k in enumerate(held_classes(api))}
+
+
+def class_mask(api, klass):
+    """The classes an argument of klass's type accepts, as a C expression:
+    its own and its subclasses', if held."""
+    indices = class_indices(api)
+    bits = ["(1u << %d)" % i for k, i in indices.items() if k.is_a(klass)]
+    return "(%s)" % " | ".join(bits) if bits else "0u"
+
+
+def expected_name(api, klass):
+    """What a wrong argument's error says was expected: "flatuv.tcp" for a
+    held class (its metatable's name), "flatuv stream" for the others."""
+    if klass in class_indices(api):
+        return "flatuv." + klass.word
+    return "flatuv " + klass.word
+
+
+# ---- parameter roles ------------------------------------------------------------
+
+# The typemaps of each parameter role (swig/flatuv.i's names), as (C type,
+# typemap parameter name) per C parameter; sockaddr_out by its first type.
+ROLE_TYPEMAPS = {
+    "buffers": [("const char *const *", "BUFS"), ("const size_t *", "LENS"),
+                ("size_t", "NBUFS")],
+    "address_out": [("char *", "IP_OUT"), ("size_t", "IP_LENGTH"),
+                    ("int *", "PORT_OUT")],
+    "bytes": [("const char *", "BYTES"), ("size_t", "LENGTH")],
+    "recv_buffer": [("char *", "BYTES_OUT"), ("size_t", "LENGTH")],
+    "text_out": [("char *", "TEXT_OUT"), ("size_t", "TEXT_LENGTH")],
+    "int_pair_out": [("int *", "INT_OUT1"), ("int *", "INT_OUT2")],
+    "sockaddr": [("const struct sockaddr *", "SOCKADDR")],
+    ("sockaddr_out", "p.struct sockaddr"): [("struct sockaddr *", "SOCKADDR_OUT"),
+                                            ("int *", "SOCKADDR_LENGTH")],
+    ("sockaddr_out", "p.struct sockaddr_in"): [("struct sockaddr_in *", "SOCKADDR_OUT")],
+    ("sockaddr_out", "p.struct sockaddr_in6"): [("struct sockaddr_in6 *", "SOCKADDR_OUT")],
+}
+
+
+def _role_typemap(arg):
+    typemap = ROLE_TYPEMAPS.get(arg.role) or \
+        ROLE_TYPEMAPS.get((arg.role, arg.params[0].ctype))
+    if typemap is None or len(typemap) != len(arg.params):
+        return None
+    return typemap
+
+
+def _group(pairs):
+    text = ", ".join("%s%s" % (ctype if ctype.endswith("*") else ctype + " ", name)
+                     for ctype, name in pairs)
+    return "(%s)" % text if len(pairs) > 1 else text
+
+
+def role_applies(api):
+    """[(typemap, [targets])]: %apply of each parameter role's typemaps to
+    the C parameters of every bound function that has the role, in the
+    order the roles are first met."""
+    applies = {}
+    for func in api.functions:
+        if not func.bound_in(LANGUAGE):
+            continue
+        for arg in func.args:
+            typemap = _role_typemap(arg)
+            if typemap is None:
+                continue
+            target = _group([(c, p.name) for (c, _), p in zip(typemap, arg.params)])
+            targets = applies.setdefault(_group(typemap), [])
+            if target not in targets:
+                targets.append(target)
+    return list(applies.items())
+
+
+# ---- callbacks --------------------------------------------------------------------
+
+
+def bridge_kind(callback):
+    """The bridge's kind of a callback type: fuv_timer_cb ->
+    FUV_BRIDGE_TIMER_CB (bindings/bridge/fuv_bridge.h)."""
+    word = naming.strip_prefix(callback.cname)
+    if word.endswith("_cb"):
+        word = word[:-3]
+    return "FUV_BRIDGE_%s_CB" % word.upper()
+
+
+def callback_rows(api):
+    """[(Callback, owner, owner_box)] for each callback type a bound
+    function takes: owner is the C expression of the handle the
+    registration belongs to (the function's handle, `arg1`; the new one a
+    constructor makes, `createdN`; NULL for the loop's and module
+    functions'), owner_box that handle's box when it exists before the call
+    and the registration persists (so that starting again reuses it)."""
+    handles = set(handle_classes(api))
+    rows = []
+    for cname, callback in api.callbacks.items():
+        owners = set()
+        for func in api.functions:
+            if not func.bound_in(LANGUAGE) or not any(
+                    a.role == "callback" and a.callback is callback for a in func.args):
+                continue
+            if func.constructor:
+                made = [i for i, p in enumerate(func.decl.params, 1)
+                        if p.ctype == "p.p." + func.klass.ctype]
+                owners.add(("created%d" % made[0], "NULL"))
+            elif func.klass in handles and callback.lifetime != "scoped":
+                box = "box1" if callback.lifetime == "persistent" else "NULL"
+                owners.add(("arg1", box))
+            else:
+                owners.add(("NULL", "NULL"))
+        if not owners:
+            continue
+        if len(owners) > 1:
+            raise ApigenError("%s: taken by constructors and methods alike; "
+                              "say in apigen/emit_lua.py whose it is" % cname)
+        owner, box = owners.pop()
+        rows.append((callback, owner, box))
+    return rows
+
+
+# ---- the files ----------------------------------------------------------------------
 
 
 def _lua_table(mapping, indent):
@@ -93,9 +290,12 @@ def _lua_table(mapping, indent):
     return "\n".join(lines)
 
 
+def _lua_list(items):
+    return "{ %s }" % ", ".join('"%s"' % i for i in items) if items else "{}"
+
+
 def text(api):
     functions, methods, bases = tables(api)
-    kinds = {k.word: k.kind.cname for k in api.classes if k.kind is not None}
     return "\n".join([
         "-- Generated by bindings/apigen from swig/flatuv.i; do not edit.",
         "-- Where each function of flatuv.raw is reached from (see",
@@ -105,12 +305,60 @@ def text(api):
         "  functions = %s," % _lua_table(functions, 2),
         "  methods = %s," % _lua_table(methods, 2),
         "  bases = %s," % _lua_table(bases, 2),
-        "  kinds = %s," % _lua_table(kinds, 2),
+        "  objects = %s," % _lua_list([k.word for k in held_classes(api)]),
+        "  overridden = %s," % _lua_list(overridden(api)),
         "}",
         ""])
 
 
+def swig_text(api):
+    out = ["/* Generated by bindings/apigen (apigen/emit_lua.py) from the SWIG",
+           " * interface; do not edit. See swig/lua.i. */", "",
+           "/* Not bound in Lua (fuv:hidden, fuv:lua:hidden in swig/api.i). */"]
+    out += ["%%ignore %s;" % f.cname for f in api.functions
+            if not f.bound_in(LANGUAGE)]
+    out += ["", "/* Parameter roles (apigen/roles.py): each group of C parameters",
+            " * gets its role's typemaps. */"]
+    for typemap, targets in role_applies(api):
+        out.append("%%apply %s {\n  %s\n};" % (typemap, ",\n  ".join(targets)))
+    held = held_classes(api)
+    out += ["", "/* The handle classes a script holds, by index (fuvlua_box.cls), and",
+            " * their metatables' names. */", "%{",
+            "const char *const fuvlua_class_names[] = {",
+            "    NULL,"]
+    out += ['    "flatuv.%s",' % k.word for k in held]
+    out += ["    NULL};", "%}", "",
+            "/* Each handle type's pointers accept its own class and its",
+            " * subclasses'; a held class's TYPE ** (constructors, accept) makes",
+            " * a handle of that class. */"]
+    for klass in handle_classes(api):
+        out.append('FUVLUA_HANDLE_TYPEMAPS(%s, %s, "%s")'
+                   % (klass.ctype, class_mask(api, klass), expected_name(api, klass)))
+    for index, klass in enumerate(held, 1):
+        out.append("FUVLUA_NEW_HANDLE(%s, %d)" % (klass.ctype, index))
+    out += ["", "/* Callbacks, per callback type: the bridge's kind, whether nil may",
+            " * be given (fuv:optional), whose registration it is, and by its",
+            " * lifetime (fuv:lifetime): close's and the requests' always",
+            " * register, to learn when they complete; a scoped one's errors come",
+            " * out of the call; nil for a persistent one drops the handle's. */"]
+    for callback, owner, box in callback_rows(api):
+        kind = bridge_kind(callback)
+        out.append("FUVLUA_CALLBACK(%s, %s, %d, %s, %s)"
+                   % (callback.cname, kind, int(callback.optional), owner, box))
+        if callback.lifetime in ("one_shot", "close"):
+            out.append("FUVLUA_ALWAYS_REGISTER(%s, %s)" % (callback.cname, kind))
+        elif callback.lifetime == "scoped":
+            out.append("FUVLUA_SCOPED(%s, %s)" % (callback.cname, kind))
+        elif callback.optional and owner == "arg1":
+            out.append("FUVLUA_CLEAR_ON_NIL(%s, %s)" % (callback.cname, kind))
+        if callback.optional:
+            out.append("FUVLUA_OPTIONAL(%s)" % callback.cname)
+    return "\n".join(out) + "\n"
+
+
 def write(api, out_dir, options=None):
-    path = os.path.join(out_dir, "flatuv", "api.lua")
-    _write_if_changed(path, text(api))
-    return [path]
+    paths = [os.path.join(out_dir, "flatuv", "api.lua"),
+             os.path.join(out_dir, "lua_api.i")]
+    _write_if_changed(paths[0], text(api))
+    _write_if_changed(paths[1], swig_text(api))
+    return paths

@@ -1,4 +1,5 @@
-"""Tests of apigen.emit_lua: luv's names for every function and method."""
+"""Tests of apigen.emit_lua: luv's names for every function and method, and
+lua_api.i, what swig/lua.i takes from the model."""
 
 from apigen import emit_lua
 
@@ -14,6 +15,7 @@ def test_constructors_are_new_word_with_the_most_parameters(api):
     functions, _, _ = emit_lua.tables(api)
     assert functions["new_tcp"] == "tcp_new_ex"
     assert functions["new_timer"] == "timer_new"
+    assert functions["new_async"] == "async_new"
 
 
 def test_methods_by_class_with_bases(api):
@@ -30,9 +32,75 @@ def test_hidden_functions_are_left_out(api):
     functions, methods, _ = emit_lua.tables(api)
     assert "loop_get_data" not in functions
     assert "get_data" not in methods["handle"]
+    # Lua only (fuv:lua:hidden): the state owns its loop.
+    assert "loop_new" not in functions and "new_loop" not in functions
+    assert "handle_loop" not in functions
+    assert "loop" not in methods["handle"]
+
+
+def test_luv_names_and_aliases(api):
+    functions, methods, _ = emit_lua.tables(api)
+    assert functions["loop_close"] == "loop_free"
+    assert "loop_free" not in functions
+    assert functions["handle_get_type"] == functions["get_type"] == "handle_type"
+    assert methods["handle"]["get_type"] == "handle_type"
+    assert functions["stream_get_write_queue_size"] == "write_queue_size"
+    assert methods["stream"]["get_write_queue_size"] == "write_queue_size"
+    # write takes a string or a table: fuv_writev; fuv_write is not bound.
+    assert functions["write"] == functions["writev"] == "writev"
+    assert methods["stream"]["write"] == "writev"
+    assert "writev" not in methods["stream"]
+
+
+def test_overridden_functions_are_left_to_the_overrides(api):
+    functions, methods, _ = emit_lua.tables(api)
+    assert emit_lua.overridden(api) == ["socketpair", "timer_start"]
+    assert "timer_start" not in functions and "socketpair" not in functions
+    assert "start" not in methods["timer"]
 
 
 def test_the_text_is_a_lua_table(api):
     text = emit_lua.text(api)
     assert text.startswith("-- Generated")
     assert 'new_tcp = "tcp_new_ex",' in text
+    assert 'objects = { "tcp", "timer", "async" },' in text
+    assert 'overridden = { "socketpair", "timer_start" },' in text
+
+
+def test_held_classes_and_masks(api):
+    assert [k.word for k in emit_lua.held_classes(api)] == ["tcp", "timer", "async"]
+    handle = api.klass("fuv_handle_t")
+    stream = api.klass("fuv_stream_t")
+    assert emit_lua.class_mask(api, handle) == "((1u << 1) | (1u << 2) | (1u << 3))"
+    assert emit_lua.class_mask(api, stream) == "((1u << 1))"
+    assert emit_lua.expected_name(api, stream) == "flatuv stream"
+    assert emit_lua.expected_name(api, api.klass("fuv_tcp_t")) == "flatuv.tcp"
+
+
+def test_lua_api_i(api):
+    text = emit_lua.swig_text(api)
+    assert "%ignore fuv_loop_new;" in text
+    assert "%ignore fuv_handle_set_data;" in text
+    assert "%ignore fuv_write;" in text
+    assert "%ignore fuv_tcp_bind;" not in text
+    assert '"flatuv.tcp",' in text
+    assert 'FUVLUA_HANDLE_TYPEMAPS(fuv_stream_t, ((1u << 1)), "flatuv stream")' in text
+    assert "FUVLUA_NEW_HANDLE(fuv_async_t, 3)" in text
+    assert "%apply (int *INT_OUT1, int *INT_OUT2) {\n  (int *fd0, int *fd1),\n" \
+           "  (int *on, int *seconds)\n};" in text
+    assert "%apply struct sockaddr_in6 *SOCKADDR_OUT {\n  struct sockaddr_in6 *addr\n};" in text
+
+
+def test_callback_rows_follow_lifetime_and_owner(api):
+    rows = {cb.cname: (owner, box) for cb, owner, box in emit_lua.callback_rows(api)}
+    assert rows["fuv_timer_cb"] == ("arg1", "box1")         # persistent, a method's
+    assert rows["fuv_async_cb"] == ("created1", "NULL")     # the constructor's new handle
+    assert rows["fuv_walk_cb"] == ("NULL", "NULL")          # the loop's, scoped
+    assert rows["fuv_write_cb"] == ("arg1", "NULL")         # a request: one-shot
+    text = emit_lua.swig_text(api)
+    assert "FUVLUA_ALWAYS_REGISTER(fuv_close_cb, FUV_BRIDGE_CLOSE_CB)" in text
+    assert "FUVLUA_SCOPED(fuv_walk_cb, FUV_BRIDGE_WALK_CB)" in text
+    assert "FUVLUA_CLEAR_ON_NIL(fuv_drain_cb, FUV_BRIDGE_DRAIN_CB)" in text
+    assert "FUVLUA_CLEAR_ON_NIL(fuv_timer_cb" not in text   # never nil
+    assert "FUVLUA_OPTIONAL(fuv_connect_cb)" in text
+    assert "FUVLUA_OPTIONAL(fuv_read_cb)" not in text
