@@ -3,9 +3,11 @@
 --   cd bindings/lua && luarocks make --tree /some/tree
 --
 -- The build runs CMake (CMakeLists.txt here, which lists the sources),
--- which generates the module with the pinned SWIG (swig/FlatuvSwig.cmake)
--- from swig/flatuv.i, compiles it with the Lua runtime in src/ and links
--- the flatuv core, the callback bridge and libffi into flatuv/raw.so.
+-- which runs bindings/apigen on swig/flatuv.i (flatuv/api.lua, roles.i,
+-- lua_api.i), generates the module with the pinned SWIG
+-- (swig/FlatuvSwig.cmake), compiles it with the Lua runtime in src/ and
+-- links the flatuv core, the callback bridge and libffi into flatuv/raw.so;
+-- it installs flatuv.lua, flatuv/api.lua and flatuv/overrides.lua.
 rockspec_format = "3.0"
 package = "flatuv"
 version = "1.0.0-1"

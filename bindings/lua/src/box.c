@@ -66,18 +66,18 @@ static void fuvlua_gc_account(lua_State *L, fuvlua_ctx *ctx) {
   lua_gc(L, LUA_GCSTEP, FUVLUA_GC_STEP_KIB);
 }
 
-void fuvlua_box_new(lua_State *L, fuv_handle_t *h, fuv_handle_type_t kind) {
+void fuvlua_box_new(lua_State *L, fuv_handle_t *h, int cls) {
   fuvlua_ctx *ctx = fuvlua_ctx_get(L);
   fuvlua_box *box = (fuvlua_box *)fuvlua_newuserdata(L, sizeof *box);
   int r;
 
   box->handle = NULL;
   box->ctx = ctx;
-  box->kind = kind;
+  box->cls = cls;
   box->anchor = LUA_NOREF;
   box->persistent = NULL;
   memset(&box->first, 0, sizeof box->first);
-  luaL_getmetatable(L, fuvlua_metatable_names[kind]);
+  luaL_getmetatable(L, fuvlua_class_names[cls]);
   lua_setmetatable(L, -2);
 #if !FUVLUA_SOLE_FUNCTIONS
   lua_newtable(L); /* see fuvlua_box_store */
@@ -221,7 +221,7 @@ int fuvlua_box_gc(lua_State *L) {
 
 int fuvlua_box_tostring(lua_State *L) {
   fuvlua_box *box = (fuvlua_box *)lua_touserdata(L, 1);
-  lua_pushfstring(L, "%s: %p%s", fuvlua_metatable_names[box->kind],
+  lua_pushfstring(L, "%s: %p%s", fuvlua_class_names[box->cls],
                   (void *)box, box->handle == NULL ? " (closed)" : "");
   return 1;
 }

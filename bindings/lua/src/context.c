@@ -26,9 +26,6 @@ void fuvlua_keep_free_list(lua_State *L, int t) {
 char fuvlua_ctx_key;
 char fuvlua_handle_marker;
 
-const char *const fuvlua_metatable_names[FUV_HANDLE_TYPE_MAX] = {
-    "flatuv.handle", "flatuv.async", "flatuv.tcp", "flatuv.timer"};
-
 fuvlua_ctx *fuvlua_ctx_get(lua_State *L) {
   fuvlua_ctx *ctx;
   lua_pushlightuserdata(L, &fuvlua_ctx_key);
@@ -73,16 +70,16 @@ static int fuvlua_ctx_gc(lua_State *L) {
 
 /* ---- functions written by hand -------------------------------------------- */
 
-/* The metatables of the handle kinds, for flatuv.lua to fill with methods:
- * {tcp = mt, timer = mt, async = mt, sockaddr = mt}. */
+/* The metatables of the handle classes, for flatuv.lua to fill with
+ * methods, by the class's word: {tcp = mt, timer = mt, async = mt, ...,
+ * sockaddr = mt}. */
 int fuvlua_metatables(lua_State *L) {
+  int cls;
   lua_newtable(L);
-  luaL_getmetatable(L, "flatuv.tcp");
-  lua_setfield(L, -2, "tcp");
-  luaL_getmetatable(L, "flatuv.timer");
-  lua_setfield(L, -2, "timer");
-  luaL_getmetatable(L, "flatuv.async");
-  lua_setfield(L, -2, "async");
+  for (cls = 1; fuvlua_class_names[cls] != NULL; cls++) {
+    luaL_getmetatable(L, fuvlua_class_names[cls]);
+    lua_setfield(L, -2, fuvlua_class_names[cls] + sizeof "flatuv." - 1);
+  }
   luaL_getmetatable(L, FUVLUA_SOCKADDR);
   lua_setfield(L, -2, "sockaddr");
   return 1;
@@ -125,7 +122,7 @@ int fuvlua_timer_start(fuv_timer_t *timer, uint64_t timeout_ms,
 
 void fuvlua_init(lua_State *L) {
   fuvlua_ctx *ctx;
-  int kind;
+  int cls;
 
   lua_pushlightuserdata(L, &fuvlua_ctx_key);
   lua_rawget(L, LUA_REGISTRYINDEX);
@@ -134,8 +131,8 @@ void fuvlua_init(lua_State *L) {
   if (ctx != NULL)
     return; /* opened before in this state */
 
-  for (kind = FUV_ASYNC; kind < FUV_HANDLE_TYPE_MAX; kind++) {
-    luaL_newmetatable(L, fuvlua_metatable_names[kind]);
+  for (cls = 1; fuvlua_class_names[cls] != NULL; cls++) {
+    luaL_newmetatable(L, fuvlua_class_names[cls]);
     lua_pushlightuserdata(L, &fuvlua_handle_marker);
     lua_pushboolean(L, 1);
     lua_rawset(L, -3);
@@ -143,7 +140,7 @@ void fuvlua_init(lua_State *L) {
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, fuvlua_box_tostring);
     lua_setfield(L, -2, "__tostring");
-    lua_pushstring(L, fuvlua_metatable_names[kind]);
+    lua_pushstring(L, fuvlua_class_names[cls]);
     lua_setfield(L, -2, "__name");
     lua_pushliteral(L, "flatuv handle");
     lua_setfield(L, -2, "__metatable");

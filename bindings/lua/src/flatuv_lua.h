@@ -135,7 +135,7 @@ typedef struct fuvlua_ctx {
 struct fuvlua_box {
   fuv_handle_t *handle; /* NULL once the library has freed it */
   fuvlua_ctx *ctx;
-  fuv_handle_type_t kind;
+  int cls;           /* its class: an index into fuvlua_class_names */
   int anchor;        /* registry reference while it must stay alive */
   /* The persistent registrations (timer, read, ...) the handle has, so
    * that starting again reuses one: only the Lua function changes. A
@@ -152,9 +152,12 @@ struct fuvlua_box {
 FUVLUA_HIDDEN extern char fuvlua_ctx_key;
 FUVLUA_HIDDEN extern char fuvlua_handle_marker;
 
-/* The metatables' names (also __name), by handle kind. */
-FUVLUA_HIDDEN extern const char *const
-    fuvlua_metatable_names[FUV_HANDLE_TYPE_MAX];
+/* The handle classes a script holds, from 1 to the NULL that ends them:
+ * their metatables' names (also __name), "flatuv.tcp" ... Generated from
+ * the interface (bindings/apigen, lua_api.i), so that every handle type
+ * of the header has its class; the typemaps give each handle type the
+ * classes it accepts as a mask (bit i: class i). */
+FUVLUA_HIDDEN extern const char *const fuvlua_class_names[];
 
 FUVLUA_HIDDEN fuvlua_ctx *fuvlua_ctx_get(lua_State *L);
 
@@ -211,21 +214,12 @@ FUVLUA_HIDDEN extern const fuvlua_flag_name fuvlua_socketpair_flags[];
 
 /* ---- handles (box.c) ------------------------------------------------------- */
 
-/* What a handle argument may be. */
-enum { FUVLUA_ANY = -1, FUVLUA_STREAM = -2 };
-
-static inline int fuvlua_kind_fits(fuv_handle_type_t kind, int want) {
-  if (want == FUVLUA_ANY)
-    return 1;
-  if (want == FUVLUA_STREAM)
-    return kind == FUV_TCP;
-  return (int)kind == want;
-}
-
-/* The box at arg, or an error naming what was expected. A closed handle
- * passes with a NULL handle, which the library answers with FUV_EINVAL.
- * Inline, since every method call on a handle starts with it. */
-static inline fuvlua_box *fuvlua_check_box(lua_State *L, int arg, int want,
+/* The box at arg, if its class is one of mask's, or an error naming what
+ * was expected. A closed handle passes with a NULL handle, which the
+ * library answers with FUV_EINVAL. Inline, since every method call on a
+ * handle starts with it. */
+static inline fuvlua_box *fuvlua_check_box(lua_State *L, int arg,
+                                           unsigned mask,
                                            const char *expected) {
   fuvlua_box *box = (fuvlua_box *)lua_touserdata(L, arg);
   int is_handle = 0;
@@ -235,7 +229,7 @@ static inline fuvlua_box *fuvlua_check_box(lua_State *L, int arg, int want,
     is_handle = lua_toboolean(L, -1);
     lua_pop(L, 2);
   }
-  if (!is_handle || !fuvlua_kind_fits(box->kind, want))
+  if (!is_handle || !((mask >> box->cls) & 1u))
     fuvlua_type_error(L, arg, expected);
   return box;
 }
@@ -249,8 +243,7 @@ FUVLUA_HIDDEN void fuvlua_box_sync(lua_State *L, fuvlua_box *box, int idx);
 
 /* Makes the userdata of a handle the library has just created, attaches it
  * through the bridge and leaves it on the stack. */
-FUVLUA_HIDDEN void fuvlua_box_new(lua_State *L, fuv_handle_t *h,
-                                  fuv_handle_type_t kind);
+FUVLUA_HIDDEN void fuvlua_box_new(lua_State *L, fuv_handle_t *h, int cls);
 
 /* The Lua functions a box holds, in its user value (see box.c). box is
  * the userdata's stack index. fuvlua_box_store stores the value at fn and

@@ -1,0 +1,48 @@
+--[[
+overrides.lua - the Lua module's hand-written functions: where luv's
+function is not the C function converted by role. Everything else comes
+from the interface (flatuv/api.lua, generated); swig/api.i marks each
+function replaced here with fuv:lua:override, and flatuv.lua checks that
+this file gives every one of them.
+
+flatuv.lua calls this with the raw module, the uv table and the method
+tables by class word (handle, stream, tcp, timer, async, ...), before it
+gives each metatable its methods, so a method set on a class is every
+subclass's too. Each entry says why it is written by hand.
+]]
+
+local error, select = error, select
+
+return function(raw, uv, methods)
+  -- 1. timer:start(timeout_ms, repeat_ms, cb): luv's order (the callback
+  --    last); a C adapter (bindings/lua/src/context.c), so no Lua frame.
+  uv.timer_start = raw._timer_start
+  methods.timer.start = raw._timer_start
+
+  -- 2. uv.socketpair([socktype[, protocol[, flags1[, flags2]]]]) returns
+  --    luv's {fd1, fd2} (flags are {nonblock = true}), not two values.
+  local socketpair = raw.socketpair
+  function uv.socketpair(socktype, protocol, flags1, flags2)
+    local fd1, fd2, name = socketpair(socktype, protocol, flags1, flags2)
+    if fd1 == nil then return nil, fd2, name end
+    return { fd1, fd2 }
+  end
+
+  -- 3, 4. luv's combined getter / setter, send_buffer_size(handle[, size])
+  --    and recv_buffer_size: two C functions each (get_/set_, which stay).
+  local function getter_setter(get, set)
+    return function(handle, size, ...)
+      if select("#", ...) > 0 then
+        error("bad argument #3 (no more arguments expected)", 2)
+      end
+      if size == nil then return get(handle) end
+      return set(handle, size)
+    end
+  end
+  uv.send_buffer_size = getter_setter(raw.get_send_buffer_size,
+                                      raw.set_send_buffer_size)
+  uv.recv_buffer_size = getter_setter(raw.get_recv_buffer_size,
+                                      raw.set_recv_buffer_size)
+  methods.handle.send_buffer_size = uv.send_buffer_size
+  methods.handle.recv_buffer_size = uv.recv_buffer_size
+end
