@@ -8,6 +8,10 @@
 # FLATUV_LUA_VALGRIND=1 adds a pass of the specs under valgrind with Lua
 # 5.4 (errors and definite leaks fail it); it leaves out the one test
 # tagged #rss, since RSS measures valgrind's allocator, not ours.
+#
+# Then the generator's shapes test (tests/shapes.sh, in BUILD_DIR/shapes):
+# a module built against a copy of the header with one function of each
+# shape added, each called from both Luas. FLATUV_LUA_SHAPES=0 skips it.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -63,6 +67,17 @@ if [ "${FLATUV_LUA_VALGRIND:-0}" = 1 ]; then
 --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect"
   run_specs "lua5.4-valgrind" "$vg lua5.4" "$build/lua5.4" --exclude-tags=rss ||
     failed=1
+fi
+
+if [ "${FLATUV_LUA_SHAPES:-1}" != 0 ]; then
+  echo "---- the shapes test (tests/shapes.sh)"
+  shapes_out=$(bash "$here/tests/shapes.sh" "$build/shapes" 2>&1)
+  shapes_rc=$?
+  echo "$shapes_out"
+  while IFS= read -r line; do
+    case $line in "lua shapes: "*) summaries+=("${line#lua }") ;; esac
+  done <<<"$shapes_out"
+  [ "$shapes_rc" -eq 0 ] || { failed=1; summaries+=("shapes: FAILED"); }
 fi
 
 echo
