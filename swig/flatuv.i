@@ -64,11 +64,8 @@
 
 #if !defined(SWIGXML)
 %apply int FUV_STATUS { int };
-/* fuv_backend_timeout's -1 means "no timeout"; the others return codes. */
-%apply int FUV_VALUE {
-  int fuv_backend_timeout, int fuv_translate_sys_error,
-  int fuv_tcp_socket_error
-};
+/* The other result roles (FUV_VALUE, FUV_PREDICATE, ...) are each
+ * function's in roles.i, which python.i and lua.i include. */
 %apply (const char *BYTES, size_t LENGTH) { (const char *data, size_t len) };
 %apply (char *BYTES_OUT, size_t LENGTH) { (char *buf, size_t len) };
 %apply (const char *const *BUFS, const size_t *LENS, size_t NBUFS) {
