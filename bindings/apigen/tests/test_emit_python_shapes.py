@@ -22,36 +22,13 @@ import sys
 import textwrap
 
 import pytest
+from testlib import copy_header_with_shapes, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 SHAPES = os.path.join(HERE, "shapes")
-HEADER_TAIL = "#ifdef __cplusplus\n}\n#endif\n\n#endif /* FLATUV_H */"
 
 needs_cmake = pytest.mark.skipif(shutil.which("cmake") is None, reason="no cmake")
-
-
-def run(cmd, **kwargs):
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, **kwargs)
-    if proc.returncode != 0:
-        raise AssertionError("%s failed (%d):\n%s"
-                             % (" ".join(cmd), proc.returncode, proc.stdout[-6000:]))
-    return proc.stdout
-
-
-def copy_header_with_shapes(include):
-    """core/include copied to include/, shapes.h inserted before the end of
-    flatuv.h."""
-    shutil.copytree(os.path.join(ROOT, "core", "include"), include)
-    header = os.path.join(include, "flatuv.h")
-    with open(header) as f:
-        text = f.read()
-    assert HEADER_TAIL in text
-    with open(os.path.join(SHAPES, "shapes.h")) as f:
-        added = f.read()
-    with open(header, "w") as f:
-        f.write(text.replace(HEADER_TAIL, added + HEADER_TAIL))
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import sys
 import textwrap
 
 import pytest
+from testlib import copy_header_with_shapes, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -27,21 +28,11 @@ APIGEN = os.path.join(ROOT, "bindings", "apigen", "apigen")
 SHAPES = os.path.join(HERE, "shapes")
 NIM = os.environ.get("NIM", "nim")
 CC = os.environ.get("CC", "cc")
-HEADER_TAIL = "#ifdef __cplusplus\n}\n#endif\n\n#endif /* FLATUV_H */"
 
 from apigen import emit_nim  # noqa: E402
 
 needs_nim = pytest.mark.skipif(shutil.which(NIM) is None,
                                reason="no Nim compiler (%s)" % NIM)
-
-
-def run(cmd, **kwargs):
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, **kwargs)
-    if proc.returncode != 0:
-        raise AssertionError("%s failed (%d):\n%s"
-                             % (" ".join(cmd), proc.returncode, proc.stdout))
-    return proc.stdout
 
 
 @pytest.fixture(scope="module")
@@ -259,16 +250,8 @@ SHAPES_PROGRAM = textwrap.dedent("""\
 def test_each_shape_added_to_the_header_is_callable_raw_and_idiomatic(tmp_path, core_lib):
     tmp = str(tmp_path)
     include = os.path.join(tmp, "include")
-    shutil.copytree(os.path.join(ROOT, "core", "include"), include)
+    copy_header_with_shapes(include)
     shutil.copytree(os.path.join(ROOT, "swig"), os.path.join(tmp, "swig"))
-    header = os.path.join(include, "flatuv.h")
-    with open(header) as f:
-        text = f.read()
-    assert HEADER_TAIL in text
-    with open(os.path.join(SHAPES, "shapes.h")) as f:
-        added = f.read()
-    with open(header, "w") as f:
-        f.write(text.replace(HEADER_TAIL, added + HEADER_TAIL))
     gen_dir = generate(tmp, os.path.join(tmp, "swig", "flatuv.i"), include, core_lib)
     with open(os.path.join(gen_dir, "flatuv", "api.nim")) as f:
         api_nim = f.read()

@@ -19,6 +19,8 @@ import tempfile
 import textwrap
 import unittest
 
+from testlib import run
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 MINI = os.path.join(HERE, "nim_mini")
@@ -31,16 +33,6 @@ NIM = os.environ.get("NIM", "nim")
 CC = os.environ.get("CC", "cc")
 HAVE_NIM = shutil.which(NIM) is not None
 needs_nim = unittest.skipUnless(HAVE_NIM, "no Nim compiler (%s)" % NIM)
-
-
-def run(cmd, **kwargs):
-    """Runs cmd; on failure the assertion shows its output."""
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, **kwargs)
-    if proc.returncode != 0:
-        raise AssertionError("%s failed (%d):\n%s"
-                             % (" ".join(cmd), proc.returncode, proc.stdout))
-    return proc.stdout
 
 
 def nim_lib_dir():
