@@ -105,6 +105,7 @@ struct fuv_bridge_reg_s {
   void *host_ref;
   unsigned running;          /* calls of this registration in progress */
   int release_requested;     /* released while running: finish afterwards */
+  int quiet;                 /* the loop's shared one for quiet requests */
   fuv_bridge_reg_t *prev, *next; /* on bl->regs, or the pool (next only) */
 };
 
@@ -116,6 +117,7 @@ struct fuv_bridge_handle_s {
   fuv_bridge_reg_t *slots[FUV_BRIDGE_NKINDS]; /* persistent registrations */
   fuv_bridge_reg_t *requests; /* one-shot ones whose callback has not run */
   size_t nrequests;
+  size_t nquiet; /* quiet requests not yet completed */
   fuv_bridge_handle_t *prev, *next;           /* on bl->handles */
 };
 
@@ -130,6 +132,7 @@ struct fuv_bridge_loop_s {
   size_t nregs;
   fuv_bridge_reg_t *pool;
   size_t npool;
+  fuv_bridge_reg_t quiet[FUV_BRIDGE_NKINDS]; /* see fuv_bridge_prepare_quiet */
 };
 
 /* Doubly linked lists with a head pointer, through the link fields named
@@ -341,7 +344,17 @@ void fuv_bridge_handle_set_object(fuv_bridge_handle_t *rec, void *host_object) {
 }
 
 size_t fuv_bridge_handle_requests(const fuv_bridge_handle_t *rec) {
-  return rec != NULL ? rec->nrequests : 0;
+  return rec != NULL ? rec->nrequests + rec->nquiet : 0;
+}
+
+int fuv_bridge_handle_must_live(const fuv_handle_t *handle) {
+  const fuv_bridge_handle_t *rec;
+  if (handle == NULL)
+    return 0;
+  if (fuv_is_active(handle) || fuv_is_closing(handle))
+    return 1;
+  rec = fuv_bridge_handle_of(handle);
+  return rec != NULL && rec->nrequests + rec->nquiet > 0;
 }
 
 int fuv_bridge_handle_has(const fuv_bridge_handle_t *rec,
@@ -447,6 +460,12 @@ void fuv_bridge_commit(fuv_bridge_reg_t *reg, fuv_handle_t *owner) {
 
   if (reg == NULL)
     return;
+  if (reg->quiet) {
+    rec = fuv_bridge_handle_of(owner);
+    if (rec != NULL)
+      rec->nquiet++;
+    return;
+  }
   if (signatures[reg->kind].lifetime == FUV_BRIDGE_SCOPED) {
     release_reg(reg); /* the taking call has returned */
     return;
@@ -469,7 +488,7 @@ void fuv_bridge_commit(fuv_bridge_reg_t *reg, fuv_handle_t *owner) {
 }
 
 void fuv_bridge_discard(fuv_bridge_reg_t *reg) {
-  if (reg != NULL)
+  if (reg != NULL && !reg->quiet)
     release_reg(reg);
 }
 
@@ -536,4 +555,99 @@ static void handler(ffi_cif *cif, void *ret, void **args, void *user) {
 
   if (bl->hooks->leave != NULL)
     bl->hooks->leave(bl->host_state);
+}
+
+/* ---- quiet requests ------------------------------------------------------- */
+
+/* A quiet request of this handle has completed: one less pending, and the
+ * host re-checks its rule only when the answer may have become "let go". */
+static void quiet_done(fuv_handle_t *handle, fuv_bridge_kind_t kind,
+                       int status) {
+  fuv_bridge_handle_t *rec = fuv_bridge_handle_of(handle);
+  fuv_bridge_loop_t *bl;
+  fuv_bridge_value_t values[2];
+
+  if (rec == NULL)
+    return;
+  if (rec->nquiet > 0)
+    rec->nquiet--;
+  if (rec->object == NULL || fuv_bridge_handle_must_live(handle))
+    return;
+  bl = rec->bl;
+  if (bl->hooks->enter != NULL)
+    bl->hooks->enter(bl->host_state);
+  /* Read after enter, which may run host code (Python's deferred closes). */
+  memset(values, 0, sizeof values);
+  values[0].type = FUV_BRIDGE_ARG_HANDLE;
+  values[0].handle = handle;
+  values[0].object = rec->object;
+  values[1].type = FUV_BRIDGE_ARG_STATUS;
+  values[1].integer = status;
+  if (values[0].object != NULL)
+    bl->hooks->call(bl->host_state, kind, NULL, values, 2);
+  if (bl->hooks->leave != NULL)
+    bl->hooks->leave(bl->host_state);
+}
+
+static void quiet_write(fuv_stream_t *stream, int status, void *arg) {
+  (void)arg;
+  quiet_done((fuv_handle_t *)stream, FUV_BRIDGE_WRITE_CB, status);
+}
+
+static void quiet_connect(fuv_tcp_t *tcp, int status, void *arg) {
+  (void)arg;
+  quiet_done((fuv_handle_t *)tcp, FUV_BRIDGE_CONNECT_CB, status);
+}
+
+static void quiet_shutdown(fuv_stream_t *stream, int status, void *arg) {
+  (void)arg;
+  quiet_done((fuv_handle_t *)stream, FUV_BRIDGE_SHUTDOWN_CB, status);
+}
+
+int fuv_bridge_prepare_quiet(fuv_bridge_loop_t *bl, fuv_bridge_kind_t kind,
+                             fuv_bridge_reg_t **out, void (**fn)(void)) {
+  fuv_bridge_reg_t *reg;
+
+  if (out != NULL)
+    *out = NULL;
+  if (fn != NULL)
+    *fn = NULL;
+  if (bl == NULL || bl->magic != LOOP_MAGIC || out == NULL || fn == NULL)
+    return FUV_EINVAL;
+  switch (kind) {
+  case FUV_BRIDGE_WRITE_CB:
+    *fn = (void (*)(void))quiet_write;
+    break;
+  case FUV_BRIDGE_CONNECT_CB:
+    *fn = (void (*)(void))quiet_connect;
+    break;
+  case FUV_BRIDGE_SHUTDOWN_CB:
+    *fn = (void (*)(void))quiet_shutdown;
+    break;
+  default:
+    return FUV_EINVAL;
+  }
+  reg = &bl->quiet[kind];
+  reg->bl = bl;
+  reg->kind = kind;
+  reg->quiet = 1;
+  *out = reg;
+  return 0;
+}
+
+int fuv_bridge_writev(fuv_stream_t *stream, const char *const *bufs,
+                      const size_t *lens, size_t nbufs) {
+  fuv_bridge_handle_t *rec = fuv_bridge_handle_of((fuv_handle_t *)stream);
+  int r;
+
+  if (rec == NULL)
+    return FUV_EINVAL;
+  r = fuv_writev(stream, bufs, lens, nbufs, quiet_write, NULL);
+  if (r == 0)
+    rec->nquiet++; /* the library never completes it inside the call */
+  return r;
+}
+
+int fuv_bridge_write(fuv_stream_t *stream, const char *data, size_t len) {
+  return fuv_bridge_writev(stream, &data, &len, 1);
 }

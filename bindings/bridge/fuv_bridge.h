@@ -168,10 +168,22 @@ void *fuv_bridge_handle_object(const fuv_bridge_handle_t *rec);
 void fuv_bridge_handle_set_object(fuv_bridge_handle_t *rec, void *host_object);
 /* The number of requests (one-shot registrations other than close:
  * connect, write, shutdown, ...) committed on this handle whose callback
- * has not started yet. A host keeps its object alive while it is non-zero,
- * so that a request never completes on an object already collected (see
- * DESIGN.md, "Host object identity and lifetime"). */
+ * has not started yet, quiet ones (fuv_bridge_prepare_quiet,
+ * fuv_bridge_write) included. A host keeps its object alive while it is
+ * non-zero, so that a request never completes on an object already
+ * collected, and a write accepted on a dropped handle still goes out (see
+ * fuv_bridge_handle_must_live). */
 size_t fuv_bridge_handle_requests(const fuv_bridge_handle_t *rec);
+/* The lifetime rule every binding keeps, in one place: 1 if the host
+ * object attached to this handle must stay alive without user references,
+ * because the handle is active (a running timer, a reading or listening
+ * stream, a connect or queued write in progress ...), closing, or has
+ * requests pending (fuv_bridge_handle_requests); 0 for an idle open
+ * handle, which the host may close once nobody references it, and for
+ * NULL. A host re-checks it after every call that may change it and after
+ * every callback (the call hook: a request's completion, even a quiet
+ * one's when the answer may have become 0, comes through it). */
+int fuv_bridge_handle_must_live(const fuv_handle_t *handle);
 /* Returns 1 if the handle has a persistent registration of this kind. */
 int fuv_bridge_handle_has(const fuv_bridge_handle_t *rec,
                           fuv_bridge_kind_t kind);
@@ -215,6 +227,45 @@ void fuv_bridge_commit(fuv_bridge_reg_t *reg, fuv_handle_t *owner);
 void fuv_bridge_discard(fuv_bridge_reg_t *reg);
 /* The kind a registration was prepared for. */
 fuv_bridge_kind_t fuv_bridge_reg_kind(const fuv_bridge_reg_t *reg);
+
+/* ---- quiet requests ------------------------------------------------------ */
+
+/*
+ * A request made without a host callable (a write, connect or shutdown
+ * given no callback) still counts as pending on its handle until the
+ * library completes it, so that the host keeps its object (and the handle)
+ * alive meanwhile: a dropped handle's accepted writes go out. It needs no
+ * closure and no host reference, only a plain C completion function of the
+ * bridge:
+ *
+ *     fuv_bridge_prepare_quiet(bl, FUV_BRIDGE_WRITE_CB, &reg, &fn);
+ *     r = fuv_write(stream, data, len, (fuv_write_cb)fn, NULL);
+ *     if (r == 0) fuv_bridge_commit(reg, (fuv_handle_t *)stream);
+ *     else fuv_bridge_discard(reg);
+ *
+ * *out is a registration shared by every quiet request of its kind on the
+ * loop: fuv_bridge_commit() counts one request pending on the owner,
+ * fuv_bridge_discard() does nothing, and it is never released (it is not
+ * among fuv_bridge_loop_reg_count's). The function must be passed with a
+ * NULL arg and the handle must be attached. When the request completes
+ * (with FUV_ECANCELED if the handle was closed first), the count drops
+ * and, only if the handle may then be let go (fuv_bridge_handle_must_live
+ * returns 0) and has a host object, the host hears of it through enter,
+ * call (kind, host_ref NULL, the handle and the status) and leave, to
+ * re-check its rule. A request whose handle stays needed (a reading
+ * stream's write) thus costs the host nothing at all.
+ * FUV_EINVAL for a kind that is not a request's (write, connect,
+ * shutdown) or NULL arguments.
+ */
+int fuv_bridge_prepare_quiet(fuv_bridge_loop_t *bl, fuv_bridge_kind_t kind,
+                             fuv_bridge_reg_t **out, void (**fn)(void));
+/* fuv_write / fuv_writev as a quiet request, in one call: what a binding's
+ * fast path uses for a write with no callback. The stream must be attached
+ * (FUV_EINVAL otherwise); other errors are fuv_writev's, and a failed write
+ * counts nothing. */
+int fuv_bridge_write(fuv_stream_t *stream, const char *data, size_t len);
+int fuv_bridge_writev(fuv_stream_t *stream, const char *const *bufs,
+                      const size_t *lens, size_t nbufs);
 
 #ifdef __cplusplus
 }

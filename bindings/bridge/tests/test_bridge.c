@@ -40,6 +40,9 @@ struct host_ref_s {
 typedef struct {
   int enters, leaves, depth;
   int null_ref_calls;
+  int null_ref_must_live; /* how many of those found the handle needed */
+  fuv_bridge_kind_t null_ref_kind;
+  long long null_ref_status;
   int freed;
   void *last_freed;
   int stamp;
@@ -66,6 +69,10 @@ static void hook_call(void *state, fuv_bridge_kind_t kind, void *host_ref,
   ck_assert_int_gt(h->depth, 0); /* always between enter and leave */
   if (ref == NULL) {
     h->null_ref_calls++;
+    h->null_ref_kind = kind;
+    h->null_ref_status = nargs > 1 ? args[1].integer : 0;
+    if (nargs > 0 && fuv_bridge_handle_must_live(args[0].handle))
+      h->null_ref_must_live++;
     return;
   }
   if (ref->releases > 0)
@@ -750,6 +757,241 @@ START_TEST(pool_reuse_releases_each_once) {
 }
 END_TEST
 
+/* ---- quiet requests: counted, no closure, heard of only when idle ---------- */
+
+static size_t bytes_read;
+
+static void sum_bytes(host_ref_t *ref, const fuv_bridge_value_t *args,
+                      unsigned nargs) {
+  (void)ref;
+  if (nargs > 1 && args[1].integer > 0)
+    bytes_read += (size_t)args[1].integer;
+}
+
+/* Runs single iterations until *flag becomes non-zero, failing instead of
+ * hanging. */
+static void run_until(fuv_bridge_loop_t *bl, const int *flag) {
+  for (int i = 0; i < 100000 && *flag == 0; i++)
+    ck_assert_int_ge(fuv_run(fuv_bridge_loop_get(bl), FUV_RUN_ONCE), 0);
+  ck_assert_int_ne(*flag, 0);
+}
+
+/* Connect, write, forget, as a binding sees it: a quiet write keeps an
+ * otherwise idle handle needed until its last byte is out, and only then
+ * does the host hear of it, once, to let go. No registration is made. */
+START_TEST(quiet_write_holds_until_written) {
+  fuv_bridge_loop_t *bl = new_loop();
+  fuv_tcp_t *a, *b;
+  int obj_a, obj_b;
+  enum { SIZE = 4 * 1024 * 1024 };
+  host_ref_t rd = {0}, ca = {0}, cb = {0};
+  char *data = malloc(SIZE);
+  fuv_bridge_handle_t *rec;
+
+  memset(data, 'q', SIZE);
+  stream_pair(bl, &a, &b, &obj_a, &obj_b);
+  rec = fuv_bridge_handle_of((fuv_handle_t *)a);
+  ck_assert_int_eq(fuv_bridge_handle_must_live((fuv_handle_t *)a), 0);
+  OK(fuv_bridge_write((fuv_stream_t *)a, data, SIZE));
+  free(data); /* the library copied what it queued */
+  ck_assert_uint_gt(fuv_write_queue_size((fuv_stream_t *)a), 0);
+  ck_assert_uint_eq(fuv_bridge_handle_requests(rec), 1);
+  ck_assert_int_eq(fuv_bridge_handle_must_live((fuv_handle_t *)a), 1);
+  ck_assert_uint_eq(fuv_bridge_loop_reg_count(bl), 0);
+
+  bytes_read = 0;
+  rd.action = sum_bytes;
+  OK((prepare(bl, FUV_BRIDGE_READ_CB, &rd),
+      finish(b, fuv_read_start((fuv_stream_t *)b, FN(fuv_read_cb), NULL))));
+  run_until(bl, &host.null_ref_calls);
+  ck_assert_int_eq(host.null_ref_calls, 1);
+  ck_assert_int_eq(host.null_ref_must_live, 0); /* heard of when idle */
+  ck_assert_int_eq(host.null_ref_kind, FUV_BRIDGE_WRITE_CB);
+  ck_assert_int_eq(host.null_ref_status, 0);
+  ck_assert_uint_eq(fuv_write_queue_size((fuv_stream_t *)a), 0);
+  ck_assert_uint_eq(fuv_bridge_handle_requests(rec), 0);
+  ck_assert_int_eq(fuv_bridge_handle_must_live((fuv_handle_t *)a), 0);
+  for (int i = 0; i < 1000 && bytes_read < SIZE; i++)
+    ck_assert_int_ge(fuv_run(fuv_bridge_loop_get(bl), FUV_RUN_NOWAIT), 0);
+  ck_assert_uint_eq(bytes_read, SIZE); /* nothing accepted is lost */
+
+  /* One the kernel takes at once still counts until its completion. */
+  OK(fuv_bridge_write((fuv_stream_t *)a, "hi", 2));
+  ck_assert_uint_eq(fuv_write_queue_size((fuv_stream_t *)a), 0);
+  ck_assert_uint_eq(fuv_bridge_handle_requests(rec), 1);
+  ck_assert_int_eq(fuv_bridge_handle_must_live((fuv_handle_t *)a), 1);
+  {
+    int target = 2, seen = 0;
+    for (int i = 0; i < 1000 && !seen; i++) {
+      ck_assert_int_ge(fuv_run(fuv_bridge_loop_get(bl), FUV_RUN_NOWAIT), 0);
+      seen = host.null_ref_calls == target;
+    }
+    ck_assert_int_eq(seen, 1);
+  }
+  ck_assert_uint_eq(fuv_bridge_handle_requests(rec), 0);
+
+  OK(bridge_close(bl, a, &ca));
+  OK(bridge_close(bl, b, &cb));
+  run_all(bl);
+  ck_assert_int_eq(rd.releases, 1);
+  ck_assert_int_eq(host.freed, 2);
+  ck_assert_uint_eq(fuv_bridge_loop_reg_count(bl), 0);
+  free_loop(bl);
+}
+END_TEST
+
+/* A quiet write on a handle that stays needed (it is reading) completes
+ * without any call into the host: the cost of an echo server's write. */
+START_TEST(quiet_write_on_needed_handle_is_silent) {
+  fuv_bridge_loop_t *bl = new_loop();
+  fuv_tcp_t *a, *b;
+  int obj_a, obj_b;
+  host_ref_t ra = {0}, rb = {0}, ca = {0}, cb = {0};
+  const char *pieces[2] = {"ab", "cd"};
+  size_t lens[2] = {2, 2};
+  int enters;
+
+  stream_pair(bl, &a, &b, &obj_a, &obj_b);
+  OK((prepare(bl, FUV_BRIDGE_READ_CB, &ra),
+      finish(a, fuv_read_start((fuv_stream_t *)a, FN(fuv_read_cb), NULL))));
+  OK((prepare(bl, FUV_BRIDGE_READ_CB, &rb),
+      finish(b, fuv_read_start((fuv_stream_t *)b, FN(fuv_read_cb), NULL))));
+  OK(fuv_bridge_writev((fuv_stream_t *)a, pieces, lens, 2));
+  ck_assert_uint_eq(fuv_bridge_handle_requests(fuv_bridge_handle_of(
+                        (fuv_handle_t *)a)),
+                    1);
+  run_until(bl, &rb.calls);
+  ck_assert_str_eq(rb.data, "abcd");
+  enters = host.enters;
+  for (int i = 0; i < 3; i++)
+    ck_assert_int_ge(fuv_run(fuv_bridge_loop_get(bl), FUV_RUN_NOWAIT), 0);
+  ck_assert_uint_eq(fuv_bridge_handle_requests(fuv_bridge_handle_of(
+                        (fuv_handle_t *)a)),
+                    0);
+  ck_assert_int_eq(host.null_ref_calls, 0);
+  ck_assert_int_eq(host.enters, enters); /* not even enter/leave */
+  OK(bridge_close(bl, a, &ca));
+  OK(bridge_close(bl, b, &cb));
+  run_all(bl);
+  ck_assert_int_eq(host.null_ref_calls, 0);
+  free_loop(bl);
+}
+END_TEST
+
+/* Quiet writes queued when the handle is closed complete with ECANCELED
+ * before the close callback, with the host told nothing (closing keeps
+ * it needed); the record goes with the handle as usual. */
+START_TEST(quiet_writes_cancelled_on_close) {
+  fuv_bridge_loop_t *bl = new_loop();
+  fuv_tcp_t *a, *b;
+  int obj_a, obj_b;
+  enum { NWRITES = 50, SIZE = 256 * 1024 };
+  host_ref_t w = {0}, ca = {0}, cb = {0};
+  char *data = calloc(1, SIZE);
+
+  stream_pair(bl, &a, &b, &obj_a, &obj_b);
+  for (int i = 0; i < NWRITES; i++) {
+    OK(fuv_bridge_write((fuv_stream_t *)a, data, SIZE));
+    if (i == NWRITES / 2) /* one with a callback among them */
+      OK((prepare(bl, FUV_BRIDGE_WRITE_CB, &w),
+          finish(a, fuv_write((fuv_stream_t *)a, data, SIZE, FN(fuv_write_cb),
+                              NULL))));
+  }
+  free(data);
+  ck_assert_uint_gt(fuv_write_queue_size((fuv_stream_t *)a), 0);
+  ck_assert_uint_eq(fuv_bridge_handle_requests(fuv_bridge_handle_of(
+                        (fuv_handle_t *)a)),
+                    NWRITES + 1);
+  OK(bridge_close(bl, a, &ca));
+  OK(bridge_close(bl, b, &cb));
+  ck_assert_int_eq(fuv_bridge_handle_must_live((fuv_handle_t *)a), 1);
+  run_all(bl);
+  ck_assert_int_eq(w.calls, 1);
+  ck_assert_int_eq(w.last[1].integer, FUV_ECANCELED);
+  ck_assert_int_lt(w.order, ca.order);
+  ck_assert_int_eq(w.releases, 1);
+  ck_assert_int_eq(ca.calls, 1);
+  ck_assert_int_eq(host.null_ref_calls, 0);
+  ck_assert_int_eq(host.freed, 2);
+  ck_assert_uint_eq(fuv_bridge_loop_handle_count(bl), 0);
+  ck_assert_uint_eq(fuv_bridge_loop_reg_count(bl), 0);
+  free_loop(bl);
+}
+END_TEST
+
+/* prepare_quiet for a shutdown (commit counts, discard does nothing),
+ * argument checks, and a loop freed with quiet writes still queued on
+ * handles closed without the bridge. */
+START_TEST(quiet_prepare_checks_and_teardown) {
+  fuv_bridge_loop_t *bl = new_loop();
+  fuv_tcp_t *a, *b, *lone;
+  int obj_a, obj_b;
+  fuv_bridge_reg_t *reg;
+  void (*fn)(void);
+  enum { NWRITES = 20, SIZE = 256 * 1024 };
+  char *data = calloc(1, SIZE);
+  fuv_bridge_handle_t *rec;
+
+  ck_assert_int_eq(fuv_bridge_handle_must_live(NULL), 0);
+  ck_assert_int_eq(fuv_bridge_prepare_quiet(bl, FUV_BRIDGE_CLOSE_CB, &reg, &fn),
+                   FUV_EINVAL);
+  ck_assert_ptr_null(reg);
+  ck_assert_ptr_null(fn);
+  ck_assert_int_eq(fuv_bridge_prepare_quiet(bl, FUV_BRIDGE_READ_CB, &reg, &fn),
+                   FUV_EINVAL);
+  ck_assert_int_eq(fuv_bridge_prepare_quiet(bl, FUV_BRIDGE_TIMER_CB, &reg, &fn),
+                   FUV_EINVAL);
+  ck_assert_int_eq(fuv_bridge_prepare_quiet(bl, FUV_BRIDGE_NKINDS, &reg, &fn),
+                   FUV_EINVAL);
+  ck_assert_int_eq(
+      fuv_bridge_prepare_quiet(NULL, FUV_BRIDGE_WRITE_CB, &reg, &fn),
+      FUV_EINVAL);
+  ck_assert_int_eq(
+      fuv_bridge_prepare_quiet(bl, FUV_BRIDGE_WRITE_CB, NULL, &fn), FUV_EINVAL);
+  ck_assert_int_eq(
+      fuv_bridge_prepare_quiet(bl, FUV_BRIDGE_WRITE_CB, &reg, NULL),
+      FUV_EINVAL);
+  OK(fuv_tcp_new(&lone, fuv_bridge_loop_get(bl)));
+  ck_assert_int_eq(fuv_bridge_write((fuv_stream_t *)lone, "x", 1), FUV_EINVAL);
+  ck_assert_int_eq(fuv_bridge_write(NULL, "x", 1), FUV_EINVAL);
+  fuv_close((fuv_handle_t *)lone, NULL, NULL);
+
+  stream_pair(bl, &a, &b, &obj_a, &obj_b);
+  rec = fuv_bridge_handle_of((fuv_handle_t *)a);
+  /* A failed call: discarded, counts nothing. */
+  OK(fuv_bridge_prepare_quiet(bl, FUV_BRIDGE_WRITE_CB, &reg, &fn));
+  ck_assert_int_eq(fuv_bridge_reg_kind(reg), FUV_BRIDGE_WRITE_CB);
+  ck_assert_int_ne(fuv_write((fuv_stream_t *)a, NULL, 1, (fuv_write_cb)fn,
+                             NULL),
+                   0);
+  fuv_bridge_discard(reg);
+  ck_assert_uint_eq(fuv_bridge_handle_requests(rec), 0);
+  /* A shutdown: counted until it completes, then heard of once. */
+  OK(fuv_bridge_prepare_quiet(bl, FUV_BRIDGE_SHUTDOWN_CB, &reg, &fn));
+  OK(fuv_shutdown((fuv_stream_t *)a, (fuv_shutdown_cb)fn, NULL));
+  fuv_bridge_commit(reg, (fuv_handle_t *)a);
+  ck_assert_uint_eq(fuv_bridge_handle_requests(rec), 1);
+  ck_assert_uint_eq(fuv_bridge_loop_reg_count(bl), 0);
+  run_until(bl, &host.null_ref_calls);
+  ck_assert_int_eq(host.null_ref_kind, FUV_BRIDGE_SHUTDOWN_CB);
+  ck_assert_int_eq(host.null_ref_status, 0);
+  ck_assert_int_eq(host.null_ref_must_live, 0);
+  ck_assert_uint_eq(fuv_bridge_handle_requests(rec), 0);
+
+  /* Queued quiet writes, handles closed without the bridge, loop freed. */
+  for (int i = 0; i < NWRITES; i++)
+    OK(fuv_bridge_write((fuv_stream_t *)b, data, SIZE));
+  free(data);
+  ck_assert_uint_gt(fuv_write_queue_size((fuv_stream_t *)b), 0);
+  fuv_close((fuv_handle_t *)a, NULL, NULL);
+  fuv_close((fuv_handle_t *)b, NULL, NULL);
+  run_all(bl);
+  ck_assert_int_eq(host.null_ref_calls, 1);
+  free_loop(bl);
+  ck_assert_int_eq(host.freed, 2);
+}
+END_TEST
+
 static Suite *bridge_suite(void) {
   Suite *s = suite_create("bridge");
   TCase *tc = tcase_create("bridge");
@@ -765,6 +1007,10 @@ static Suite *bridge_suite(void) {
   tcase_add_test(tc, loop_free_releases_leftovers);
   tcase_add_test(tc, argument_checks);
   tcase_add_test(tc, pool_reuse_releases_each_once);
+  tcase_add_test(tc, quiet_write_holds_until_written);
+  tcase_add_test(tc, quiet_write_on_needed_handle_is_silent);
+  tcase_add_test(tc, quiet_writes_cancelled_on_close);
+  tcase_add_test(tc, quiet_prepare_checks_and_teardown);
   suite_add_tcase(s, tc);
   return s;
 }
