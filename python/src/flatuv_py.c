@@ -49,37 +49,12 @@ static void hold(fuvpy_handle_t *self, int want) {
   }
 }
 
-static void barrier_done(fuv_stream_t *stream, int status, void *arg);
-
-/* Writes without a callback finish silently, so when some bytes are queued
- * a zero-length write goes after them: its completion tells us when the
- * queue has drained and the handle may have become idle. Writes that the
- * kernel takes at once, the common case, cost nothing. The barrier counts
- * as a pending request: it holds the object until it completes. */
-static void watch_write_queue(fuvpy_handle_t *self) {
-  fuv_stream_t *s = (fuv_stream_t *)self->handle;
-  if (self->barrier || self->kind != FUV_TCP ||
-      fuv_write_queue_size(s) == 0 || fuv_is_closing(self->handle))
-    return;
-  if (fuv_write(s, "", 0, barrier_done, NULL) == 0)
-    self->barrier = 1;
-}
-
-/* Whether the object must stay alive without user references: while its
- * handle is active or closing, or has a request pending. */
-static int handle_needed(fuvpy_handle_t *self) {
-  return fuv_is_active(self->handle) || fuv_is_closing(self->handle) ||
-         fuv_bridge_handle_requests(self->rec) > 0 || self->barrier;
-}
-
+/* The rule is the bridge's (fuv_bridge_handle_must_live: active, closing,
+ * or a request pending, callback-less writes included); during the loop's
+ * teardown nothing is held any more. */
 static void handle_sync(fuvpy_handle_t *self) {
-  int want = 0;
-  if (self->handle != NULL && !self->loop->teardown) {
-    want = handle_needed(self);
-    if (want)
-      watch_write_queue(self);
-  }
-  hold(self, want);
+  hold(self, self->handle != NULL && !self->loop->teardown &&
+                 fuv_bridge_handle_must_live(self->handle));
 }
 
 static int claimed_by_other(const fuvpy_loop_t *loop);
@@ -216,27 +191,6 @@ static void hook_handle_freed(void *state, void *object) {
 
 static const fuv_bridge_hooks_t python_hooks = {
     hook_enter, hook_leave, hook_call, hook_release, hook_handle_freed};
-
-/* The object is found through the handle's bridge record, never kept as a
- * raw pointer: one collected with an unreachable loop has left the record
- * by the time the loop's teardown completes the barrier. */
-static void barrier_done(fuv_stream_t *stream, int status, void *arg) {
-  fuv_handle_t *handle = (fuv_handle_t *)stream;
-  fuvpy_loop_t *loop =
-      fuv_bridge_loop_host_state(fuv_bridge_loop_of(fuv_handle_loop(handle)));
-  fuvpy_handle_t *self;
-  (void)status;
-  (void)arg;
-  if (loop == NULL)
-    return;
-  hook_enter(loop);
-  self = fuv_bridge_handle_object(fuv_bridge_handle_of(handle));
-  if (self != NULL) {
-    self->barrier = 0;
-    handle_sync(self);
-  }
-  hook_leave(loop);
-}
 
 /* ---- closing handles nobody references ------------------------------------ */
 
@@ -407,8 +361,9 @@ bad:
 }
 
 /* An echo server calls write once per message, so bytes without a
- * callback go straight to fuv_write: no Python frame, no argument
- * conversion. Everything else (a callback, another buffer type, a closed
+ * callback go straight to fuv_bridge_write (a quiet request: no closure,
+ * and no Python code when it completes on a handle still needed): no
+ * Python frame, no argument conversion. Everything else (a callback, another buffer type, a closed
  * handle, one another thread blocks on in send()/recv()) takes the general
  * wrapper, so behaviour and errors are exactly the same either way. */
 static PyObject *handle_stream_write(PyObject *obj, PyObject *const *args,
@@ -432,10 +387,11 @@ static PyObject *handle_stream_write(PyObject *obj, PyObject *const *args,
   /* The same claim, and the same EBUSY, as the general wrapper's. */
   if (fuvpy_loop_enter(self->loop) < 0)
     return NULL;
-  r = fuv_write((fuv_stream_t *)self->handle, PyBytes_AS_STRING(data),
-                (size_t)PyBytes_GET_SIZE(data), NULL, NULL);
+  /* A quiet request: no callback, but counted until it completes. */
+  r = fuv_bridge_write((fuv_stream_t *)self->handle, PyBytes_AS_STRING(data),
+                       (size_t)PyBytes_GET_SIZE(data));
   if (r == 0)
-    handle_sync(self); /* queued bytes keep the handle active */
+    handle_sync(self); /* the write holds the handle until it is out */
   fuvpy_loop_leave(self->loop);
   if (r < 0)
     return fuvpy_raise(r, NULL), NULL;
@@ -792,11 +748,18 @@ int fuvpy_callback_arg(PyObject *obj, int kind, void (**fn)(void),
   if (fuvpy_arg_bridge == NULL)
     return fuvpy_raise(FUV_EINVAL, "no loop for the callback");
   if (obj == Py_None) {
-    /* Without a callable the binding still needs to hear when a one-shot
-     * request ends (to let go of an idle handle) and always when a close
-     * completes. Writes are watched more cheaply: watch_write_queue(). */
-    if (sig->lifetime != FUV_BRIDGE_ONE_SHOT || kind == FUV_BRIDGE_WRITE_CB)
+    /* Without a callable a request (write, connect, shutdown) is quiet: no
+     * closure, still counted as pending until it completes, and reported
+     * (handle_sync, from hook_call) only if the handle may then be let go.
+     * A close without a callable registers with no host reference, so the
+     * record goes with the handle. */
+    if (sig->lifetime != FUV_BRIDGE_ONE_SHOT)
       return 0;
+    if (kind != FUV_BRIDGE_CLOSE_CB) {
+      r = fuv_bridge_prepare_quiet(fuvpy_arg_bridge, (fuv_bridge_kind_t)kind,
+                                   reg, fn);
+      return r != 0 ? fuvpy_raise(r, NULL) : 0;
+    }
   } else if (!PyCallable_Check(obj)) {
     PyErr_Format(PyExc_TypeError, "callback must be callable or None, not %.100s",
                  Py_TYPE(obj)->tp_name);

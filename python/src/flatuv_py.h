@@ -14,9 +14,11 @@
  * handles may be collected in any order.
  *
  * A pending request (connect, write, shutdown: whatever the bridge counts
- * in fuv_bridge_handle_requests, and the zero-length write that watches a
- * write queue) holds its handle the same way, so a client that connects,
- * writes and drops its object still sees both callbacks and its bytes sent.
+ * in fuv_bridge_handle_requests, callback-less writes included, which are
+ * the bridge's quiet requests) holds its handle the same way, so a client
+ * that connects, writes and drops its object still sees both callbacks and
+ * its bytes sent. The rule itself is fuv_bridge_handle_must_live, shared
+ * with the Lua binding.
  *
  * GIL. Loop.run() releases the GIL for the whole of fuv_run(); the bridge's
  * enter/leave hooks take it back around each callback, so other Python
@@ -78,7 +80,6 @@ typedef struct fuvpy_handle_s {
   int kind;           /* fuv_handle_type_t, from the class's _fuv_kind */
   unsigned char created;
   unsigned char held;    /* holds a reference to itself */
-  unsigned char barrier; /* a zero-length write watches the write queue */
   unsigned char busy;    /* in send()/recv() on some thread, without the GIL */
   PyObject *weakreflist;
 } fuvpy_handle_t;

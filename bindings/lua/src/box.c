@@ -21,20 +21,15 @@ void fuvlua_push_box(lua_State *L, fuvlua_box *box) {
   }
 }
 
-/* The lifetime rule, for every handle and request kind: a box stays
- * alive without script references while its handle is active or closing,
- * or while a request on it (connect, write, shutdown, ...) has not had its
- * callback run yet, which the bridge counts for every binding. Each such
- * request keeps the box, and with it the callbacks in its user value. */
-static int fuvlua_box_must_live(const fuvlua_box *box) {
-  fuv_handle_t *h = box->handle;
-  return h != NULL &&
-         (fuv_is_active(h) || fuv_is_closing(h) ||
-          fuv_bridge_handle_requests(fuv_bridge_handle_of(h)) > 0);
-}
-
+/* The lifetime rule is the bridge's, shared with the Python binding
+ * (fuv_bridge_handle_must_live): a box stays alive without script
+ * references while its handle is active or closing, or while a request on
+ * it (connect, write, shutdown, ...) has not completed, which the bridge
+ * counts for every binding, requests without a Lua function (quiet ones)
+ * included. Each such request keeps the box, and with it the callbacks in
+ * its user value. */
 void fuvlua_box_sync(lua_State *L, fuvlua_box *box, int idx) {
-  int want = fuvlua_box_must_live(box);
+  int want = fuv_bridge_handle_must_live(box->handle);
   if (want && box->anchor == LUA_NOREF) {
     if (idx != 0)
       lua_pushvalue(L, idx);

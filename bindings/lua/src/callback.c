@@ -70,8 +70,9 @@ static int fuvlua_is_request(fuv_bridge_kind_t kind) {
 /* ---- callbacks in typemaps ------------------------------------------------- */
 
 /* Prepares a registration for the Lua function at arg (none at all for
- * nil, or a NULL host reference for nil when `always` is set, so that the
- * binding still learns of the completion). Returns the C entry point.
+ * nil, or, for nil when `always` is set, a quiet request for a request's
+ * kind and a NULL host reference for a close, so that the binding still
+ * learns of the completion). Returns the C entry point.
  * When the owner already has a persistent registration of this kind, it
  * is reused (*reg stays NULL, *ref_out is it): fuvlua_settle then only
  * puts the new function in its place. */
@@ -95,6 +96,15 @@ void (*fuvlua_prepare(lua_State *L, int arg, fuv_bridge_kind_t kind,
   }
   fuvlua_loop(L);
   ctx = fuvlua_ctx_get(L);
+  if (!is_function && fuvlua_is_request(kind)) {
+    /* A request without a function (write(data) and the like) is the
+     * bridge's quiet request: no closure, no allocation, still counted
+     * (and so keeping the box) until it completes. */
+    r = fuv_bridge_prepare_quiet(ctx->bridge, kind, reg, &fn);
+    if (r != 0)
+      luaL_error(L, "flatuv: cannot make a callback: %s", fuv_strerror(r));
+    return fn;
+  }
   if (is_function) {
     ref = fuvlua_ref_new(owner, kind);
     if (ref == NULL)

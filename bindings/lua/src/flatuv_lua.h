@@ -17,7 +17,7 @@
  * Objects. Each handle is a full userdata (a fuvlua_box) with a per-kind
  * metatable, attached to its C handle through the callback bridge, so a
  * callback gets the very userdata the script holds. One lifetime rule
- * (fuvlua_box_must_live) decides for every handle and request kind: the
+ * (the bridge's fuv_bridge_handle_must_live, Python's too) decides for every handle and request kind: the
  * box stays referenced from the registry (anchored) while its handle is
  * active or closing, or has a request (connect, write, shutdown, ...)
  * whose callback has not run, so a running server or timer, or a client
@@ -237,7 +237,7 @@ static inline fuvlua_box *fuvlua_check_box(lua_State *L, int arg,
 /* Pushes the userdata of a box (nil if it no longer exists). */
 FUVLUA_HIDDEN void fuvlua_push_box(lua_State *L, fuvlua_box *box);
 
-/* Anchors the box while fuvlua_box_must_live says so, and lets it go
+/* Anchors the box while fuv_bridge_handle_must_live says so, and lets it go
  * otherwise. idx is the userdata's stack index, or 0 to look it up. */
 FUVLUA_HIDDEN void fuvlua_box_sync(lua_State *L, fuvlua_box *box, int idx);
 
