@@ -23,6 +23,8 @@
  *    freed.
  * A registration released while its own callback runs (a read callback that
  * starts reading with another one) is released when that call returns.
+ * Quiet requests (a write, connect or shutdown without a host callable,
+ * see fuv_bridge_prepare_quiet) hold no host reference and no closure.
  *
  * The bridge keeps its records in the data pointers of the loop and of each
  * handle, so a binding that uses the bridge must not set those itself.
