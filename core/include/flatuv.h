@@ -12,6 +12,16 @@
  *  - Functions that can fail return int: 0 (or a non-negative count) on
  *    success, or a negative FUV_E* code. The codes are negative errno values
  *    named as in libuv, so FUV_ECONNREFUSED == -ECONNREFUSED.
+ *  - Names are <prefix>_<object>_<verb> (fuv_tcp_bind, fuv_timer_start),
+ *    except where libuv's own name is kept because libuv and luv users know
+ *    it (fuv_listen, fuv_is_active, fuv_write_queue_size,
+ *    fuv_get_send_buffer_size). These stay as they are in 1.0, with no
+ *    aliases: a function is a method of the object its first parameter
+ *    points to whatever its name, so the bindings' one naming rule
+ *    (bindings/apigen/apigen/naming.py) gives stream.listen() and
+ *    handle.get_send_buffer_size() from either spelling, and the Lua
+ *    module's uv.* names are these C names without the prefix, as luv's
+ *    are libuv's without uv_.
  *  - Constructors take the out-parameter first and allocate the object.
  *  - A callback is always a function pointer plus a `void *arg` given at
  *    registration; the arg is passed back as the callback's last parameter.

@@ -40,11 +40,11 @@ def class_name(ctype):
     return camel(object_word(ctype), upper_first=True)
 
 
-def method_name(cname, words):
+def method_name(cname, words, prefix=PREFIX):
     """The neutral name of a function that is a method: its C name without
     the prefix and without the first of `words` (the object words of its
     class, then of each base class) that starts it."""
-    base = strip_prefix(cname)
+    base = strip_prefix(cname, prefix)
     for word in words:
         if base.startswith(word + "_") and len(base) > len(word) + 1:
             return base[len(word) + 1:]

@@ -91,10 +91,9 @@ class Namer:
                 return "init"
             owner = pointee(first)
             if owner in object_types:
-                for word in self.words(owner, object_types):
-                    if base.startswith(word + "_") and len(base) > len(word) + 1:
-                        base = base[len(word) + 1:]
-                        break
+                base = naming.method_name(decl.cname,
+                                          self.words(owner, object_types),
+                                          self.prefix)
         return camel(base, upper_first=False)
 
 
