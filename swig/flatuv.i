@@ -64,26 +64,10 @@
 
 #if !defined(SWIGXML)
 %apply int FUV_STATUS { int };
-/* The other result roles (FUV_VALUE, FUV_PREDICATE, ...) are each
- * function's in roles.i, which python.i and lua.i include. */
-%apply (const char *BYTES, size_t LENGTH) { (const char *data, size_t len) };
-%apply (char *BYTES_OUT, size_t LENGTH) { (char *buf, size_t len) };
-%apply (const char *const *BUFS, const size_t *LENS, size_t NBUFS) {
-  (const char *const *bufs, const size_t *lens, size_t nbufs)
-};
-%apply (char *IP_OUT, size_t IP_LENGTH, int *PORT_OUT) {
-  (char *ip, size_t iplen, int *port)
-};
-%apply (char *TEXT_OUT, size_t TEXT_LENGTH) { (char *dst, size_t size) };
-%apply (int *INT_OUT1, int *INT_OUT2) {
-  (int *on, int *seconds), (int *fd0, int *fd1)
-};
-%apply const struct sockaddr *SOCKADDR { const struct sockaddr *addr };
-%apply (struct sockaddr *SOCKADDR_OUT, int *SOCKADDR_LENGTH) {
-  (struct sockaddr *name, int *namelen)
-};
-%apply struct sockaddr_in *SOCKADDR_OUT { struct sockaddr_in *addr };
-%apply struct sockaddr_in6 *SOCKADDR_OUT { struct sockaddr_in6 *addr };
+/* Every other role, of results (FUV_VALUE, FUV_PREDICATE, ...) and of
+ * parameter groups (bytes, an address out, ...), is applied per function
+ * by roles.i, which apigen writes from the model and python.i and lua.i
+ * include. */
 %apply void *CALLBACK_ARG { void *arg };
 #endif
 

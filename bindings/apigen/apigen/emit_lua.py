@@ -47,7 +47,6 @@ from .emit_roles import _write_if_changed
 from .swigxml import ApigenError
 
 LANGUAGE = "lua"
-HANDLE_ROOT = "fuv_handle_t"
 
 
 def raw_name(func):
@@ -130,14 +129,6 @@ def overridden(api):
 # ---- handle classes -----------------------------------------------------------
 
 
-def handle_classes(api):
-    """Every class derived from the handle (and the handle itself)."""
-    root = api.klass(HANDLE_ROOT)
-    if root is None:
-        return []
-    return [k for k in api.classes if k.is_a(root)]
-
-
 def held_classes(api):
     """The classes a script holds handles of, each with a metatable: those
     a function makes (a constructor, accept's client), in header order."""
@@ -150,7 +141,7 @@ def held_classes(api):
         for arg in func.args:
             if arg.role == "new_object":
                 made.add(arg.klass)
-    return [k for k in handle_classes(api) if k in made]
+    return [k for k in api.handle_classes if k in made]
 
 
 def class_indices(api):
@@ -174,60 +165,6 @@ def expected_name(api, klass):
     return "flatuv " + klass.word
 
 
-# ---- parameter roles ------------------------------------------------------------
-
-# The typemaps of each parameter role (swig/flatuv.i's names), as (C type,
-# typemap parameter name) per C parameter; sockaddr_out by its first type.
-ROLE_TYPEMAPS = {
-    "buffers": [("const char *const *", "BUFS"), ("const size_t *", "LENS"),
-                ("size_t", "NBUFS")],
-    "address_out": [("char *", "IP_OUT"), ("size_t", "IP_LENGTH"),
-                    ("int *", "PORT_OUT")],
-    "bytes": [("const char *", "BYTES"), ("size_t", "LENGTH")],
-    "recv_buffer": [("char *", "BYTES_OUT"), ("size_t", "LENGTH")],
-    "text_out": [("char *", "TEXT_OUT"), ("size_t", "TEXT_LENGTH")],
-    "int_pair_out": [("int *", "INT_OUT1"), ("int *", "INT_OUT2")],
-    "sockaddr": [("const struct sockaddr *", "SOCKADDR")],
-    ("sockaddr_out", "p.struct sockaddr"): [("struct sockaddr *", "SOCKADDR_OUT"),
-                                            ("int *", "SOCKADDR_LENGTH")],
-    ("sockaddr_out", "p.struct sockaddr_in"): [("struct sockaddr_in *", "SOCKADDR_OUT")],
-    ("sockaddr_out", "p.struct sockaddr_in6"): [("struct sockaddr_in6 *", "SOCKADDR_OUT")],
-}
-
-
-def _role_typemap(arg):
-    typemap = ROLE_TYPEMAPS.get(arg.role) or \
-        ROLE_TYPEMAPS.get((arg.role, arg.params[0].ctype))
-    if typemap is None or len(typemap) != len(arg.params):
-        return None
-    return typemap
-
-
-def _group(pairs):
-    text = ", ".join("%s%s" % (ctype if ctype.endswith("*") else ctype + " ", name)
-                     for ctype, name in pairs)
-    return "(%s)" % text if len(pairs) > 1 else text
-
-
-def role_applies(api):
-    """[(typemap, [targets])]: %apply of each parameter role's typemaps to
-    the C parameters of every bound function that has the role, in the
-    order the roles are first met."""
-    applies = {}
-    for func in api.functions:
-        if not func.bound_in(LANGUAGE):
-            continue
-        for arg in func.args:
-            typemap = _role_typemap(arg)
-            if typemap is None:
-                continue
-            target = _group([(c, p.name) for (c, _), p in zip(typemap, arg.params)])
-            targets = applies.setdefault(_group(typemap), [])
-            if target not in targets:
-                targets.append(target)
-    return list(applies.items())
-
-
 # ---- callbacks --------------------------------------------------------------------
 
 
@@ -247,7 +184,7 @@ def callback_rows(api):
     constructor makes, `createdN`; NULL for the loop's and module
     functions'), owner_box that handle's box when it exists before the call
     and the registration persists (so that starting again reuses it)."""
-    handles = set(handle_classes(api))
+    handles = set(api.handle_classes)
     rows = []
     for cname, callback in api.callbacks.items():
         owners = set()
@@ -317,10 +254,6 @@ def swig_text(api):
            "/* Not bound in Lua (fuv:hidden, fuv:lua:hidden in swig/api.i). */"]
     out += ["%%ignore %s;" % f.cname for f in api.functions
             if not f.bound_in(LANGUAGE)]
-    out += ["", "/* Parameter roles (apigen/roles.py): each group of C parameters",
-            " * gets its role's typemaps. */"]
-    for typemap, targets in role_applies(api):
-        out.append("%%apply %s {\n  %s\n};" % (typemap, ",\n  ".join(targets)))
     held = held_classes(api)
     out += ["", "/* The handle classes a script holds, by index (fuvlua_box.cls), and",
             " * their metatables' names. */", "%{",
@@ -331,7 +264,7 @@ def swig_text(api):
             "/* Each handle type's pointers accept its own class and its",
             " * subclasses'; a held class's TYPE ** (constructors, accept) makes",
             " * a handle of that class. */"]
-    for klass in handle_classes(api):
+    for klass in api.handle_classes:
         out.append('FUVLUA_HANDLE_TYPEMAPS(%s, %s, "%s")'
                    % (klass.ctype, class_mask(api, klass), expected_name(api, klass)))
     for index, klass in enumerate(held, 1):

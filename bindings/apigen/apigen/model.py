@@ -256,6 +256,15 @@ class Api:
         return self._functions[cname]
 
     @property
+    def handle_classes(self):
+        """The classes that derive from the root of the handle hierarchy
+        (the class that others derive from and that derives from none:
+        Handle), the root included, in header order."""
+        roots = [k for k in self.classes if k.base is None and
+                 any(c.base is k for c in self.classes)]
+        return [k for k in self.classes if any(k.is_a(r) for r in roots)]
+
+    @property
     def module_functions(self):
         return [f for f in self.functions if f.klass is None]
 

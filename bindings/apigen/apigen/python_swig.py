@@ -9,9 +9,8 @@ than from lists of names.
     added to the header is bound with no edit of python.i;
   - FUVPY_BLOCKING(NAME) for each call that waits (a timeout_ms argument):
     the GIL is released while it waits;
-  - %apply of the role typemaps to every parameter group the model found
-    (a getter's (int *due_in, int *repeat) is a pair of outputs by its
-    types, whatever its names), and the out typemap of each enum result;
+  - the out typemap of each enum result (the parameter groups' typemaps
+    are applied for every language by roles.i);
   - the SWIG functions' docstrings: the prototype and the header's
     documentation (apigen.docs), as flatuv._flatuv.fuv_x.__doc__.
 
@@ -24,23 +23,6 @@ from . import emit_roles
 from .python_docs import raw_docstring, swig_string
 from .swigxml import split_swig_type
 
-HANDLE_ROOT = "fuv_handle_t"
-
-# The typemaps of swig/python.i each parameter group role takes.
-PARAM_TYPEMAPS = {
-    "bytes": "(const char *BYTES, size_t LENGTH)",
-    "recv_buffer": "(char *BYTES_OUT, size_t LENGTH)",
-    "buffers": "(const char *const *BUFS, const size_t *LENS, size_t NBUFS)",
-    "address_out": "(char *IP_OUT, size_t IP_LENGTH, int *PORT_OUT)",
-    "text_out": "(char *TEXT_OUT, size_t TEXT_LENGTH)",
-    "int_pair_out": "(int *INT_OUT1, int *INT_OUT2)",
-    "sockaddr": "const struct sockaddr *SOCKADDR",
-}
-SOCKADDR_OUT = {
-    "p.struct sockaddr": "(struct sockaddr *SOCKADDR_OUT, int *SOCKADDR_LENGTH)",
-    "p.struct sockaddr_in": "struct sockaddr_in *SOCKADDR_OUT",
-    "p.struct sockaddr_in6": "struct sockaddr_in6 *SOCKADDR_OUT",
-}
 
 
 def text(api):
@@ -49,7 +31,6 @@ def text(api):
     out += _ignored(api) + [""]
     out += _handle_typemaps(api) + [""]
     out += _blocking(api) + [""]
-    out += _parameter_groups(api) + [""]
     out += _enum_results(api) + [""]
     out += _docstrings(api)
     return "\n".join(out) + "\n"
@@ -61,19 +42,12 @@ def _ignored(api):
                   if not f.bound_in("python")]
 
 
-def handle_classes(api):
-    root = api.klass(HANDLE_ROOT)
-    if root is None:
-        return []
-    return [k for k in api.classes if k.is_a(root)]
-
-
 def kinds_mask(api, klass):
     """The kinds an argument of klass's type accepts, as a C expression:
     its own kind and its subclasses'."""
-    if klass.ctype == HANDLE_ROOT:
+    if klass.base is None:  # the root: any handle
         return "FUVPY_ANY_HANDLE"
-    kinds = [k.kind.cname for k in handle_classes(api)
+    kinds = [k.kind.cname for k in api.handle_classes
              if k.is_a(klass) and k.kind is not None]
     if not kinds or klass.kind is None and klass.constructors:
         # A handle type with no kind of its own in the header's enum is
@@ -86,7 +60,7 @@ def kinds_mask(api, klass):
 def _handle_typemaps(api):
     out = ["/* Handle arguments (a check of the kind and a claim on the loop)",
            " * and new handles, per handle type. */"]
-    classes = handle_classes(api)
+    classes = api.handle_classes
     for klass in classes:
         out.append("FUVPY_HANDLE_ARG(%s, %s)" % (klass.ctype, kinds_mask(api, klass)))
     for klass in classes:
@@ -117,32 +91,6 @@ def c_decl(ctype, name):
         else:
             raise ValueError("no C declaration for %r" % ctype)
     return decl + name if decl.endswith("*") else decl + " " + name
-
-
-def _group_pattern(arg):
-    if arg.role == "sockaddr_out":
-        return SOCKADDR_OUT.get(arg.params[0].ctype)
-    return PARAM_TYPEMAPS.get(arg.role)
-
-
-def _parameter_groups(api):
-    out = ["/* The role typemaps of every parameter group. */"]
-    applied = {}
-    for func in api.functions:
-        if not func.bound_in("python"):
-            continue
-        for arg in func.args:
-            pattern = _group_pattern(arg)
-            if pattern is None:
-                continue
-            decls = [c_decl(p.ctype, p.name) for p in arg.params]
-            target = decls[0] if len(decls) == 1 else "(%s)" % ", ".join(decls)
-            applied.setdefault(pattern, [])
-            if target not in applied[pattern]:
-                applied[pattern].append(target)
-    for pattern, targets in applied.items():
-        out.append("%%apply %s { %s };" % (pattern, ", ".join(targets)))
-    return out
 
 
 def _enum_results(api):

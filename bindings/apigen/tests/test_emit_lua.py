@@ -86,9 +86,6 @@ def test_lua_api_i(api):
     assert '"flatuv.tcp",' in text
     assert 'FUVLUA_HANDLE_TYPEMAPS(fuv_stream_t, ((1u << 1)), "flatuv stream")' in text
     assert "FUVLUA_NEW_HANDLE(fuv_async_t, 3)" in text
-    assert "%apply (int *INT_OUT1, int *INT_OUT2) {\n  (int *fd0, int *fd1),\n" \
-           "  (int *on, int *seconds)\n};" in text
-    assert "%apply struct sockaddr_in6 *SOCKADDR_OUT {\n  struct sockaddr_in6 *addr\n};" in text
 
 
 def test_callback_rows_follow_lifetime_and_owner(api):

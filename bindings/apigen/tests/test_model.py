@@ -101,3 +101,16 @@ def test_roles_i_lists_every_non_status_int(api):
     assert "fuv_fileno" in lists["int FUV_COUNT"]
     assert "fuv_tcp_bind" not in sum(lists.values(), [])
     assert lists["int FUV_ENUM_fuv_tcp_state_t"] == ["fuv_tcp_state"]
+
+
+def test_roles_i_applies_each_parameter_group_by_its_types(api):
+    text = emit_roles.text(api)
+    assert "%apply (int *INT_OUT1, int *INT_OUT2) {\n  (int *fd0, int *fd1),\n" \
+           "  (int *on, int *seconds)\n};" in text
+    assert "%apply struct sockaddr_in6 *SOCKADDR_OUT {\n  struct sockaddr_in6 *addr\n};" in text
+    assert "%apply (const char *BYTES, size_t LENGTH) {\n  (const char *data, size_t len)\n};" in text
+
+
+def test_handle_classes_are_the_hierarchy_under_handle(api):
+    assert [k.name for k in api.handle_classes] == [
+        "Handle", "Stream", "TCP", "Timer", "Async"]
