@@ -98,18 +98,27 @@ class Member:
         return "Member(%s)" % self.name
 
 
-class OverrideClass:
-    def __init__(self, name, doc):
-        self.name = name
-        self.doc = doc
+class MemberList:
+    """A class's members by name, and the stub lines of its
+    `if TYPE_CHECKING:` blocks: what an overrides class and a generated
+    class's plan both hold."""
+
+    def __init__(self):
         self.members = []
-        self.stub_only = []     # stub lines from `if TYPE_CHECKING:` blocks
+        self.stub_only = []
 
     def member(self, name):
         for m in self.members:
             if m.name == name:
                 return m
         return None
+
+
+class OverrideClass(MemberList):
+    def __init__(self, name, doc):
+        super().__init__()
+        self.name = name
+        self.doc = doc
 
 
 class Overrides:

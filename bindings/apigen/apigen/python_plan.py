@@ -12,6 +12,7 @@ its setter, then the override members that replace none.
 import ast
 
 from . import python_names
+from .python_overrides import MemberList
 from .python_types import RUNTIME_BASES, Signature
 from .swigxml import ApigenError
 
@@ -36,20 +37,13 @@ class MemberPlan:
         return "MemberPlan(%s %s)" % (self.kind, self.name)
 
 
-class ClassPlan:
+class ClassPlan(MemberList):
     def __init__(self, klass, name, base, doc):
+        super().__init__()
         self.klass = klass
         self.name = name
         self.base = base          # the base class: a ClassPlan's name or _LoopBase
         self.doc = doc            # the overrides' docstring, or None
-        self.members = []
-        self.stub_only = []
-
-    def member(self, name):
-        for m in self.members:
-            if m.name == name:
-                return m
-        return None
 
 
 class Plan:
