@@ -19,6 +19,10 @@
 %feature("fuv:base", "fuv_stream_t") fuv_tcp_t;
 %feature("fuv:base", "fuv_handle_t") fuv_timer_t;
 %feature("fuv:base", "fuv_handle_t") fuv_async_t;
+%feature("fuv:base", "fuv_stream_t") fuv_pipe_t;
+%feature("fuv:base", "fuv_handle_t") fuv_prepare_t;
+%feature("fuv:base", "fuv_handle_t") fuv_check_t;
+%feature("fuv:base", "fuv_handle_t") fuv_idle_t;
 
 /* ---- callbacks that may be left out ---------------------------------------- */
 

@@ -35,7 +35,7 @@
  *    accepts stop after 32 per readiness event, so timers and other
  *    handles' I/O always run.
  *  - Handles are tagged with their kind. Every handle is a fuv_handle_t, and
- *    a TCP handle is also a fuv_stream_t: C callers cast, as with libuv,
+ *    a TCP or pipe handle is also a fuv_stream_t: C callers cast, as with libuv,
  *    e.g. fuv_read_start((fuv_stream_t *)tcp, ...). The library checks the
  *    kind at run time: NULL, a handle of the wrong kind or a closing handle
  *    gives FUV_EINVAL (or FUV_EBADF / FUV_ENOTCONN where libuv would). It
@@ -166,14 +166,50 @@ typedef struct fuv_stream_s fuv_stream_t;
 typedef struct fuv_tcp_s fuv_tcp_t;
 typedef struct fuv_timer_s fuv_timer_t;
 typedef struct fuv_async_s fuv_async_t;
+typedef struct fuv_pipe_s fuv_pipe_t;
+typedef struct fuv_prepare_s fuv_prepare_t;
+typedef struct fuv_check_s fuv_check_t;
+typedef struct fuv_idle_s fuv_idle_t;
+/* A request: a connect, write or shutdown in flight, for callers that want
+ * to cancel it or ask its type (see "Requests" below). */
+typedef struct fuv_req_s fuv_req_t;
 
 typedef enum {
   FUV_UNKNOWN_HANDLE = 0,
   FUV_ASYNC = 1,
   FUV_TCP = 2,
   FUV_TIMER = 3,
-  FUV_HANDLE_TYPE_MAX = 4
+  FUV_PIPE = 4,
+  FUV_PREPARE = 5,
+  FUV_CHECK = 6,
+  FUV_IDLE = 7,
+  FUV_HANDLE_TYPE_MAX = 8
 } fuv_handle_type_t;
+
+/* The kinds of request, as returned by fuv_req_type(). */
+typedef enum {
+  FUV_UNKNOWN_REQ = 0,
+  FUV_CONNECT = 1,
+  FUV_WRITE = 2,
+  FUV_SHUTDOWN = 3,
+  FUV_REQ_TYPE_MAX = 4
+} fuv_req_type_t;
+
+/* Options for fuv_loop_configure(). */
+typedef enum {
+  /* Block a signal (the value, e.g. SIGPROF) while the loop waits for
+   * I/O, so that it does not wake the loop for nothing. */
+  FUV_LOOP_BLOCK_SIGNAL = 0,
+  /* Accumulate the time the loop spends waiting for I/O, as
+   * fuv_metrics_idle_time() reports it (the value is ignored). */
+  FUV_METRICS_IDLE_TIME = 1
+} fuv_loop_option_t;
+
+/* Flags for fuv_pipe_chmod(). */
+typedef enum {
+  FUV_READABLE = 1,
+  FUV_WRITABLE = 2
+} fuv_pipe_mode_t;
 
 typedef enum {
   /* Runs until there are no active and referenced handles left, or until
@@ -265,6 +301,16 @@ typedef void (*fuv_shutdown_cb)(fuv_stream_t *stream, int status, void *arg);
 /* Called when a stream's write queue has fallen back to its low-water mark
  * after having reached its high-water mark. */
 typedef void (*fuv_drain_cb)(fuv_stream_t *stream, void *arg);
+/* Called when a pipe's connect finished: 0, or an error such as
+ * FUV_ENOENT or FUV_ECONNREFUSED; FUV_ECANCELED when the handle was closed
+ * or the request cancelled first. */
+typedef void (*fuv_pipe_connect_cb)(fuv_pipe_t *pipe, int status, void *arg);
+/* Called once per loop iteration, right before it waits for I/O. */
+typedef void (*fuv_prepare_cb)(fuv_prepare_t *prepare, void *arg);
+/* Called once per loop iteration, right after it waited for I/O. */
+typedef void (*fuv_check_cb)(fuv_check_t *check, void *arg);
+/* Called once per loop iteration while the idle handle is active. */
+typedef void (*fuv_idle_cb)(fuv_idle_t *idle, void *arg);
 
 /* ------------------------------------------------------------------------ */
 /* Loop                                                                     */
@@ -321,6 +367,47 @@ FUV_EXTERN int fuv_loop_wakeup_fd(fuv_loop_t *loop);
  * handled, since the loop was created. 0 for NULL. */
 FUV_EXTERN uint64_t fuv_metrics_loop_count(const fuv_loop_t *loop);
 FUV_EXTERN uint64_t fuv_metrics_events(const fuv_loop_t *loop);
+/* The number of I/O events that were waiting when the loop last polled
+ * (libuv's events_waiting); 0 for NULL. */
+FUV_EXTERN uint64_t fuv_metrics_events_waiting(const fuv_loop_t *loop);
+/* All three metrics in one call [uv_metrics_info]; any pointer may be
+ * NULL. FUV_EINVAL for a NULL loop. */
+FUV_EXTERN int fuv_metrics_info(const fuv_loop_t *loop, uint64_t *loop_count,
+                                uint64_t *events, uint64_t *events_waiting);
+/* Nanoseconds the loop has spent waiting for I/O since
+ * fuv_loop_configure(FUV_METRICS_IDLE_TIME) was given; 0 before it, or for
+ * NULL [uv_metrics_idle_time]. */
+FUV_EXTERN uint64_t fuv_metrics_idle_time(const fuv_loop_t *loop);
+/* Configures the loop [uv_loop_configure]: FUV_LOOP_BLOCK_SIGNAL blocks
+ * the signal given as value while the loop waits for I/O (FUV_EINVAL for
+ * an invalid signal number); FUV_METRICS_IDLE_TIME starts accounting idle
+ * time. FUV_EINVAL for an unknown option; FUV_EBUSY from inside fuv_run().
+ */
+FUV_EXTERN int fuv_loop_configure(fuv_loop_t *loop, fuv_loop_option_t option,
+                                  int value);
+/* Returns the mode of the fuv_run() in progress (a fuv_run_mode_t), or -1
+ * when the loop is not running, or for NULL [luv's loop_mode]. */
+FUV_EXTERN int fuv_loop_mode(const fuv_loop_t *loop);
+/* Writes one line per handle of the loop to the file descriptor fd
+ * [uv_print_all_handles], in creation order, as libuv does:
+ * "[RAI] kind address", where R means referenced, A active and I internal
+ * (a '-' when not). To print to a FILE, fflush() it and pass its fileno().
+ * FUV_EINVAL for NULL or a negative fd; FUV_EIO and friends when writing
+ * fails. */
+FUV_EXTERN int fuv_print_all_handles(fuv_loop_t *loop, int fd);
+/* As fuv_print_all_handles, only the active handles. */
+FUV_EXTERN int fuv_print_active_handles(fuv_loop_t *loop, int fd);
+
+/* ------------------------------------------------------------------------ */
+/* Time                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Returns the current high-resolution time in nanoseconds (monotonic,
+ * arbitrary origin; not related to fuv_now()) [uv_hrtime]. */
+FUV_EXTERN uint64_t fuv_hrtime(void);
+/* Sleeps for msec milliseconds, resuming after signals [uv_sleep]. Always
+ * returns 0. */
+FUV_EXTERN int fuv_sleep(unsigned int msec);
 
 /* ------------------------------------------------------------------------ */
 /* Handles (every kind)                                                     */
@@ -346,7 +433,8 @@ FUV_EXTERN int fuv_unref(fuv_handle_t *handle);
 FUV_EXTERN int fuv_has_ref(const fuv_handle_t *handle);
 /* Returns the handle's kind, FUV_UNKNOWN_HANDLE for NULL. */
 FUV_EXTERN fuv_handle_type_t fuv_handle_type(const fuv_handle_t *handle);
-/* Returns "async", "tcp", "timer", or "unknown". */
+/* Returns "async", "tcp", "timer", "pipe", "prepare", "check", "idle", or
+ * "unknown". */
 FUV_EXTERN const char *fuv_handle_type_name(fuv_handle_type_t type);
 /* Returns the loop the handle belongs to, NULL for NULL. */
 FUV_EXTERN fuv_loop_t *fuv_handle_loop(const fuv_handle_t *handle);
@@ -354,7 +442,8 @@ FUV_EXTERN fuv_loop_t *fuv_handle_loop(const fuv_handle_t *handle);
 FUV_EXTERN void *fuv_handle_get_data(const fuv_handle_t *handle);
 FUV_EXTERN int fuv_handle_set_data(fuv_handle_t *handle, void *data);
 /* Returns the handle's file descriptor (>= 0), FUV_EBADF when it has none
- * yet, FUV_EINVAL for a handle kind without one (timer, async). */
+ * yet, FUV_EINVAL for a handle kind without one (timer, async, prepare,
+ * check, idle). */
 FUV_EXTERN int fuv_fileno(const fuv_handle_t *handle);
 /* Get the socket's SO_SNDBUF / SO_RCVBUF in bytes (>= 0) or an error. */
 FUV_EXTERN int fuv_get_send_buffer_size(const fuv_handle_t *handle);
@@ -404,8 +493,45 @@ FUV_EXTERN int fuv_async_new(fuv_async_t **out, fuv_loop_t *loop,
 FUV_EXTERN int fuv_async_send(fuv_async_t *async);
 
 /* ------------------------------------------------------------------------ */
+/* Prepare, check and idle                                                  */
+/* ------------------------------------------------------------------------ */
+/*
+ * Each iteration of the loop runs, in order: due timers, deferred
+ * callbacks, idle callbacks, prepare callbacks, the wait for I/O (and its
+ * callbacks), check callbacks, close callbacks [libuv's loop iteration].
+ * An active idle handle makes the wait not block, so idle callbacks run
+ * over and over while nothing else happens. Handles of one kind run in the
+ * order they were started; one started from a callback of its own kind
+ * first runs in the next iteration. Each kind has the same three calls.
+ */
+
+/* Creates a stopped prepare handle. */
+FUV_EXTERN int fuv_prepare_new(fuv_prepare_t **out, fuv_loop_t *loop);
+/* Starts the handle: cb (not NULL) runs once in every iteration. Starting
+ * a started handle replaces its callback. */
+FUV_EXTERN int fuv_prepare_start(fuv_prepare_t *prepare, fuv_prepare_cb cb,
+                                 void *arg);
+/* Stops the handle; stopping a stopped handle is not an error. */
+FUV_EXTERN int fuv_prepare_stop(fuv_prepare_t *prepare);
+
+/* Creates a stopped check handle. */
+FUV_EXTERN int fuv_check_new(fuv_check_t **out, fuv_loop_t *loop);
+FUV_EXTERN int fuv_check_start(fuv_check_t *check, fuv_check_cb cb,
+                               void *arg);
+FUV_EXTERN int fuv_check_stop(fuv_check_t *check);
+
+/* Creates a stopped idle handle. */
+FUV_EXTERN int fuv_idle_new(fuv_idle_t **out, fuv_loop_t *loop);
+FUV_EXTERN int fuv_idle_start(fuv_idle_t *idle, fuv_idle_cb cb, void *arg);
+FUV_EXTERN int fuv_idle_stop(fuv_idle_t *idle);
+
+/* ------------------------------------------------------------------------ */
 /* Streams                                                                  */
 /* ------------------------------------------------------------------------ */
+/*
+ * A stream is a TCP or a pipe handle; every call of this section works on
+ * both, and FUV_EINVAL is the answer for a handle of another kind.
+ */
 
 /* Starts listening. cb runs once per connection waiting to be accepted;
  * when cb does not call fuv_accept(), the stream stops watching for more
@@ -415,8 +541,23 @@ FUV_EXTERN int fuv_async_send(fuv_async_t *async);
 FUV_EXTERN int fuv_listen(fuv_stream_t *stream, int backlog,
                           fuv_connection_cb cb, void *arg);
 /* Accepts a waiting connection into a new TCP handle on the server's loop,
- * which the caller owns and must close. FUV_EAGAIN when none is waiting. */
+ * which the caller owns and must close. FUV_EAGAIN when none is waiting.
+ * TCP servers only (FUV_EINVAL otherwise); fuv_stream_accept() takes any. */
 FUV_EXTERN int fuv_accept(fuv_stream_t *server, fuv_tcp_t **client);
+/* Accepts a waiting connection into a new handle of the right kind on the
+ * server's loop, which the caller owns and must close: a TCP handle from a
+ * TCP server, a pipe from a pipe server, and from an IPC pipe with a
+ * received handle waiting (fuv_pipe_pending_count() > 0) a handle of that
+ * one's kind (fuv_pipe_pending_type()). FUV_EAGAIN when none is waiting. */
+FUV_EXTERN int fuv_stream_accept(fuv_stream_t *server, fuv_stream_t **client);
+/* Accepts a waiting connection into client, a handle the caller created
+ * and has not used [uv_accept]: one of the kind fuv_stream_accept() would
+ * create, with no socket yet. FUV_EAGAIN when none is waiting; FUV_EINVAL
+ * for a client of the wrong kind or closing; FUV_EBUSY for a client that
+ * already has a socket (bound, connected, opened or accepted). On an
+ * error the connection stays waiting. */
+FUV_EXTERN int fuv_stream_accept_into(fuv_stream_t *server,
+                                      fuv_stream_t *client);
 /* Starts reading; cb gets the data as it arrives (see fuv_read_cb).
  * Reading stops by itself after FUV_EOF or an error. Errors: FUV_EINVAL
  * (NULL cb, closing), FUV_EALREADY (already reading), FUV_ENOTCONN (not
@@ -436,14 +577,25 @@ FUV_EXTERN int fuv_write(fuv_stream_t *stream, const char *data, size_t len,
 FUV_EXTERN int fuv_writev(fuv_stream_t *stream, const char *const *bufs,
                           const size_t *lens, size_t nbufs, fuv_write_cb cb,
                           void *arg);
+/* Writes len bytes and the handle send_handle (a TCP or pipe handle with a
+ * socket) to the process at the other end of an IPC pipe (SCM_RIGHTS), so
+ * that it can accept it (fuv_pipe_pending_count, fuv_stream_accept). The
+ * handle's socket is duplicated at once: the caller may close send_handle
+ * as soon as this returns, and the socket reaches the peer with the first
+ * byte of this write. len must be at least 1. Errors as fuv_write, and
+ * FUV_EINVAL when stream is not an IPC pipe, send_handle has no socket or
+ * len is 0. */
+FUV_EXTERN int fuv_write2(fuv_stream_t *stream, const char *data, size_t len,
+                          fuv_stream_t *send_handle, fuv_write_cb cb,
+                          void *arg);
 /* Writes what the kernel takes now, queueing nothing. Returns the number of
  * bytes written (> 0, capped at INT_MAX per call), FUV_EAGAIN when nothing
  * could be written or writes are queued, or an error as fuv_write. */
 FUV_EXTERN int fuv_try_write(fuv_stream_t *stream, const char *data,
                              size_t len);
 /* Shuts down the write side once every queued write has gone out; cb (may
- * be NULL) gets the outcome. FUV_ENOTCONN when not connected or already
- * shut down or shutting down. */
+ * be NULL) gets the outcome. FUV_ENOTCONN when not connected, already shut
+ * down or shutting down, or closing (as libuv). */
 FUV_EXTERN int fuv_shutdown(fuv_stream_t *stream, fuv_shutdown_cb cb,
                             void *arg);
 /* Return 1 if the stream can be read from / written to. */
@@ -462,6 +614,56 @@ FUV_EXTERN int fuv_stream_set_water_marks(fuv_stream_t *stream,
                                           fuv_drain_cb drain_cb, void *arg);
 /* Returns 1 while the stream is congested (see above), else 0. */
 FUV_EXTERN int fuv_stream_is_congested(const fuv_stream_t *stream);
+
+/* ------------------------------------------------------------------------ */
+/* Requests                                                                 */
+/* ------------------------------------------------------------------------ */
+/*
+ * The calls below are fuv_write, fuv_writev, fuv_write2, fuv_shutdown,
+ * fuv_tcp_connect and fuv_pipe_connect with one more parameter, req: when
+ * it is not NULL, *req is set to a request object for the operation (NULL
+ * when the call fails). The request belongs to the library; the caller
+ * holds one reference to it and gives it back with fuv_req_release(), at
+ * any time: before the operation finished (which it then still does,
+ * callback and all) or after, when the request stays valid for
+ * fuv_req_type() and fuv_cancel() until released. A request outlives its
+ * handle and its loop: releasing it later is always safe.
+ */
+
+FUV_EXTERN int fuv_write_req(fuv_stream_t *stream, const char *data,
+                             size_t len, fuv_write_cb cb, void *arg,
+                             fuv_req_t **req);
+FUV_EXTERN int fuv_writev_req(fuv_stream_t *stream, const char *const *bufs,
+                              const size_t *lens, size_t nbufs,
+                              fuv_write_cb cb, void *arg, fuv_req_t **req);
+FUV_EXTERN int fuv_write2_req(fuv_stream_t *stream, const char *data,
+                              size_t len, fuv_stream_t *send_handle,
+                              fuv_write_cb cb, void *arg, fuv_req_t **req);
+FUV_EXTERN int fuv_shutdown_req(fuv_stream_t *stream, fuv_shutdown_cb cb,
+                                void *arg, fuv_req_t **req);
+FUV_EXTERN int fuv_tcp_connect_req(fuv_tcp_t *tcp, const char *ip, int port,
+                                   fuv_connect_cb cb, void *arg,
+                                   fuv_req_t **req);
+FUV_EXTERN int fuv_pipe_connect_req(fuv_pipe_t *pipe, const char *name,
+                                    fuv_pipe_connect_cb cb, void *arg,
+                                    fuv_req_t **req);
+
+/* Cancels a request that has not started [uv_cancel]: its callback then
+ * runs from fuv_run() with FUV_ECANCELED, never inside this call. A write
+ * none of whose bytes has reached the kernel is taken out of the queue (the
+ * writes around it go out as if it had never been made); a connect is
+ * abandoned and the handle may connect again; a shutdown still waiting for
+ * queued writes is withdrawn and the stream stays writable. FUV_EBUSY when
+ * the request can no longer be cancelled (part of the write was sent, the
+ * shutdown or connect has completed or its callback is due); FUV_EINVAL for
+ * NULL. */
+FUV_EXTERN int fuv_cancel(fuv_req_t *req);
+/* Returns the request's kind, FUV_UNKNOWN_REQ for NULL. */
+FUV_EXTERN fuv_req_type_t fuv_req_type(const fuv_req_t *req);
+/* Returns "connect", "write", "shutdown", or "unknown". */
+FUV_EXTERN const char *fuv_req_type_name(fuv_req_type_t type);
+/* Gives back the caller's reference to the request. NULL is ignored. */
+FUV_EXTERN void fuv_req_release(fuv_req_t *req);
 
 /* ------------------------------------------------------------------------ */
 /* TCP                                                                      */
@@ -574,6 +776,68 @@ FUV_EXTERN int fuv_tcp_socket_error(fuv_tcp_t *tcp);
 FUV_EXTERN int fuv_tcp_detach(fuv_tcp_t *tcp);
 
 /* ------------------------------------------------------------------------ */
+/* Pipes (Unix domain stream sockets)                                       */
+/* ------------------------------------------------------------------------ */
+/*
+ * A pipe handle is a stream over an AF_UNIX SOCK_STREAM socket, or over
+ * either end of a pipe(2) opened with fuv_pipe_open(). A name is a
+ * filesystem path or, on Linux, an abstract name: one whose first byte is
+ * NUL, given with its length to the *2 calls (the others take a C string,
+ * so a filesystem path). Names longer than sockaddr_un's sun_path are
+ * FUV_ENAMETOOLONG, never truncated. With ipc set, the pipe carries handles
+ * between processes as well as bytes (fuv_write2).
+ */
+
+/* Creates a pipe handle [uv_pipe_init]; no socket is created yet. */
+FUV_EXTERN int fuv_pipe_new(fuv_pipe_t **out, fuv_loop_t *loop, int ipc);
+/* Opens an existing fd (an AF_UNIX stream socket, or a pipe(2) end) as
+ * this handle, making it non-blocking. FUV_EBUSY if the handle already has
+ * one; FUV_EBADF for a bad fd. */
+FUV_EXTERN int fuv_pipe_open(fuv_pipe_t *pipe, int fd);
+/* Binds to a filesystem path, which must not exist (FUV_EADDRINUSE). */
+FUV_EXTERN int fuv_pipe_bind(fuv_pipe_t *pipe, const char *name);
+/* Binds to a name of namelen bytes, abstract when its first byte is NUL
+ * [uv_pipe_bind2]. flags must be 0. FUV_EINVAL for an empty name or one
+ * with a NUL after the first byte. */
+FUV_EXTERN int fuv_pipe_bind2(fuv_pipe_t *pipe, const char *name,
+                              size_t namelen, unsigned int flags);
+/* Connects to a filesystem path; cb (may be NULL) gets the outcome,
+ * always from fuv_run(). */
+FUV_EXTERN int fuv_pipe_connect(fuv_pipe_t *pipe, const char *name,
+                                fuv_pipe_connect_cb cb, void *arg);
+/* Connects to a name of namelen bytes, abstract when its first byte is
+ * NUL [uv_pipe_connect2]. flags must be 0. */
+FUV_EXTERN int fuv_pipe_connect2(fuv_pipe_t *pipe, const char *name,
+                                 size_t namelen, unsigned int flags,
+                                 fuv_pipe_connect_cb cb, void *arg);
+/* Writes the bound name into buf (size bytes) and its length into *len,
+ * NUL-terminated when there is room (an abstract name starts with NUL, so
+ * use *len). FUV_ENOBUFS when buf is too small, with *len set to the size
+ * needed; *len is 0 for an unbound socket. FUV_EBADF without a socket. */
+FUV_EXTERN int fuv_pipe_getsockname(const fuv_pipe_t *pipe, char *buf,
+                                    size_t size, size_t *len);
+/* As fuv_pipe_getsockname, for the peer. FUV_ENOTCONN when not connected. */
+FUV_EXTERN int fuv_pipe_getpeername(const fuv_pipe_t *pipe, char *buf,
+                                    size_t size, size_t *len);
+/* Accepted for compatibility (Windows' pipe instances); no effect here. */
+FUV_EXTERN int fuv_pipe_pending_instances(fuv_pipe_t *pipe, int count);
+/* Makes a bound pipe's filesystem name readable and/or writable by
+ * everyone (FUV_READABLE | FUV_WRITABLE) [uv_pipe_chmod]. FUV_EINVAL for
+ * other flags, an abstract name, or an unbound pipe. */
+FUV_EXTERN int fuv_pipe_chmod(fuv_pipe_t *pipe, int flags);
+/* Returns the number of received handles waiting to be accepted on an IPC
+ * pipe (0 for other handles). */
+FUV_EXTERN int fuv_pipe_pending_count(fuv_pipe_t *pipe);
+/* Returns the kind of the next received handle (FUV_TCP or FUV_PIPE), or
+ * FUV_UNKNOWN_HANDLE when none waits. */
+FUV_EXTERN fuv_handle_type_t fuv_pipe_pending_type(fuv_pipe_t *pipe);
+/* Creates a pipe(2) pair: *read_fd is the read end, *write_fd the write
+ * end; FUV_NONBLOCK_PIPE in read_flags / write_flags makes that end
+ * non-blocking. Both are close-on-exec. The caller owns both fds. */
+FUV_EXTERN int fuv_pipe(int *read_fd, int *write_fd, int read_flags,
+                        int write_flags);
+
+/* ------------------------------------------------------------------------ */
 /* Synchronous I/O with timeouts                                            */
 /* ------------------------------------------------------------------------ */
 /*
@@ -592,9 +856,17 @@ FUV_EXTERN int fuv_tcp_detach(fuv_tcp_t *tcp);
 FUV_EXTERN int fuv_tcp_connect_sync(fuv_tcp_t *tcp, const char *ip, int port,
                                     int timeout_ms);
 /* Waits for and accepts a connection on a stream listening with a NULL
- * callback; the new handle is the caller's. *client is NULL on failure. */
+ * callback; the new handle is the caller's. *client is NULL on failure.
+ * TCP servers only; fuv_stream_accept_sync() takes any. */
 FUV_EXTERN int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client,
                                int timeout_ms);
+/* As fuv_accept_sync, for any stream server, into a new handle of the kind
+ * fuv_stream_accept() would create. */
+FUV_EXTERN int fuv_stream_accept_sync(fuv_stream_t *server,
+                                      fuv_stream_t **client, int timeout_ms);
+/* Connects a pipe to a filesystem path, waiting at most timeout_ms. */
+FUV_EXTERN int fuv_pipe_connect_sync(fuv_pipe_t *pipe, const char *name,
+                                     int timeout_ms);
 /* Sends all len bytes, returning 0, or an error; on FUV_ETIMEDOUT or an
  * error, a prefix of the data may have been sent. */
 FUV_EXTERN int fuv_send(fuv_stream_t *stream, const char *data, size_t len,
