@@ -653,10 +653,13 @@ FUV_EXTERN int fuv_pipe_connect_req(fuv_pipe_t *pipe, const char *name,
  * none of whose bytes has reached the kernel is taken out of the queue (the
  * writes around it go out as if it had never been made); a connect is
  * abandoned and the handle may connect again; a shutdown still waiting for
- * queued writes is withdrawn and the stream stays writable. FUV_EBUSY when
- * the request can no longer be cancelled (part of the write was sent, the
- * shutdown or connect has completed or its callback is due); FUV_EINVAL for
- * NULL. */
+ * queued writes is withdrawn and the stream stays writable. A connect can be
+ * cancelled until its callback has run, even when the kernel has already
+ * established it (the connection is then dissolved), so cancelling a
+ * connect right after starting it always works. FUV_EBUSY when the request
+ * can no longer be cancelled (part of the write was sent, the shutdown has
+ * reached the kernel, the callback has run or was already cancelled);
+ * FUV_EINVAL for NULL. */
 FUV_EXTERN int fuv_cancel(fuv_req_t *req);
 /* Returns the request's kind, FUV_UNKNOWN_REQ for NULL. */
 FUV_EXTERN fuv_req_type_t fuv_req_type(const fuv_req_t *req);
