@@ -1,6 +1,8 @@
 /* The Linux backend: level-triggered epoll. */
 #include "internal.h"
 
+#include <signal.h>
+
 #include <stdlib.h>
 #include <sys/epoll.h>
 
@@ -86,16 +88,25 @@ int fuv__backend_poll(fuv_loop_t *loop, int timeout) {
   struct epoll_event *events = loop->backend_events;
   int n;
 
+  sigset_t buf;
+  const sigset_t *mask = fuv__loop_wait_mask(loop, &buf);
+  uint64_t begin;
+
   fuv__io_flush(loop);
+  begin = fuv__metrics_wait_begin(loop, timeout);
   for (;;) {
-    n = epoll_wait(loop->backend_fd, events, FUV__EPOLL_MAX_EVENTS, timeout);
+    n = epoll_pwait(loop->backend_fd, events, FUV__EPOLL_MAX_EVENTS, timeout,
+                    mask);
     if (n >= 0)
       break;
     if (errno != EINTR)
       return fuv__errno();
-    if (fuv__poll_interrupted(loop, &timeout) != 0)
+    if (fuv__poll_interrupted(loop, &timeout) != 0) {
+      fuv__metrics_wait_end(loop, begin, 0);
       return FUV_EINTR;
+    }
   }
+  fuv__metrics_wait_end(loop, begin, n);
   loop->time = fuv__hrtime_ms();
   loop->backend_nevents = n;
   for (int i = 0; i < n; i++) {

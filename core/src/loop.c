@@ -1,6 +1,7 @@
 /* The loop: its life cycle, the run phases and the watcher bookkeeping. */
 #include "internal.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,12 +246,33 @@ int fuv_loop_set_interruptible(fuv_loop_t *loop, int on) {
   return 0;
 }
 
-uint64_t fuv_metrics_loop_count(const fuv_loop_t *loop) {
-  return loop != NULL ? loop->metrics_loop_count : 0;
+int fuv_loop_configure(fuv_loop_t *loop, fuv_loop_option_t option,
+                       int value) {
+  if (loop == NULL)
+    return FUV_EINVAL;
+  if (loop->running)
+    return FUV_EBUSY;
+  switch (option) {
+  case FUV_LOOP_BLOCK_SIGNAL:
+    /* SIGKILL and SIGSTOP cannot be blocked; sigaddset refuses numbers
+     * outside the platform's range. */
+    if (value == SIGKILL || value == SIGSTOP ||
+        sigaddset(&loop->blocked_signals, value) != 0)
+      return FUV_EINVAL;
+    loop->nblocked_signals = 1;
+    return 0;
+  case FUV_METRICS_IDLE_TIME:
+    loop->metrics_idle_on = 1;
+    return 0;
+  default:
+    return FUV_EINVAL;
+  }
 }
 
-uint64_t fuv_metrics_events(const fuv_loop_t *loop) {
-  return loop != NULL ? loop->metrics_events : 0;
+int fuv_loop_mode(const fuv_loop_t *loop) {
+  if (loop == NULL || !loop->running)
+    return -1;
+  return (int)loop->mode;
 }
 
 /* A backend's wait was interrupted by a signal. An interruptible loop

@@ -3,6 +3,8 @@
 #include "internal.h"
 
 #include <poll.h>
+#include <signal.h>
+#include <time.h>
 #include <stdlib.h>
 
 int fuv__backend_init(fuv_loop_t *loop) {
@@ -81,20 +83,40 @@ void fuv__backend_remove(fuv_loop_t *loop, fuv__io_t *w) {
   remove_slot(loop, w);
 }
 
+/* poll(2), or ppoll(2) when the loop blocks signals while it waits. */
+static int wait_for_events(fuv_loop_t *loop, int timeout,
+                           const sigset_t *mask) {
+  struct timespec ts;
+  if (mask == NULL)
+    return poll(loop->backend_fds, (nfds_t)loop->backend_nfds, timeout);
+  ts.tv_sec = timeout / 1000;
+  ts.tv_nsec = (long)(timeout % 1000) * 1000000L;
+  return ppoll(loop->backend_fds, (nfds_t)loop->backend_nfds,
+               timeout < 0 ? NULL : &ts, mask);
+}
+
 int fuv__backend_poll(fuv_loop_t *loop, int timeout) {
   struct pollfd *fds;
   int n;
 
+  sigset_t buf;
+  const sigset_t *mask = fuv__loop_wait_mask(loop, &buf);
+  uint64_t begin;
+
   fuv__io_flush(loop);
+  begin = fuv__metrics_wait_begin(loop, timeout);
   for (;;) {
-    n = poll(loop->backend_fds, (nfds_t)loop->backend_nfds, timeout);
+    n = wait_for_events(loop, timeout, mask);
     if (n >= 0)
       break;
     if (errno != EINTR)
       return fuv__errno();
-    if (fuv__poll_interrupted(loop, &timeout) != 0)
+    if (fuv__poll_interrupted(loop, &timeout) != 0) {
+      fuv__metrics_wait_end(loop, begin, 0);
       return FUV_EINTR;
+    }
   }
+  fuv__metrics_wait_end(loop, begin, n);
   loop->time = fuv__hrtime_ms();
   if (n == 0)
     return 0;
