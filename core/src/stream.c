@@ -1129,15 +1129,35 @@ int fuv__stream_connect(fuv_stream_t *s, const struct sockaddr *addr,
   return 0;
 }
 
+/* Undoes a connect that the kernel completed at once (a pipe's connect
+ * usually does): TCP dissolves the association; an AF_UNIX socket cannot,
+ * so it is closed and the handle makes a new one for its next connect. */
+static void drop_completed_connect(fuv_stream_t *s) {
+  struct sockaddr unspec;
+  memset(&unspec, 0, sizeof unspec);
+  unspec.sa_family = AF_UNSPEC;
+  if (connect(s->io.fd, &unspec, sizeof unspec) == 0)
+    return;
+  fuv__io_close(s->handle.loop, &s->io);
+  fuv__close_fd(s->io.fd);
+  s->io.fd = -1;
+  s->handle.flags &= ~FUV__STREAM_BOUND;
+}
+
 int fuv__stream_cancel_connect(fuv_stream_t *s) {
-  if (!(s->handle.flags & FUV__STREAM_CONNECTING) || s->connect_done ||
-      is_closing(s))
+  if (!(s->handle.flags & FUV__STREAM_CONNECTING) || is_closing(s) ||
+      (s->connect_done && s->connect_status == FUV_ECANCELED))
     return FUV_EBUSY;
   /* Abandon the attempt now, so that no late event completes it; the
    * callback (and the queued writes') gets FUV_ECANCELED from the pending
-   * phase, after which the handle can connect again. */
+   * phase, after which the handle can connect again. A connect whose
+   * result came at once is still cancellable, since its callback has not
+   * run: the header promises that a connect can be cancelled until then. */
   fuv__io_stop(s->handle.loop, &s->io, FUV__POLLOUT);
-  fuv__stream_reset_connect(s->io.fd);
+  if (s->connect_done && s->connect_status == 0)
+    drop_completed_connect(s);
+  else
+    fuv__stream_reset_connect(s->io.fd);
   s->connect_status = FUV_ECANCELED;
   s->connect_done = 1;
   fuv__handle_make_pending(&s->handle);
