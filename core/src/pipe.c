@@ -357,8 +357,6 @@ int fuv_pipe_connect(fuv_pipe_t *pipe, const char *name,
 
 int fuv_pipe_connect_req(fuv_pipe_t *pipe, const char *name,
                          fuv_pipe_connect_cb cb, void *arg, fuv_req_t **req) {
-  if (req == NULL)
-    return FUV_EINVAL;
   return pipe_connect(pipe, name, name != NULL ? strlen(name) : 0, 0, cb, arg,
                       req);
 }

@@ -569,16 +569,12 @@ int fuv_write(fuv_stream_t *s, const char *data, size_t len, fuv_write_cb cb,
 
 int fuv_write_req(fuv_stream_t *s, const char *data, size_t len,
                   fuv_write_cb cb, void *arg, fuv_req_t **req) {
-  if (req == NULL)
-    return FUV_EINVAL;
   return fuv__stream_write(s, &data, &len, 1, -1, cb, arg, req);
 }
 
 int fuv_writev_req(fuv_stream_t *s, const char *const *bufs,
                    const size_t *lens, size_t nbufs, fuv_write_cb cb,
                    void *arg, fuv_req_t **req) {
-  if (req == NULL)
-    return FUV_EINVAL;
   return fuv__stream_write(s, bufs, lens, nbufs, -1, cb, arg, req);
 }
 
@@ -612,8 +608,6 @@ int fuv_write2(fuv_stream_t *s, const char *data, size_t len,
 int fuv_write2_req(fuv_stream_t *s, const char *data, size_t len,
                    fuv_stream_t *send_handle, fuv_write_cb cb, void *arg,
                    fuv_req_t **req) {
-  if (req == NULL)
-    return FUV_EINVAL;
   return write2(s, data, len, send_handle, cb, arg, req);
 }
 
@@ -676,8 +670,6 @@ int fuv_shutdown(fuv_stream_t *s, fuv_shutdown_cb cb, void *arg) {
 
 int fuv_shutdown_req(fuv_stream_t *s, fuv_shutdown_cb cb, void *arg,
                      fuv_req_t **req) {
-  if (req == NULL)
-    return FUV_EINVAL;
   return fuv__stream_shutdown(s, cb, arg, req);
 }
 

@@ -435,8 +435,6 @@ int fuv_tcp_connect(fuv_tcp_t *tcp, const char *ip, int port,
 
 int fuv_tcp_connect_req(fuv_tcp_t *tcp, const char *ip, int port,
                         fuv_connect_cb cb, void *arg, fuv_req_t **req) {
-  if (req == NULL)
-    return FUV_EINVAL;
   return tcp_connect(tcp, ip, port, cb, arg, req);
 }
 
