@@ -42,7 +42,7 @@ no edit of lua.i:
 
 import os
 
-from . import naming
+from . import emit_bridge, naming
 from .emit_roles import _write_if_changed
 from .swigxml import ApigenError
 
@@ -170,11 +170,8 @@ def expected_name(api, klass):
 
 def bridge_kind(callback):
     """The bridge's kind of a callback type: fuv_timer_cb ->
-    FUV_BRIDGE_TIMER_CB (bindings/bridge/fuv_bridge.h)."""
-    word = naming.strip_prefix(callback.cname)
-    if word.endswith("_cb"):
-        word = word[:-3]
-    return "FUV_BRIDGE_%s_CB" % word.upper()
+    FUV_BRIDGE_TIMER_CB, by the rule of the bridge's generated table."""
+    return emit_bridge.kind_name(callback)
 
 
 def callback_rows(api):
