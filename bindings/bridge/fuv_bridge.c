@@ -578,6 +578,11 @@ static void quiet_connect(fuv_tcp_t *tcp, int status, void *arg) {
   quiet_done((fuv_handle_t *)tcp, FUV_BRIDGE_CONNECT_CB, status);
 }
 
+static void quiet_pipe_connect(fuv_pipe_t *pipe, int status, void *arg) {
+  (void)arg;
+  quiet_done((fuv_handle_t *)pipe, FUV_BRIDGE_PIPE_CONNECT_CB, status);
+}
+
 static void quiet_shutdown(fuv_stream_t *stream, int status, void *arg) {
   (void)arg;
   quiet_done((fuv_handle_t *)stream, FUV_BRIDGE_SHUTDOWN_CB, status);
@@ -602,6 +607,9 @@ int fuv_bridge_prepare_quiet(fuv_bridge_loop_t *bl, fuv_bridge_kind_t kind,
     break;
   case FUV_BRIDGE_SHUTDOWN_CB:
     *fn = (void (*)(void))quiet_shutdown;
+    break;
+  case FUV_BRIDGE_PIPE_CONNECT_CB:
+    *fn = (void (*)(void))quiet_pipe_connect;
     break;
   default:
     return FUV_EINVAL;

@@ -240,6 +240,7 @@ def text(api):
         "  methods = %s," % _lua_table(methods, 2),
         "  bases = %s," % _lua_table(bases, 2),
         "  objects = %s," % _lua_list([k.word for k in held_classes(api)]),
+        "  requests = %s," % _lua_list([k.word for k in api.classes if k.request]),
         "  overridden = %s," % _lua_list(overridden(api)),
         "}",
         ""])
@@ -257,7 +258,11 @@ def swig_text(api):
             "const char *const fuvlua_class_names[] = {",
             "    NULL,"]
     out += ['    "flatuv.%s",' % k.word for k in held]
-    out += ["    NULL};", "%}", "",
+    out += ["    NULL};", "/* The classes each handle type accepts, for the runtime's own",
+            " * functions (bindings/lua/src: accept's adapter). */"]
+    out += ["const unsigned fuvlua_class_mask_%s = %s;" % (k.word, class_mask(api, k))
+            for k in api.handle_classes]
+    out += ["%}", "",
             "/* Each handle type's pointers accept its own class and its",
             " * subclasses'; a held class's TYPE ** (constructors, accept) makes",
             " * a handle of that class. */"]

@@ -69,8 +69,8 @@ def api_with(tmp_path, added):
 
 
 NEW_TYPEDEFS = """
-typedef void (*fuv_prepare_cb)(fuv_timer_t *prepare, void *arg);
-typedef void (*fuv_pipe_connect_cb)(fuv_stream_t *pipe, int status, void *arg);
+typedef void (*fuv_fs_poll_cb)(fuv_timer_t *poll, void *arg);
+typedef void (*fuv_udp_send_cb)(fuv_stream_t *udp, int status, void *arg);
 """
 
 
@@ -78,9 +78,9 @@ def test_a_new_typedef_needs_no_hand_written_row(tmp_path):
     include, api = api_with(tmp_path, NEW_TYPEDEFS)
     rows = {name: (kind, lifetime, types)
             for kind, name, lifetime, types in emit_bridge.rows(api)}
-    assert rows["fuv_prepare_cb"] == ("FUV_BRIDGE_PREPARE_CB",
+    assert rows["fuv_fs_poll_cb"] == ("FUV_BRIDGE_FS_POLL_CB",
                                       "FUV_BRIDGE_PERSISTENT", [H, U])
-    assert rows["fuv_pipe_connect_cb"] == ("FUV_BRIDGE_PIPE_CONNECT_CB",
+    assert rows["fuv_udp_send_cb"] == ("FUV_BRIDGE_UDP_SEND_CB",
                                            "FUV_BRIDGE_PERSISTENT", [H, S, U])
     # The bridge compiles against it and finds the new kinds by name.
     gen = str(tmp_path / "gen")
@@ -92,10 +92,10 @@ def test_a_new_typedef_needs_no_hand_written_row(tmp_path):
     probe = str(tmp_path / "probe.c")
     with open(probe, "w") as f:
         f.write('#include "fuv_bridge.c"\n'
-                "_Static_assert(FUV_BRIDGE_PREPARE_CB < FUV_BRIDGE_NKINDS, \"kind\");\n"
+                "_Static_assert(FUV_BRIDGE_FS_POLL_CB < FUV_BRIDGE_NKINDS, \"kind\");\n"
                 "int probe(void) {\n"
-                '  return fuv_bridge_kind_by_name("fuv_pipe_connect_cb") ==\n'
-                "         FUV_BRIDGE_PIPE_CONNECT_CB;\n"
+                '  return fuv_bridge_kind_by_name("fuv_udp_send_cb") ==\n'
+                "         FUV_BRIDGE_UDP_SEND_CB;\n"
                 "}\n")
     run([os.environ.get("CC") or "cc", "-std=c11", "-Wall", "-Wextra",
          "-Werror", "-D_GNU_SOURCE", "-fsyntax-only", "-I" + gen,
