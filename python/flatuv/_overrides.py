@@ -216,7 +216,7 @@ class Stream:
     @override("fuv_accept", "fuv_stream_accept_into",
               why="pyuv's accept(client=None): two C calls behind one method, "
                   "chosen by whether a client is given")
-    def accept(self, client: Optional[Stream] = None) -> Stream:
+    def accept(self, client: Optional[Stream] = None) -> Self:
         """Accepts a waiting connection [fuv_accept / fuv_stream_accept_into].
 
         With client (a handle you created and have not used, of the kind

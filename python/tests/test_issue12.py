@@ -89,7 +89,7 @@ def test_loop_configure(loop):
 
 @pytest.mark.parametrize("cls", ["Prepare", "Check", "Idle"])
 def test_each_iteration_handle_runs_its_callback(loop, cls):
-    handle = getattr(flatuv, cls)(loop)
+    handle = core(getattr(flatuv, cls), loop)
     calls = []
 
     def cb(h):
@@ -111,7 +111,7 @@ def test_each_iteration_handle_runs_its_callback(loop, cls):
 def echo_over_pipe(loop, name):
     """Binds a pipe server to name, connects a client, accepts into a Pipe
     the test made (pyuv's accept(client)) and echoes one message."""
-    server = flatuv.Pipe(loop)
+    server = core(flatuv.Pipe, loop)
     core(server.bind, name)
     got, accepted = [], []
 
@@ -146,7 +146,7 @@ def test_pipe_echo_on_a_filesystem_name(loop, tmp_path):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux abstract names")
 def test_pipe_echo_on_an_abstract_name(loop):
     name = "\0flatuv-test-%d" % os.getpid()
-    server = flatuv.Pipe(loop)
+    server = core(flatuv.Pipe, loop)
     core(server.bind, name)
     assert server.getsockname() == name
     server.close()
@@ -155,7 +155,7 @@ def test_pipe_echo_on_an_abstract_name(loop):
 
 
 def test_pipe_names_are_str_or_bytes(loop):
-    pipe = flatuv.Pipe(loop)
+    pipe = core(flatuv.Pipe, loop)
     with pytest.raises(TypeError):
         pipe.bind(42)
     pipe.close()
@@ -163,7 +163,7 @@ def test_pipe_names_are_str_or_bytes(loop):
 
 def test_pipe_pair_and_open(loop):
     r, w = core(flatuv.pipe, 0, flatuv.NONBLOCK_PIPE)
-    reader = flatuv.Pipe(loop)
+    reader = core(flatuv.Pipe, loop)
     reader.open(r)
     got = []
     reader.read_start(lambda h, data, err: (got.append(data), h.close()))

@@ -62,7 +62,7 @@ def test_every_header_function_is_reachable():
     assert raw == functions - binding_owned - hidden
     for cname, where in flatuv.C_API.items():
         target = where.split()[0]
-        if target.endswith(".data"):
+        if target.endswith(".data") or where.startswith("not bound"):
             continue  # an instance attribute: test_handle_repr_and_data
         obj = flatuv
         for part in target.split("."):

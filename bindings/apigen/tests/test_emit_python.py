@@ -243,7 +243,7 @@ def test_the_stub_types_every_member(plan):
     assert "@property\n    def active(self) -> bool" in text["Handle"]
     assert "@repeat.setter\n    def repeat(self, repeat: float) -> None" in text["Timer"]
     assert "def get_linger(self) -> Tuple[bool, int]" in text["TCP"]
-    assert "def accept(self, client: Optional[Stream]=...) -> Stream" in text["Stream"]
+    assert "def accept(self, client: Optional[Stream]=...) -> Self" in text["Stream"]
     assert "def __init__(self, loop: Loop, family: int=...) -> None" in text["TCP"]
     assert "def state(self) -> TCPState" in text["TCP"]
     assert "UNKNOWN = 0" in text["HandleType"]
