@@ -78,6 +78,11 @@ int fuv_close(fuv_handle_t *h, fuv_close_cb cb, void *arg) {
   case FUV_ASYNC:
     fuv__queue_remove(&((fuv_async_t *)h)->async_queue);
     break;
+  case FUV_PREPARE:
+  case FUV_CHECK:
+  case FUV_IDLE:
+    fuv__watcher_stop((fuv__watcher_t *)h);
+    break;
   default:
     break;
   }
@@ -154,6 +159,12 @@ const char *fuv_handle_type_name(fuv_handle_type_t type) {
     return "tcp";
   case FUV_TIMER:
     return "timer";
+  case FUV_PREPARE:
+    return "prepare";
+  case FUV_CHECK:
+    return "check";
+  case FUV_IDLE:
+    return "idle";
   default:
     return "unknown";
   }

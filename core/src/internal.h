@@ -9,6 +9,7 @@
 #include "flatuv.h"
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -190,6 +191,47 @@ struct fuv_async_s {
 
 /* Closes the loop's async and wake-up fds. */
 void fuv__async_loop_free(fuv_loop_t *loop);
+
+/* ---- prepare, check and idle ------------------------------------------------ */
+
+/* The three kinds share one implementation (watcher.c); the kind says
+ * which of the loop's queues an active handle is on, and so at which point
+ * of an iteration its callback runs. */
+typedef enum {
+  FUV__WATCHER_IDLE,
+  FUV__WATCHER_PREPARE,
+  FUV__WATCHER_CHECK,
+  FUV__WATCHER_KINDS
+} fuv__watcher_kind_t;
+
+typedef struct {
+  fuv_handle_t handle;
+  union {
+    fuv_prepare_cb prepare;
+    fuv_check_cb check;
+    fuv_idle_cb idle;
+  } cb; /* the member of the handle's type */
+  void *arg;
+  fuv__queue_t queue; /* on loop->watcher_handles[kind] while active */
+} fuv__watcher_t;
+
+struct fuv_prepare_s {
+  fuv__watcher_t watcher;
+};
+struct fuv_check_s {
+  fuv__watcher_t watcher;
+};
+struct fuv_idle_s {
+  fuv__watcher_t watcher;
+};
+
+/* Runs the callbacks of the kind's active handles: fuv_run()'s idle,
+ * prepare and check phases. */
+void fuv__watchers_run(fuv_loop_t *loop, fuv__watcher_kind_t kind);
+/* 1 if an idle handle is active, which keeps the wait from blocking. */
+int fuv__watchers_idle(const fuv_loop_t *loop);
+/* Stops a handle of any of the three kinds (fuv_close()'s part). */
+void fuv__watcher_stop(fuv__watcher_t *w);
 
 /* ---- streams ------------------------------------------------------------- */
 
@@ -451,9 +493,29 @@ struct fuv_loop_s {
   fuv__write_req_t *free_write_reqs;
   size_t nfree_write_reqs;
 
+  /* Active prepare, check and idle handles, one queue per kind. */
+  fuv__queue_t watcher_handles[FUV__WATCHER_KINDS];
+  fuv_run_mode_t mode; /* of the fuv_run() in progress */
+
+  /* FUV_LOOP_BLOCK_SIGNAL: blocked while waiting, if any is set. */
+  sigset_t blocked_signals;
+  int nblocked_signals;
+
   uint64_t metrics_loop_count;
   uint64_t metrics_events;
+  uint64_t metrics_events_waiting; /* what the last wait returned */
+  int metrics_idle_on;             /* FUV_METRICS_IDLE_TIME was given */
+  uint64_t metrics_idle_time;      /* ns spent waiting since then */
 };
+
+/* The backends' wait, bracketed: the mask to wait with (the thread's own
+ * plus the loop's blocked signals, written into *buf; NULL to leave the
+ * thread's mask alone when none are blocked), and the metrics of the wait
+ * (begin returns what end needs; end records the events the wait returned
+ * and, when accounting, the idle time). */
+const sigset_t *fuv__loop_wait_mask(const fuv_loop_t *loop, sigset_t *buf);
+uint64_t fuv__metrics_wait_begin(const fuv_loop_t *loop, int timeout);
+void fuv__metrics_wait_end(fuv_loop_t *loop, uint64_t begin, int nevents);
 
 uint64_t fuv__hrtime_ms(void);
 fuv__write_req_t *fuv__write_req_get(fuv_loop_t *loop);
