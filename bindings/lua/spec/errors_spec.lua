@@ -135,7 +135,7 @@ describe("errors", function()
       assert.has_error(function() tcp:bind("127.0.0.1") end,
         "bad argument #2 to 'bind' (integer expected, got no value)")
       assert.has_error(function() uv.new_timer():start(1, 0, "f") end,
-        "bad argument #3 to 'start' (function expected, got string)")
+        "bad argument #3 to 'start' (function or callable table expected, got string)")
       assert.has_error(function() tcp:write({ "a", 2 }) end,
         "bad argument #1 to 'write' (item 2 is number, not a string)")
     end)

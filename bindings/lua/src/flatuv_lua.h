@@ -278,7 +278,10 @@ FUVLUA_HIDDEN void (*fuvlua_prepare(lua_State *L, int arg,
                                     fuvlua_box *owner, fuv_bridge_reg_t **reg,
                                     fuvlua_ref **ref_out))(void);
 
-/* Checks that a callback argument is a function (or nil if optional). */
+/* Whether a value is callable (a function, or has a __call function), and
+ * a check that a callback argument is (or is nil, if optional), raising
+ * luv's error otherwise. */
+FUVLUA_HIDDEN int fuvlua_is_callable(lua_State *L, int arg);
 FUVLUA_HIDDEN void fuvlua_check_callback(lua_State *L, int arg,
                                          int optional);
 
