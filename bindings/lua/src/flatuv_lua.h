@@ -125,6 +125,8 @@ typedef struct fuvlua_ctx {
   /* Bytes of C memory (see FUVLUA_C_BYTES_PER_HANDLE) that handles made
    * since the collector was last told hold, and that it cannot see. */
   size_t unseen;
+  /* Handles freed since the last full collection (see fuvlua_gc_account). */
+  size_t freed;
   /* The handle of the callback being run, re-examined when it returns.
    * Only walk callbacks nest (a walk from a callback), and they are not
    * about their handle, so one slot is enough. */
