@@ -324,6 +324,10 @@ FUVLUA_HIDDEN void fuvlua_push_address(lua_State *L, const char *ip,
                                        int port);
 
 FUVLUA_HIDDEN int fuvlua_sockaddr_tostring(lua_State *L);
+/* Raises luv's "Invalid IP address or port [ip:port]" unless ip and port
+ * make an IPv4 or IPv6 address. */
+FUVLUA_HIDDEN void fuvlua_check_address(lua_State *L, const char *ip,
+                                        int port);
 
 /* ---- functions written by hand (context.c) ---------------------------------- */
 
