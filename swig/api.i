@@ -146,8 +146,6 @@
 %feature("fuv:python:name", "TCPState") fuv_tcp_state_t;
 %feature("fuv:member", "UNKNOWN") FUV_UNKNOWN_HANDLE;
 %feature("fuv:member", "UNKNOWN") FUV_TCP_STATE_UNKNOWN;
-/* A bound, not a value. */
-%feature("fuv:hidden", "python,lua,nim") FUV_HANDLE_TYPE_MAX;
 
 /* ---- Nim (bindings/apigen/apigen/emit_nim.py) --------------------------------- */
 
@@ -205,8 +203,6 @@
  * hide the class. */
 %feature("fuv:python", "scoped") fuv_handle_type_t;
 %feature("fuv:python", "scoped") fuv_tcp_state_t;
-/* A bound, not an error code. */
-%feature("fuv:hidden", "python") FUV_ERRNO_MAX;
 /* Written by hand in python/flatuv/_overrides.py, which says why for each. */
 %feature("fuv:python:override") fuv_is_active;
 %feature("fuv:python:override") fuv_is_closing;

@@ -446,6 +446,14 @@
   }
 %}
 
+/* Every address group (ip, port; roles.i applies it by role): luv raises
+ * "Invalid IP address or port [ip:port]" for one that is no address, before
+ * the call, as its tcp_bind and tcp_connect do; the C call's own errors
+ * (EADDRNOTAVAIL, ...) stay nil, msg, name. */
+%typemap(check) (const char *IP, int PORT) %{
+  fuvlua_check_address(L, $1, $2);
+%}
+
 /* getsockname() / getpeername() give luv's {ip = ..., port = ..., family = ...}. */
 %typemap(in, numinputs=0) (char *IP_OUT, size_t IP_LENGTH, int *PORT_OUT)
     (char ipbuf[FUV_IP_NAME_MAX], int portval = 0) %{

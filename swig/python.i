@@ -17,7 +17,8 @@
  *    function from a Python callable (or None); `void *arg` is the
  *    bridge's.
  *  - Results by role (roles.i, generated from the model): a negative
- *    status raises flatuv.Error, a predicate is a bool, out-parameters are
+ *    status raises flatuv.Error naming the call (fuvpy_error_in: the C
+ *    function's Python name and its address arguments), a predicate is a bool, out-parameters are
  *    the result. Blocking calls release the GIL.
  *  - What the model says per type or function rather than per role (the
  *    handle types' typemaps, the functions not bound, the blocking calls,
@@ -45,6 +46,7 @@
 %typemap(out) int FUV_STATUS {
   if ($1 < 0) {
     fuvpy_raise($1, NULL);
+    fuvpy_error_in("$symname", args);
     SWIG_fail;
   }
   $result = PyLong_FromLong($1);
@@ -56,6 +58,7 @@
 %typemap(out) int FUV_PREDICATE {
   if ($1 < 0) {
     fuvpy_raise($1, NULL);
+    fuvpy_error_in("$symname", args);
     SWIG_fail;
   }
   $result = PyBool_FromLong($1);
@@ -64,6 +67,7 @@
 %typemap(out) int FUV_OUTPUTS {
   if ($1 < 0) {
     fuvpy_raise($1, NULL);
+    fuvpy_error_in("$symname", args);
     SWIG_fail;
   }
   $result = Py_NewRef(Py_None);
@@ -98,8 +102,10 @@ FUVPY_STRICT_INT(unsigned int)
   fuvpy_loop_t *entered$argnum = NULL;
 }
 %typemap(in) fuv_loop_t *, const fuv_loop_t * {
-  if (fuvpy_loop_arg($input, (fuv_loop_t **)&$1, &entered$argnum) < 0)
+  if (fuvpy_loop_arg($input, (fuv_loop_t **)&$1, &entered$argnum) < 0) {
+    fuvpy_error_in("$symname", args);
     SWIG_fail;
+  }
 }
 %typemap(freearg) fuv_loop_t *, const fuv_loop_t * "fuvpy_loop_leave(entered$argnum);";
 %typemap(out) fuv_loop_t * "$result = fuvpy_loop_result($1);";
@@ -109,8 +115,10 @@ FUVPY_STRICT_INT(unsigned int)
   fuvpy_loop_t *entered$argnum = NULL;
 }
 %typemap(in) TYPE *, const TYPE * {
-  if (fuvpy_handle_arg($input, KINDS, (void **)&$1, &entered$argnum) < 0)
+  if (fuvpy_handle_arg($input, KINDS, (void **)&$1, &entered$argnum) < 0) {
+    fuvpy_error_in("$symname", args);
     SWIG_fail;
+  }
 }
 %typemap(freearg) TYPE *, const TYPE * "fuvpy_loop_leave(entered$argnum);";
 /* A call may start or end activity: hold or release the object. */
@@ -339,6 +347,11 @@ FUVPY_STRICT_INT(unsigned int)
   if ($result == NULL)
     SWIG_fail;
 }
+/* An address group (ip, port; roles.i) stays two arguments of the wrapper,
+ * the package's (host, port) spread: the C call refuses a malformed one
+ * (EINVAL), whose message names it (_name_error, _CALL_ADDRESSES). Nothing
+ * to check here; the empty typemap says so. */
+%typemap(check) (const char *IP, int PORT) "";
 
 /* Socket addresses travel as bytes (struct sockaddr_in / sockaddr_in6). */
 %typemap(in) const struct sockaddr *SOCKADDR (struct sockaddr_storage ss) {

@@ -60,16 +60,18 @@ for name, raw_name in pairs(api.functions) do
   uv[name] = raw_function(raw_name)
 end
 
--- Constants: error codes in uv.errno (as luv), the rest in uv.constants,
--- both by their names without the FUV_ prefix.
+-- Constants: error codes in uv.errno (as luv), the values calls take or
+-- give in uv.constants, both by their names without the FUV_ prefix; the
+-- generator says which is which (emit_lua.constant_names), so that a bound
+-- or a C-only #define never passes for either.
 uv.errno, uv.constants = {}, {}
-for name, value in pairs(raw) do
-  if type(value) == "number" then
-    if (name:match("^E[A-Z0-9]+$") and name ~= "ERRNO_MAX") or name == "UNKNOWN" then
-      uv.errno[name] = value
-    else
-      uv.constants[name] = value
+for table_name, names in pairs({ errno = api.errno, constants = api.constants }) do
+  for _, name in ipairs(names) do
+    local value = raw[name]
+    if type(value) ~= "number" then
+      error("flatuv: flatuv.raw has no constant " .. name)
     end
+    uv[table_name][name] = value
   end
 end
 

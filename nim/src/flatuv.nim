@@ -31,7 +31,9 @@
 ## libuv. A callback receives the very object the program created.
 ##
 ## Errors: every failing call raises `FlatuvError` (an `OSError`) carrying
-## the negative flatuv code and its libuv name (`errorName`, "ECONNREFUSED"). Callbacks
+## the negative flatuv code and its libuv name (`errorName`, "ECONNREFUSED");
+## its message names the proc and its address, if it has one
+## (`EINVAL: invalid argument (bindAddr("999.1.1.1", 0))`). Callbacks
 ## receive an error as a `ref FlatuvError`, nil on success. An exception
 ## raised inside a callback stops the loop and propagates from `run`.
 ## Using a closed handle raises `FlatuvError` (EINVAL); it never crashes.
@@ -131,4 +133,4 @@ proc bindAddr*(t: TCP; ip: string; port: int; ipv6Only = false;
   if ipv6Only: flags = flags or uint32(raw.FUV_TCP_IPV6ONLY)
   if reusePort: flags = flags or uint32(raw.FUV_TCP_REUSEPORT)
   discard check(raw.bindAddr(t.cTCP, cstring(ip), cint(port), cuint(flags)),
-                "bindAddr")
+                "bindAddr(\"" & ip & "\", " & $port & ")")

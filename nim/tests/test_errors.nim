@@ -37,8 +37,24 @@ suite "errors":
       let fe = (ref FlatuvError)(e)
       check fe.errorName == "EINVAL"
       check fe.errorCode == int32(-fe.code)
-      check fe.msg == "EINVAL: invalid argument (bindAddr)"
+      # The proc and the address (issue 12).
+      check fe.msg == "EINVAL: invalid argument (bindAddr(\"not an address\", 0))"
     closeAll(loop, t)
+
+  test "a refused connectSync names the proc and the address":
+    let loop = newLoop()
+    let listener = newTCP(loop)
+    listener.bindAddr("127.0.0.1", 0)
+    let port = listener.getSockName().port
+    let t = newTCP(loop)
+    try:
+      t.connectSync("127.0.0.1", port, 2000)
+      check false # connectSync must raise
+    except FlatuvError as e:
+      check e.errorName == "ECONNREFUSED"
+      check e.msg == "ECONNREFUSED: connection refused (connectSync(\"127.0.0.1\", " &
+        $port & "))"
+    closeAll(loop, t, listener)
 
   test "connection refused reaches the connect callback; the handle stays open":
     let loop = newLoop()

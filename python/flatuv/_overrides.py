@@ -81,9 +81,13 @@ class Error(OSError):
 
     code: int = 0
     name: str = "UNKNOWN"
+    # The call it came from, as the message names it ("TCP.bind(('999.1.1.1',
+    # 0))"); None for an error given to a callback.
+    _call: Optional[str] = None
 
     def __str__(self) -> str:
-        return "[%s] %s" % (self.name, self.strerror)
+        text = "[%s] %s" % (self.name, self.strerror)
+        return "%s: %s" % (self._call, text) if self._call else text
 
 
 # One subclass of Error per builtin OSError subclass an errno maps to, so
@@ -117,7 +121,31 @@ def _make_error(code: int, message: Optional[str] = None) -> Error:
     return err
 
 
-_lib._set_error_factory(_make_error)
+def _name_error(err: BaseException, cfunc: str, args: object) -> None:
+    """Names the call a raised Error came from, for its message: the C
+    extension calls it for every failed call (fuvpy_error_in: every status
+    result and every loop or handle argument of every wrapper), with the C
+    function's name and its wrapper's arguments. The name is C_API's, with
+    the object's own class ("TCP.write", not "Stream.write"); the (ip, port)
+    groups follow as Python took them: TCP.bind(('999.1.1.1', 0)) or
+    ip4_addr('300.1.1.1', 1). Other exceptions are left as they are."""
+    if not isinstance(err, Error) or err._call is not None:
+        return
+    where = C_API.get(cfunc, cfunc)
+    values = args if isinstance(args, tuple) else ()
+    if "." in where and values and isinstance(values[0], (_HandleBase, _LoopBase)):
+        where = type(values[0]).__name__ + where[where.index("."):]
+    shown = []
+    for index, spread in _CALL_ADDRESSES.get(cfunc, ()):
+        group = tuple(values[index:index + 2])
+        if len(group) == 2:
+            shown.append(", ".join(map(repr, group)) if spread else repr(group))
+    if shown:
+        where += "(%s)" % ", ".join(shown)
+    err._call = where
+
+
+_lib._set_error_factory(_make_error, _name_error)
 
 for _code in errorcode:
     _error_class(_code)

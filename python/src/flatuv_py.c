@@ -9,6 +9,8 @@ int fuvpy_release_gil = 1;
 
 /* flatuv._make_error(code, message=None), registered by the package. */
 static PyObject *error_factory;
+/* flatuv._name_error(error, c_function, args), registered with it. */
+static PyObject *error_namer;
 
 int fuvpy_raise(int code, const char *msg) {
   PyObject *exc = NULL;
@@ -28,6 +30,26 @@ int fuvpy_raise(int code, const char *msg) {
   PyErr_Format(PyExc_OSError, "%s: %s", fuv_err_name(code),
                msg != NULL ? msg : fuv_strerror(code));
   return -1;
+}
+
+void fuvpy_error_in(const char *cfunc, PyObject *args) {
+  PyObject *type, *value, *tb, *r;
+
+  if (error_namer == NULL || !PyErr_Occurred())
+    return;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (value != NULL) {
+    r = PyObject_CallFunction(error_namer, "OsO", value, cfunc,
+                              args != NULL ? args : Py_None);
+    if (r == NULL) {
+      /* Naming failed: the original error stands. */
+      PyErr_Clear();
+    } else {
+      Py_DECREF(r);
+    }
+  }
+  PyErr_Restore(type, value, tb);
 }
 
 /* An exception object for a status, or None for 0 (a new reference). */
@@ -396,8 +418,13 @@ static PyObject *handle_stream_write(PyObject *obj, PyObject *const *args,
   if (r == 0)
     handle_sync(self); /* the write holds the handle until it is out */
   fuvpy_loop_leave(self->loop);
-  if (r < 0)
-    return fuvpy_raise(r, NULL), NULL;
+  if (r < 0) {
+    PyObject *call_args = PyTuple_Pack(2, obj, data);
+    fuvpy_raise(r, NULL);
+    fuvpy_error_in("fuv_write", call_args);
+    Py_XDECREF(call_args);
+    return NULL;
+  }
   Py_RETURN_NONE;
 }
 
@@ -969,16 +996,19 @@ void fuvpy_read_stopped(fuv_handle_t *handle) {
 /* ---- module ----------------------------------------------------------------- */
 
 PyObject *fuvpy_set_error_factory(PyObject *self, PyObject *args) {
-  PyObject *factory;
+  PyObject *factory, *namer = NULL;
   (void)self;
-  if (!PyArg_ParseTuple(args, "O:_set_error_factory", &factory))
+  if (!PyArg_ParseTuple(args, "O|O:_set_error_factory", &factory, &namer))
     return NULL;
-  if (!PyCallable_Check(factory)) {
+  if (!PyCallable_Check(factory) ||
+      (namer != NULL && !PyCallable_Check(namer))) {
     PyErr_SetString(PyExc_TypeError, "factory must be callable");
     return NULL;
   }
   Py_INCREF(factory);
   Py_XSETREF(error_factory, factory);
+  Py_XINCREF(namer);
+  Py_XSETREF(error_namer, namer);
   Py_RETURN_NONE;
 }
 

@@ -111,6 +111,15 @@ int fuvpy_module_init(PyObject *module);
  * message). Always returns -1. */
 int fuvpy_raise(int code, const char *msg);
 
+/* Names the call a pending flatuv.Error was raised in: the C function
+ * (cfunc, "fuv_tcp_bind") and the arguments its SWIG wrapper took (args,
+ * a tuple, may be NULL); the package's _name_error makes the message say
+ * "TCP.bind(('999.1.1.1', 0)): [EINVAL] invalid argument". Any other
+ * pending exception is left as it is. Every status typemap and every
+ * loop or handle argument's calls it (swig/python.i), so the rule is one
+ * for every generated method. */
+void fuvpy_error_in(const char *cfunc, PyObject *args);
+
 /* ---- what the typemaps call --------------------------------------------- */
 
 /* Set by the loop and handle argument typemaps, read by the callback and

@@ -128,6 +128,74 @@ def test_invalid_arguments(loop):
     assert info.value.name == "EINVAL"
 
 
+def test_messages_name_the_call_and_the_address(loop):
+    # Issue 12: the message says which call failed and, for an address,
+    # which one; the type and the errno attributes are what they were.
+    tcp = flatuv.TCP(loop)
+    with pytest.raises(flatuv.Error) as info:
+        tcp.bind(("999.1.1.1", 0))
+    err = info.value
+    assert str(err) == "TCP.bind(('999.1.1.1', 0)): [EINVAL] invalid argument"
+    assert type(err) is flatuv.Error
+    assert (err.errno, err.name, err.code) == (errno.EINVAL, "EINVAL", flatuv.EINVAL)
+    assert err.strerror == "invalid argument" and err.args == (errno.EINVAL, "invalid argument")
+    with pytest.raises(flatuv.Error, match=r"^TCP\.bind\(\('127\.0\.0\.1', 70000\)\): \[EINVAL\]"):
+        tcp.bind(("127.0.0.1", 70000))
+    # A call without an address: its name alone.
+    with pytest.raises(flatuv.Error) as info:
+        tcp.getsockname()
+    assert str(info.value).startswith("TCP.getsockname: [EBADF] ")
+    # The subclass mapping stands, and the message names connect_sync.
+    port = free_port()
+    with pytest.raises(ConnectionRefusedError) as info:
+        flatuv.TCP(loop).connect_sync(("127.0.0.1", port), timeout=5)
+    assert isinstance(info.value, flatuv.Error)
+    assert info.value.errno == errno.ECONNREFUSED and info.value.name == "ECONNREFUSED"
+    assert str(info.value) == (
+        "TCP.connect_sync(('127.0.0.1', %d)): [ECONNREFUSED] connection refused" % port)
+    # An asynchronous connect's own errors are the call's too.
+    with pytest.raises(flatuv.Error) as info:
+        flatuv.TCP(loop).connect(("no such host", 80))
+    assert str(info.value).startswith("TCP.connect(('no such host', 80)): [EINVAL] ")
+    # Module functions, their spread address as given.
+    with pytest.raises(flatuv.Error) as info:
+        flatuv.ip4_addr("300.1.1.1", 1)
+    assert str(info.value) == "ip4_addr('300.1.1.1', 1): [EINVAL] invalid argument"
+
+
+def test_messages_name_the_call_on_the_object_s_class(loop):
+    # Inherited methods name the class of the object (TCP.listen, not
+    # Stream.listen); a closed handle's error names the call too.
+    class MyTCP(flatuv.TCP):
+        pass
+    tcp = MyTCP(loop)
+    with pytest.raises(flatuv.Error) as info:
+        tcp.listen()
+    assert str(info.value).startswith("MyTCP.listen: [")
+    tcp.close()
+    run(loop)
+    with pytest.raises(flatuv.Error) as info:
+        tcp.bind(("127.0.0.1", 0))
+    assert info.value.name == "EINVAL"
+    assert str(info.value) == "MyTCP.bind(('127.0.0.1', 0)): [EINVAL] handle is closed"
+    # The C fast path of write names it as the general one does.
+    idle = flatuv.TCP(loop)
+    with pytest.raises(flatuv.Error) as info:
+        idle.write(b"x")
+    assert str(info.value).startswith("TCP.write: [")
+    with pytest.raises(flatuv.Error) as info:
+        idle.write(b"x", lambda *a: None)
+    assert str(info.value).startswith("TCP.write: [")
+    idle.close()
+    run(loop)
+
+
+def test_errors_given_to_callbacks_name_no_call(loop):
+    err = flatuv._make_error(flatuv.ECONNREFUSED)
+    assert str(err) == "[ECONNREFUSED] connection refused"
+    assert isinstance(err, ConnectionRefusedError)
+
+
 def test_timeout_accept_again_and_busy(loop):
     server = flatuv.TCP(loop)
     server.bind(("127.0.0.1", 0))

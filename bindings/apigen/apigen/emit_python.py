@@ -23,7 +23,7 @@ python_swig (the .i).
 
 import os
 
-from . import naming, python_names, python_swig
+from . import naming, python_names, python_swig, roles
 from .emit_roles import _write_if_changed
 from .python_docs import compose, quote
 from .python_overrides import Overrides
@@ -117,6 +117,7 @@ def module_text(plan):
     out += all_lines(plan) + [""]
     out += version_lines(api)
     out += c_api_lines(plan) + [""]
+    out += call_address_lines(api) + [""]
     out += _banner("Enums and constants") + constant_lines(plan)
     out += _banner("Hand-written (python/flatuv/_overrides.py)")
     out += plan.overrides.prelude + [""]
@@ -162,6 +163,40 @@ def c_api_lines(plan):
     out = ["#: Every fuv_* function of the header and where Python reaches it.",
            "C_API = {"]
     out += ['    "%s": "%s",' % (k, v) for k, v in plan.c_api.items()]
+    return out + ["}"]
+
+
+def call_addresses(api):
+    """{C name: ((index, spread), ...)}: where each address group (ip,
+    port) of a bound function sits among its SWIG wrapper's arguments
+    (python_raw.raw_params), and whether Python takes it spread as two
+    parameters (fuv:python:order, ip4_addr(ip, port)) or as one (host, port)
+    tuple; the error path names it in the message (_name_error)."""
+    out = {}
+    for func in api.functions:
+        if not func.bound_in("python"):
+            continue
+        index, groups = 0, []
+        order = func.names("python:order")
+        for arg in func.args:
+            role = arg.role
+            if role in roles.OUT_ROLES or role == "hidden":
+                continue
+            if role == "address":
+                groups.append((index, arg.params[0].name in order))
+                index += 2
+            else:
+                index += 1
+        if groups:
+            out[func.cname] = tuple(groups)
+    return out
+
+
+def call_address_lines(api):
+    out = ["# Where each call's (ip, port) groups are among its C arguments: the",
+           "# error path names them (_name_error).",
+           "_CALL_ADDRESSES = {"]
+    out += ['    "%s": %r,' % item for item in call_addresses(api).items()]
     return out + ["}"]
 
 

@@ -63,6 +63,7 @@ def role_lists(api):
 ROLE_TYPEMAPS = {
     "buffers": [("const char *const *", "BUFS"), ("const size_t *", "LENS"),
                 ("size_t", "NBUFS")],
+    "address": [("const char *", "IP"), ("int", "PORT")],
     "address_out": [("char *", "IP_OUT"), ("size_t", "IP_LENGTH"),
                     ("int *", "PORT_OUT")],
     "bytes": [("const char *", "BYTES"), ("size_t", "LENGTH")],

@@ -52,6 +52,12 @@ from .swigxml import ApigenError, Interface, resolve_values
 
 LANGUAGES = ("python", "lua", "nim")
 
+# The enum whose items are the error codes (the header's one X-macro
+# table): raised or returned as failures, never passed, so each binding
+# keeps them apart from the other constants (Python's errorcode, luv's
+# uv.errno).
+ERRNO_ENUM = "fuv_errno_t"
+
 
 def feature(decl_or_obj, key, default=None):
     """An annotation of any declaration or model object:
@@ -61,6 +67,10 @@ def feature(decl_or_obj, key, default=None):
 
 
 def hidden_in(obj, language):
+    """Whether an object is left out of a language's surface: by the
+    annotations, and for every language when it is an enum's bound."""
+    if getattr(obj, "is_bound", False):
+        return True
     value = feature(obj, "hidden") or ""
     return language in [v.strip() for v in value.split(",")] or \
         feature(obj, language + ":hidden") is not None
@@ -209,6 +219,21 @@ class Constant:
         self.doc = doc
         self.enum = enum
         self.features = decl.features
+
+    @property
+    def is_bound(self):
+        """Whether this enum item is the enum's bound rather than one of its
+        values: named *_MAX (libuv's UV_HANDLE_TYPE_MAX, UV_ERRNO_MAX) and
+        beyond every other item, so that no call takes or gives it. A
+        caller of any binding never needs it, and a Lua or Python user who
+        finds FUV_ERRNO_MAX among the codes would take it for one."""
+        if self.enum is None or not self.cname.endswith("_MAX") or \
+                self.value is None:
+            return False
+        others = [c.value for c in self.enum.items
+                  if c is not self and c.value is not None]
+        return bool(others) and (self.value > max(others) or
+                                 self.value < min(others))
 
     def __repr__(self):
         return "Constant(%s=%r)" % (self.cname, self.value)

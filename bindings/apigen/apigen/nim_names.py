@@ -11,7 +11,7 @@ swig/api.i for the idiomatic one).
 
 import re
 
-from . import naming
+from . import model, naming
 from .swigxml import ApigenError, pointee, split_swig_type
 
 NIM_KEYWORDS = frozenset("""
@@ -154,7 +154,7 @@ def enum_members(enum):
     """The Nim members of an enum: the enum's first word in lower case and
     the member in UpperCamelCase (FUV_RUN_ONCE -> runOnce), or
     `fuv:nim:member`."""
-    items = [c for c in enum.items if "nim" not in (c.features.get("hidden") or "")]
+    items = [c for c in enum.items if not model.hidden_in(c, "nim")]
     name = enum_name(enum)
     first = re.match(r"[A-Z][a-z0-9]*", name)
     prefix = (first.group(0) if first else name).lower()

@@ -46,6 +46,7 @@ class ProcWriter:
         self.c_args = []     # the C call's arguments, in C order
         self.post = []       # statements after a successful call
         self.params = []     # (name, type, default) of the Nim proc
+        self.addresses = []  # (ip, port) Nim parameters, for the message
         defaults = dict(model._pairs(func.feature("defaults")))
         defaults.update(model._pairs(func.feature("nim:defaults")))
         self.defaults = defaults
@@ -171,6 +172,9 @@ class ProcWriter:
             self.c_args.append("cstring(%s)" % param_name(ip.name))
             self.c_args.append("%s(%s)" % (g.raw_type(port.ctype, f.cname),
                                            param_name(port.name)))
+            # The message names the address too: bindAddr("999.1.1.1", 0)
+            # (check's context is evaluated only when the call failed).
+            self.addresses.append((param_name(ip.name), param_name(port.name)))
         elif role == "bytes":
             data, length = arg.params
             dname = param_name(data.name)
@@ -341,6 +345,9 @@ class ProcWriter:
         on_failure = getattr(self, "on_failure", None)
         after = getattr(self, "after_call", None)
         ctx = '"%s"' % self.context
+        if self.addresses:
+            ctx = '"%s(" & %s & ")"' % (self.context, ' & ", " & '.join(
+                '"\\"" & %s & "\\", " & $%s' % pair for pair in self.addresses))
         is_int = f.result.ctype == "int"
         if role == roles.NONE:
             out.append(call)

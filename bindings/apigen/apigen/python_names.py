@@ -17,7 +17,7 @@ SCOPED = "scoped"       # on an enum: members only in its class, no
 
 # The enum whose items are the error codes: module-level ints and the
 # errorcode dict rather than an IntEnum (they are raised, not passed).
-ERRNO_ENUM = "fuv_errno_t"
+ERRNO_ENUM = model.ERRNO_ENUM
 
 
 def class_name(klass):

@@ -112,3 +112,17 @@ def test_callback_rows_follow_lifetime_and_owner(api):
     assert "FUVLUA_CLEAR_ON_NIL(fuv_timer_cb" not in text   # never nil
     assert "FUVLUA_OPTIONAL(fuv_connect_cb)" in text
     assert "FUVLUA_OPTIONAL(fuv_read_cb)" not in text
+
+
+def test_constants_are_enum_values_less_bounds_and_errno_apart(api):
+    errno, constants = emit_lua.constant_names(api)
+    assert "EOF" in errno and "UNKNOWN" in errno and "ECONNREFUSED" in errno
+    assert "ERRNO_MAX" not in errno                  # the errno enum's bound
+    assert "HANDLE_TYPE_MAX" not in constants        # another enum's bound
+    for name in ("AF_INET", "SOCK_STREAM", "TCP_IPV6ONLY", "TCP_LISTEN"):
+        assert name in constants
+    # The loose #defines are C's: sizes and the version parts.
+    assert "IP_NAME_MAX" not in constants and "VERSION_MAJOR" not in constants
+    assert not set(errno) & set(constants)
+    text = emit_lua.text(api)
+    assert '  constants = { "UNKNOWN_HANDLE", ' in text

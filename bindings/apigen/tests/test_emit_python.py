@@ -314,9 +314,9 @@ class HandleBase:
         CALLS.append(("fuv_write", (self, data, callback)))
 
 
-def _set_error_factory(factory):
-    global make_error
-    make_error = factory
+def _set_error_factory(factory, namer=None):
+    global make_error, name_error
+    make_error, name_error = factory, namer
 
 
 def _set_write_general(general):
@@ -438,6 +438,37 @@ def test_results_come_back_by_role(pkg):
     lib.RESULTS["fuv_stop"] = 0
     assert loop.stop() is None
     assert pkg.RUN_DEFAULT is pkg.RunMode.DEFAULT
+
+
+def test_a_raised_error_names_its_call_and_its_address(pkg):
+    # What the C extension does for every failed call (fuvpy_error_in).
+    lib = pkg._lib
+    assert lib.name_error is pkg._name_error
+    assert pkg._CALL_ADDRESSES["fuv_tcp_bind"] == ((1, False),)
+    assert pkg._CALL_ADDRESSES["fuv_ip4_addr"] == ((0, True),)
+    loop = pkg.Loop()
+    tcp = pkg.TCP(loop)
+    err = pkg._make_error(pkg.EINVAL)
+    assert str(err) == "[EINVAL] message"
+    lib.name_error(err, "fuv_tcp_bind", (tcp, "999.1.1.1", 0, 0))
+    assert str(err) == "TCP.bind(('999.1.1.1', 0)): [EINVAL] message"
+    assert (err.errno, err.name, err.code, err.strerror) == (
+        -pkg.EINVAL, "EINVAL", pkg.EINVAL, "message")
+    # Named once: the innermost call's name stays.
+    lib.name_error(err, "fuv_listen", (tcp, 1, None))
+    assert str(err).startswith("TCP.bind(")
+    # The object's own class, C_API's method; a spread address as given.
+    err = pkg._make_error(pkg.ECONNREFUSED)
+    lib.name_error(err, "fuv_write", (tcp, b"x", None))
+    assert str(err) == "TCP.write: [ECONNREFUSED] message"
+    assert isinstance(err, ConnectionRefusedError)
+    err = pkg._make_error(pkg.EINVAL)
+    lib.name_error(err, "fuv_ip4_addr", ("300.1.1.1", 1))
+    assert str(err) == "ip4_addr('300.1.1.1', 1): [EINVAL] message"
+    # Anything else is left alone.
+    other = TypeError("x")
+    lib.name_error(other, "fuv_tcp_bind", (tcp, "1", 2, 0))
+    assert str(other) == "x"
 
 
 def test_the_overrides_are_spliced_in(pkg):

@@ -174,3 +174,31 @@ def test_roles_i_applies_the_new_groups(api):
     assert "%apply (const char *NAME, size_t NAME_LENGTH, unsigned int NAME_FLAGS) {" in text
     assert "%apply fuv_req_t **REQUEST_OUT {\n  fuv_req_t **req\n};" in text
     assert "%apply int FUV_ENUM_OR_NONE_fuv_run_mode_t {\n  int fuv_loop_mode\n};" in text
+
+
+class _Decl:
+    def __init__(self, cname, value):
+        self.cname, self.value, self.value_int = cname, str(value), value
+        self.features = {}
+
+
+def test_a_bound_is_a_max_item_beyond_the_others():
+    enum = model.Enum.__new__(model.Enum)
+    enum.items = []
+    for cname, value in (("FUV_A", 0), ("FUV_B", 1), ("FUV_WIDTH_MAX", 1),
+                         ("FUV_KIND_MAX", 2), ("FUV_LOW_MAX", -7)):
+        enum.items.append(model.Constant(_Decl(cname, value), None, enum))
+    bounds = [c.cname for c in enum.items if c.is_bound]
+    # A *_MAX equal to another item is a value (a maximum one may pass).
+    assert bounds == ["FUV_KIND_MAX", "FUV_LOW_MAX"]
+    assert model.hidden_in(enum.items[3], "lua")
+    assert not model.hidden_in(enum.items[2], "lua")
+
+
+def test_the_header_bounds_are_hidden_by_rule(api):
+    for cname in ("FUV_ERRNO_MAX", "FUV_HANDLE_TYPE_MAX"):
+        const = api.constant(cname)
+        assert const.is_bound and not const.features.get("hidden")
+        for language in model.LANGUAGES:
+            assert model.hidden_in(const, language)
+    assert not api.constant("FUV_IP_NAME_MAX").is_bound   # not an enum's

@@ -16,11 +16,19 @@ describe("errors", function()
       assert.equal("ECONNREFUSED", name)
     end)
 
-    it("EINVAL for a malformed address", function()
-      local r, msg, name = uv.new_tcp():bind("not an address", 0)
+    it("EINVAL for a port out of range", function()
+      local r, msg, name = uv.new_tcp():bind("127.0.0.1", 70000)
       assert.is_nil(r)
       assert.equal("EINVAL: invalid argument", msg)
       assert.equal("EINVAL", name)
+    end)
+
+    -- luv's message alone: luv names no call ("EINVAL: invalid argument"),
+    -- and programs compare it, so neither does this module.
+    it("luv's message, naming no call", function()
+      local r, msg, name = uv.new_tcp():listen(1, function() end)
+      assert.is_nil(r)
+      assert.equal(name .. ": " .. uv.strerror(uv.errno[name]), msg)
     end)
 
     it("EADDRINUSE from listen on a port in use", function()
@@ -135,7 +143,7 @@ describe("errors", function()
       assert.has_error(function() tcp:bind("127.0.0.1") end,
         "bad argument #2 to 'bind' (integer expected, got no value)")
       assert.has_error(function() uv.new_timer():start(1, 0, "f") end,
-        "bad argument #3 to 'start' (function expected, got string)")
+        "bad argument #3 to 'start' (function or callable table expected, got string)")
       assert.has_error(function() tcp:write({ "a", 2 }) end,
         "bad argument #1 to 'write' (item 2 is number, not a string)")
     end)
@@ -201,6 +209,36 @@ describe("errors", function()
       assert.has_error(function()
         uv.walk(function() error("in walk") end)
       end)
+    end)
+  end)
+
+
+  -- luv raises for an (ip, port) that is no address, before the call:
+  -- luaL_error(L, "Invalid IP address or port [%s:%d]", host, port).
+  describe("a malformed address raises luv's error", function()
+    local function raises(f, text)
+      local ok, err = pcall(f)
+      assert.is_false(ok)
+      assert.equal(text, err)
+    end
+
+    it("for every (ip, port) argument: bind, connect, connect_sync", function()
+      raises(function() uv.new_tcp():bind("999.1.1.1", 0) end,
+             "Invalid IP address or port [999.1.1.1:0]")
+      raises(function() uv.tcp_bind(uv.new_tcp(), "999.1.1.1", 0) end,
+             "Invalid IP address or port [999.1.1.1:0]")
+      raises(function() uv.new_tcp():connect("not an address", 80, function() end) end,
+             "Invalid IP address or port [not an address:80]")
+      raises(function() uv.new_tcp():connect_sync("1.2.3", 80, 100) end,
+             "Invalid IP address or port [1.2.3:80]")
+    end)
+
+    it("IPv4 and IPv6 addresses pass", function()
+      local tcp = uv.new_tcp()
+      assert.equal(0, tcp:bind("127.0.0.1", 0))
+      local tcp6 = uv.new_tcp()
+      local r, _, name = tcp6:bind("::1", 0)
+      assert.is_true(r == 0 or name == "EADDRNOTAVAIL")
     end)
   end)
 end)

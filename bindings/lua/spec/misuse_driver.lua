@@ -265,7 +265,8 @@ local module_cases = {
   { "new_timer", { 1 }, false },
   { "err_name", { "x" }, false }, { "err_name", { 2 ^ 40 }, false },
   { "strerror", { {} }, false }, { "strerror", { 12345 }, true },
-  { "ip4_addr", { "x", 1 }, true }, { "ip4_addr", { 1, 1 }, false },
+  -- An ip that is no address raises, as luv's tcp_bind (swig/lua.i).
+  { "ip4_addr", { "x", 1 }, false }, { "ip4_addr", { 1, 1 }, false },
   { "ip4_addr", { "1.2.3.4", -5 }, true }, { "ip6_addr", { "::1", "p" }, false },
   { "ip_name", { "1.2.3.4" }, false }, { "ip_name", { other_timer }, false },
   { "socketpair", { "bogus" }, false }, { "socketpair", { "stream", 0, "x" }, false },

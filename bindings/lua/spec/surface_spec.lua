@@ -131,4 +131,25 @@ describe("the surface", function()
     end
     assert.is_nil(uv.new_tcp().loop)
   end)
+  it("keeps in uv.constants only values calls take or give, as luv", function()
+    -- luv's kinds: address families, socket types, a call's flags and
+    -- states. Never an enum's bound or a C-only #define.
+    for _, name in ipairs({ "ERRNO_MAX", "HANDLE_TYPE_MAX", "IP_NAME_MAX",
+                            "VERSION_MAJOR", "VERSION_MINOR", "VERSION_PATCH" }) do
+      assert.is_nil(uv.constants[name], "uv.constants." .. name)
+      assert.is_nil(uv.errno[name], "uv.errno." .. name)
+    end
+    assert.equal(2, uv.constants.AF_INET)
+    assert.equal(1, uv.constants.SOCK_STREAM)
+    assert.equal(1, uv.constants.TCP_IPV6ONLY)
+    -- Codes are in uv.errno only, and every code is one of the C table's.
+    for name, value in pairs(uv.errno) do
+      assert.is_nil(uv.constants[name], name)
+      assert.equal(name, uv.err_name(value))
+    end
+    for name, value in pairs(uv.constants) do
+      assert.matches("^[A-Z][A-Z0-9_]*$", name)
+      assert.equal("number", type(value), name)
+    end
+  end)
 end)

@@ -53,3 +53,23 @@ int fuvlua_sockaddr_tostring(lua_State *L) {
                   port);
   return 1;
 }
+
+/* luv raises, rather than returning an error, for an (ip, port) that is no
+ * IPv4 or IPv6 address: luaL_error's "Invalid IP address or port
+ * [999.1.1.1:0]", as luv's tcp_bind and tcp_connect. The check typemap of
+ * every address group (swig/lua.i) calls it before the C call. */
+void fuvlua_check_address(lua_State *L, const char *ip, int port) {
+  struct sockaddr_in6 sin6;
+  struct sockaddr_in sin;
+  /* The ip alone: like luv's uv_ip4_addr, no port is refused here; a port
+   * out of range is the call's EINVAL. */
+  if (ip != NULL && (fuv_ip4_addr(ip, 0, &sin) == 0 ||
+                     fuv_ip6_addr(ip, 0, &sin6) == 0))
+    return;
+  /* luv's text alone: luv's luaL_error, raised from its C function, gets
+   * no position; ours runs under flatuv.lua's method, so luaL_error would
+   * prefix the caller's line. */
+  lua_pushfstring(L, "Invalid IP address or port [%s:%d]", ip != NULL ? ip : "",
+                  port);
+  lua_error(L);
+}

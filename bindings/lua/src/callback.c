@@ -69,7 +69,7 @@ static int fuvlua_is_request(fuv_bridge_kind_t kind) {
 
 /* ---- callbacks in typemaps ------------------------------------------------- */
 
-/* Prepares a registration for the Lua function at arg (none at all for
+/* Prepares a registration for the Lua function (or callable) at arg (none at all for
  * nil, or, for nil when `always` is set, a quiet request for a request's
  * kind and a NULL host reference for a close, so that the binding still
  * learns of the completion). Returns the C entry point.
@@ -82,7 +82,7 @@ void (*fuvlua_prepare(lua_State *L, int arg, fuv_bridge_kind_t kind,
   fuvlua_ctx *ctx;
   fuvlua_ref *ref = NULL;
   void (*fn)(void) = NULL;
-  int is_function = arg > 0 && lua_type(L, arg) == LUA_TFUNCTION;
+  int is_function = arg > 0 && fuvlua_is_callable(L, arg);
   int r;
 
   *reg = NULL;
@@ -132,9 +132,25 @@ void (*fuvlua_prepare(lua_State *L, int arg, fuv_bridge_kind_t kind,
   return fn;
 }
 
+/* Whether the value at arg can be called: a function or, as luv takes
+ * wherever it takes a function, a value whose metatable's __call is a
+ * function (a callable table or userdata). lua_pcall calls either, so
+ * nothing else needs to know which it was given. */
+int fuvlua_is_callable(lua_State *L, int arg) {
+  int callable;
+  if (lua_type(L, arg) == LUA_TFUNCTION)
+    return 1;
+  if (!luaL_getmetafield(L, arg, "__call")) /* 0 / LUA_TNIL: none pushed */
+    return 0;
+  callable = lua_type(L, -1) == LUA_TFUNCTION;
+  lua_pop(L, 1);
+  return callable;
+}
+
+/* luv's message, for a required callback and an optional one alike. */
 void fuvlua_check_callback(lua_State *L, int arg, int optional) {
-  if (lua_type(L, arg) != LUA_TFUNCTION && !(optional && lua_isnil(L, arg)))
-    fuvlua_type_error(L, arg, optional ? "function or nil" : "function");
+  if (!fuvlua_is_callable(L, arg) && !(optional && lua_isnil(L, arg)))
+    fuvlua_type_error(L, arg, "function or callable table");
 }
 
 /* After the taking call: on success the Lua function moves into the

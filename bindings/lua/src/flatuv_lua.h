@@ -125,6 +125,8 @@ typedef struct fuvlua_ctx {
   /* Bytes of C memory (see FUVLUA_C_BYTES_PER_HANDLE) that handles made
    * since the collector was last told hold, and that it cannot see. */
   size_t unseen;
+  /* Handles freed since the last full collection (see fuvlua_gc_account). */
+  size_t freed;
   /* The handle of the callback being run, re-examined when it returns.
    * Only walk callbacks nest (a walk from a callback), and they are not
    * about their handle, so one slot is enough. */
@@ -287,7 +289,10 @@ FUVLUA_HIDDEN void (*fuvlua_prepare(lua_State *L, int arg,
                                     fuvlua_box *owner, fuv_bridge_reg_t **reg,
                                     fuvlua_ref **ref_out))(void);
 
-/* Checks that a callback argument is a function (or nil if optional). */
+/* Whether a value is callable (a function, or has a __call function), and
+ * a check that a callback argument is (or is nil, if optional), raising
+ * luv's error otherwise. */
+FUVLUA_HIDDEN int fuvlua_is_callable(lua_State *L, int arg);
 FUVLUA_HIDDEN void fuvlua_check_callback(lua_State *L, int arg,
                                          int optional);
 
@@ -341,6 +346,10 @@ FUVLUA_HIDDEN void fuvlua_push_address(lua_State *L, const char *ip,
                                        int port);
 
 FUVLUA_HIDDEN int fuvlua_sockaddr_tostring(lua_State *L);
+/* Raises luv's "Invalid IP address or port [ip:port]" unless ip and port
+ * make an IPv4 or IPv6 address. */
+FUVLUA_HIDDEN void fuvlua_check_address(lua_State *L, const char *ip,
+                                        int port);
 
 /* ---- functions written by hand (context.c) ---------------------------------- */
 

@@ -163,6 +163,7 @@ static void fuvlua_hook_handle_freed(void *state, void *host_object) {
   fuvlua_ctx *ctx = (fuvlua_ctx *)state;
   fuvlua_box *box = (fuvlua_box *)host_object;
   box->handle = NULL;
+  ctx->freed++;
   if (!ctx->teardown && ctx->L != NULL && box->anchor != LUA_NOREF &&
       ctx->depth == 0) {
     luaL_unref(ctx->L, LUA_REGISTRYINDEX, box->anchor);

@@ -3,7 +3,7 @@
 As in Python (see prelude_python.py), one helper holds the policy of
 expected errors: G(f) runs f under pcall and lets pass what the binding
 documents ("bad argument #n to ..." for a wrong argument, the binding's own
-"flatuv: ..." errors), the program's own errors (MARK raised from its
+"flatuv: ..." errors, luv's "Invalid IP address or port [ip:port]"), the program's own errors (MARK raised from its
 callbacks, any non-string error value, which only the program raises,
 error(nil) from a callback, which uv.run raises as a bare traceback, and
 an "attempt to ..." located in the program's own source: a method called
@@ -35,7 +35,9 @@ local function undocumented(err)
   os.exit(3, false)
 end
 
-local DOCUMENTED = { "^bad argument #", "^flatuv: ", "^attempt to yield " }
+-- luv's raise for an (ip, port) that is no address (swig/lua.i).
+local DOCUMENTED = { "^bad argument #", "^flatuv: ", "^attempt to yield ",
+                     "^Invalid IP address or port %[" }
 
 -- True for an error the program may expect (see prelude_lua.py).
 function expected(err)
