@@ -130,15 +130,16 @@
 %feature("fuv:hidden", "python,lua,nim") fuv_stream_accept;
 %feature("fuv:hidden", "python,lua,nim") fuv_stream_accept_sync;
 
-/* Requests in flight: bound once the bindings' request objects are (see
- * the issue-12 report); until then write/shutdown/connect are the plain
- * calls. */
-%feature("fuv:hidden", "python,lua,nim") fuv_write_req;
-%feature("fuv:hidden", "python,lua,nim") fuv_writev_req;
-%feature("fuv:hidden", "python,lua,nim") fuv_write2_req;
-%feature("fuv:hidden", "python,lua,nim") fuv_shutdown_req;
-%feature("fuv:hidden", "python,lua,nim") fuv_tcp_connect_req;
+/* Requests in flight: Lua's write/write2/shutdown/connect are the *_req
+ * calls (luv returns requests; see Lua below). Python and Nim keep the
+ * plain calls, as pyuv returns nothing from them. */
+%feature("fuv:hidden", "python,nim") fuv_write_req;
+%feature("fuv:hidden", "python,nim") fuv_writev_req;
+%feature("fuv:hidden", "python,nim") fuv_write2_req;
+%feature("fuv:hidden", "python,nim") fuv_shutdown_req;
+%feature("fuv:hidden", "python,nim") fuv_tcp_connect_req;
 %feature("fuv:hidden", "python,lua,nim") fuv_pipe_connect_req;
+%feature("fuv:hidden", "python,nim") fuv_pipe_connect2_req;
 
 /* ---- enums -------------------------------------------------------------------- */
 
@@ -224,12 +225,28 @@
 %feature("fuv:lua:name", "get_write_queue_size") fuv_write_queue_size;
 /* luv's write takes a string or a table of strings: fuv_writev, which
  * covers fuv_write. */
-%feature("fuv:lua:function", "write,writev") fuv_writev;
-%feature("fuv:lua:name", "write") fuv_writev;
+%feature("fuv:lua:function", "write,writev") fuv_writev_req;
+%feature("fuv:lua:name", "write") fuv_writev_req;
 %feature("fuv:lua:hidden") fuv_write;
-/* luv's uv.pipe_bind / uv.pipe_connect are the *2 forms (see names). */
+%feature("fuv:lua:hidden") fuv_write_req;
+/* luv's write, write2, shutdown and tcp/pipe:connect return the request
+ * (uv.cancel(req), req:cancel(), uv.req_get_type(req)): the *_req calls,
+ * whose plain forms Lua leaves to C. */
+%feature("fuv:lua:hidden") fuv_writev;
+%feature("fuv:lua:function", "write2") fuv_write2_req;
+%feature("fuv:lua:name", "write2") fuv_write2_req;
+%feature("fuv:lua:hidden") fuv_write2;
+%feature("fuv:lua:function", "shutdown") fuv_shutdown_req;
+%feature("fuv:lua:name", "shutdown") fuv_shutdown_req;
+%feature("fuv:lua:hidden") fuv_shutdown;
+%feature("fuv:lua:function", "tcp_connect") fuv_tcp_connect_req;
+%feature("fuv:lua:name", "connect") fuv_tcp_connect_req;
+%feature("fuv:lua:hidden") fuv_tcp_connect;
+%feature("fuv:lua:function", "pipe_connect") fuv_pipe_connect2_req;
+%feature("fuv:lua:name", "connect") fuv_pipe_connect2_req;
+%feature("fuv:lua:hidden") fuv_pipe_connect2;
+/* luv's uv.pipe_bind is the *2 form (see names). */
 %feature("fuv:lua:function", "pipe_bind") fuv_pipe_bind2;
-%feature("fuv:lua:function", "pipe_connect") fuv_pipe_connect2;
 /* luv's request functions: uv.req_get_type(req) -> "write", 2. */
 %feature("fuv:lua:function", "req_get_type") fuv_req_type;
 %feature("fuv:lua:name", "get_type") fuv_req_type;

@@ -620,7 +620,8 @@ FUV_EXTERN int fuv_stream_is_congested(const fuv_stream_t *stream);
 /* ------------------------------------------------------------------------ */
 /*
  * The calls below are fuv_write, fuv_writev, fuv_write2, fuv_shutdown,
- * fuv_tcp_connect and fuv_pipe_connect with one more parameter, req: when
+ * fuv_tcp_connect, fuv_pipe_connect and fuv_pipe_connect2 with one more
+ * parameter, req: when
  * it is not NULL, *req is set to a request object for the operation (NULL
  * when the call fails). The request belongs to the library; the caller
  * holds one reference to it and gives it back with fuv_req_release(), at
@@ -647,6 +648,10 @@ FUV_EXTERN int fuv_tcp_connect_req(fuv_tcp_t *tcp, const char *ip, int port,
 FUV_EXTERN int fuv_pipe_connect_req(fuv_pipe_t *pipe, const char *name,
                                     fuv_pipe_connect_cb cb, void *arg,
                                     fuv_req_t **req);
+FUV_EXTERN int fuv_pipe_connect2_req(fuv_pipe_t *pipe, const char *name,
+                                     size_t namelen, unsigned int flags,
+                                     fuv_pipe_connect_cb cb, void *arg,
+                                     fuv_req_t **req);
 
 /* Cancels a request that has not started [uv_cancel]: its callback then
  * runs from fuv_run() with FUV_ECANCELED, never inside this call. A write

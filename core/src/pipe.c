@@ -349,6 +349,12 @@ int fuv_pipe_connect2(fuv_pipe_t *pipe, const char *name, size_t namelen,
   return pipe_connect(pipe, name, namelen, flags, cb, arg, NULL);
 }
 
+int fuv_pipe_connect2_req(fuv_pipe_t *pipe, const char *name,
+                          size_t namelen, unsigned int flags,
+                          fuv_pipe_connect_cb cb, void *arg, fuv_req_t **req) {
+  return pipe_connect(pipe, name, namelen, flags, cb, arg, req);
+}
+
 int fuv_pipe_connect(fuv_pipe_t *pipe, const char *name,
                      fuv_pipe_connect_cb cb, void *arg) {
   return pipe_connect(pipe, name, name != NULL ? strlen(name) : 0, 0, cb, arg,
@@ -386,7 +392,7 @@ static int read_name(const fuv_pipe_t *pipe, name_fn fn,
 static int get_name(const fuv_pipe_t *pipe, name_fn fn, char *buf,
                     size_t size, size_t *len) {
   struct sockaddr_un sun;
-  size_t n, need;
+  size_t n = 0, need;
   int r = fuv__pipe_check(pipe);
   if (r != 0)
     return r;

@@ -168,6 +168,16 @@ class Loop:
     if TYPE_CHECKING:
         data: Any
 
+    @classmethod
+    def default_loop(cls) -> Loop:
+        """The process's default loop, made on first use (pyuv's
+        Loop.default_loop()); a new one once it has been closed."""
+        loop = globals().get("_default_loop")
+        if loop is None or loop.closed:
+            loop = cls()
+            globals()["_default_loop"] = loop
+        return loop
+
     def __enter__(self) -> Loop:
         return self
 
@@ -259,6 +269,15 @@ class Stream:
             client = type(self)(self.loop)
         _lib.fuv_stream_accept_into(self, client)
         return client
+
+
+    def start_read(self, callback: Callable[[Self, Optional[bytes], Optional[Error]], Any]) -> None:
+        """pyuv's name for read_start()."""
+        self.read_start(callback)
+
+    def stop_read(self) -> None:
+        """pyuv's name for read_stop()."""
+        self.read_stop()
 
 
 _lib._set_write_general(_lib.fuv_write)

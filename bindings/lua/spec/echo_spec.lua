@@ -122,7 +122,7 @@ describe("echo", function()
     client:connect("127.0.0.1", server:getsockname().port, function(err)
       assert.is_nil(err)
       for i = 1, total / #block do
-        assert.equal(0, client:write(block, function(werr)
+        assert.is_userdata(client:write(block, function(werr)
           write_status[#write_status + 1] = werr or i
         end))
       end
