@@ -142,6 +142,25 @@ def stolen_seconds(cpus):
     return total / CLOCK_TICKS
 
 
+def busy_seconds(cpus):
+    """Time the given cores (None: all) spent running anything, in seconds
+    (user, nice, system, irq, softirq from /proc/stat). Less the server's
+    and the load generator's own CPU, it is what other processes took from
+    the pinned cores: the steal column does not see them, as they run in
+    this machine."""
+    names = {"cpu"} if cpus is None else {"cpu%d" % c for c in cpus}
+    total = 0
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                fields = line.split()
+                if fields and fields[0] in names and len(fields) > 7:
+                    total += sum(int(fields[i]) for i in (1, 2, 3, 6, 7))
+    except OSError:
+        return 0.0
+    return total / CLOCK_TICKS
+
+
 def cpu_seconds(pid):
     """utime + stime of pid and every live descendant, in seconds.
 
@@ -265,10 +284,10 @@ def run_loadgen(args, endpoint, conns, size, duration, warmup, sample):
             for raw in proc.stdout:
                 line = raw.decode(errors="replace").strip()
                 if line == "warmup_done":
-                    at_start = sample()
+                    at_start = sample(proc.pid)
                     window_started = True
                 elif line.startswith("requests="):
-                    at_end = sample()
+                    at_end = sample(proc.pid)
                     result = parse_result(line)
         # Reaped with wait4 for its CPU time, which tells whether the load
         # generator itself was near saturation.
@@ -298,7 +317,8 @@ def one_run(args, name, command, conns, size):
                  else [args.server_cpu, args.load_cpu])
         result, at_start, at_end = run_loadgen(
             args, port, conns, size, args.duration, args.warmup,
-            lambda: (cpu_seconds(server.pid), stolen_seconds(cores)))
+            lambda load_pid: (cpu_seconds(server.pid), stolen_seconds(cores),
+                              busy_seconds(cores), cpu_seconds(load_pid)))
         died = not server.alive()
     finally:
         status = server.stop()
@@ -306,6 +326,10 @@ def one_run(args, name, command, conns, size):
     cpu = at_end[0] - at_start[0]
     ncores = len(cores) if cores is not None else (os.cpu_count() or 1)
     stolen = at_end[1] - at_start[1]
+    # What the cores ran besides the two measured processes (other users'
+    # builds, say); clock-tick resolution, so a percent or two is noise.
+    others = max(0.0, (at_end[2] - at_start[2]) - cpu
+                 - (at_end[3] - at_start[3]))
     run = {
         "server": name, "conns": conns, "size": size,
         "req_per_s": result["req_per_s"], "requests": requests,
@@ -318,6 +342,8 @@ def one_run(args, name, command, conns, size):
         "loadgen_cpu_util": result["loadgen_cpu_util"],
         "steal": (stolen / (result["seconds"] * ncores)
                   if result["seconds"] else 0.0),
+        "others": (others / (result["seconds"] * ncores)
+                   if result["seconds"] else 0.0),
         "server_exit": status,
     }
     # A server may exit 0 or die of the SIGTERM that stops it; any other
@@ -345,7 +371,8 @@ def summarize(runs, names, rounds):
         per_server[name] = {
             key: statistics.median(r[key] for r in mine)
             for key in ("req_per_s", "cpu_us_per_req", "p50_us", "p99_us",
-                        "server_cpu_util", "loadgen_cpu_util", "steal")
+                        "server_cpu_util", "loadgen_cpu_util", "steal",
+                        "others")
         }
         per_server[name]["errors"] = sum(r["errors"] for r in mine)
         per_server[name]["runs"] = len(mine)
@@ -386,14 +413,16 @@ def print_table(conns, size, summary, rounds, duration, transport="tcp"):
     print("== %s, %d conn%s x %d B: median of %d alternating rounds of "
           "%.1f s ==" % (TRANSPORT_LABELS[transport], conns,
                          "" if conns == 1 else "s", size, rounds, duration))
-    print("%-10s %12s %11s %9s %9s %9s %9s %7s %6s" % (
+    print("%-10s %12s %11s %9s %9s %9s %9s %7s %6s %6s" % (
         "server", "req/s", "CPU us/req", "srv CPU", "load CPU",
-        "p50 us", "p99 us", "errors", "steal"))
+        "p50 us", "p99 us", "errors", "steal", "others"))
     for name, s in summary["servers"].items():
-        print("%-10s %12.0f %11.2f %8.0f%% %8.0f%% %9.1f %9.1f %7d %5.1f%%" % (
-            name, s["req_per_s"], s["cpu_us_per_req"],
-            100 * s["server_cpu_util"], 100 * s["loadgen_cpu_util"],
-            s["p50_us"], s["p99_us"], s["errors"], 100 * s["steal"]))
+        print("%-10s %12.0f %11.2f %8.0f%% %8.0f%% %9.1f %9.1f %7d %5.1f%% "
+              "%5.1f%%" % (
+                  name, s["req_per_s"], s["cpu_us_per_req"],
+                  100 * s["server_cpu_util"], 100 * s["loadgen_cpu_util"],
+                  s["p50_us"], s["p99_us"], s["errors"], 100 * s["steal"],
+                  100 * s["others"]))
     if summary.get("runs_repeated_for_steal"):
         print("(%d runs repeated: the hypervisor took more than the "
               "--max-steal share of the cores)" % summary["runs_repeated_for_steal"])
@@ -434,12 +463,14 @@ def throughput(args, servers, configs):
                 runs.append(run)
                 if args.verbose:
                     print("  round %d %-8s %10.0f req/s %7.2f us/req "
-                          "srv %3.0f%% load %3.0f%% steal %4.1f%% errors %d" % (
+                          "srv %3.0f%% load %3.0f%% steal %4.1f%% "
+                          "others %4.1f%% errors %d" % (
                               rnd, name, run["req_per_s"],
                               run["cpu_us_per_req"],
                               100 * run["server_cpu_util"],
                               100 * run["loadgen_cpu_util"],
-                              100 * run["steal"], run["errors"]),
+                              100 * run["steal"], 100 * run["others"],
+                              run["errors"]),
                           file=sys.stderr)
         summary = summarize(runs, names, args.rounds)
         summary["runs_repeated_for_steal"] = retried
@@ -549,7 +580,7 @@ def syscall_run(args, name, command):
         try:
             result, _, _ = run_loadgen(
                 args, port, args.syscall_conns, args.syscall_size,
-                args.syscall_seconds, 0, lambda: None)
+                args.syscall_seconds, 0, lambda _pid: None)
             wait_for_fds(server.pid, idle_fds)
         finally:
             tracer.send_signal(signal.SIGINT)  # detach and write the summary
