@@ -69,6 +69,7 @@ int fuv_close(fuv_handle_t *h, fuv_close_cb cb, void *arg) {
   h->close_arg = arg;
   switch (h->type) {
   case FUV_TCP:
+  case FUV_PIPE:
     fuv__stream_close((fuv_stream_t *)h);
     break;
   case FUV_TIMER:
@@ -147,6 +148,8 @@ const char *fuv_handle_type_name(fuv_handle_type_t type) {
   switch (type) {
   case FUV_ASYNC:
     return "async";
+  case FUV_PIPE:
+    return "pipe";
   case FUV_TCP:
     return "tcp";
   case FUV_TIMER:
@@ -175,7 +178,7 @@ int fuv_fileno(const fuv_handle_t *h) {
   int r = fuv__handle_check(h, FUV_UNKNOWN_HANDLE);
   if (r != 0)
     return r;
-  if (h->type != FUV_TCP)
+  if (h->type != FUV_TCP && h->type != FUV_PIPE)
     return FUV_EINVAL;
   r = fuv__stream_fd((const fuv_stream_t *)h);
   return r >= 0 ? r : FUV_EBADF;
