@@ -150,15 +150,16 @@ class RunnerEndToEnd(unittest.TestCase):
                 self.assertGreaterEqual(run["steal"], 0.0)
 
     def test_compares_two_servers_over_unix_sockets(self):
-        # Both kinds of name: a fresh path per run, and an abstract @NAME.
+        # Both kinds of name: a fresh path per run, and an abstract @NAME;
+        # flatuv's fuv_pipe_t server against libuv's uv_pipe_t one.
         require_programs("echo_libuv")
         for transport in ("unix", "abstract"):
             with self.subTest(transport=transport):
                 result = subprocess.run(
                     [sys.executable, RUN_PY, "--loadgen", program("fuv_loadgen"),
                      "--transport", transport,
+                     "--server", "flatuv=" + program("echo_flatuv"),
                      "--server", "libuv=" + program("echo_libuv"),
-                     "--server", "epoll=" + program("echo_epoll"),
                      "--configs", "2x65536", "--rounds", "2",
                      "--duration", "0.3", "--warmup", "0.1",
                      "--steal-retries", "0", "--json", "-"],
