@@ -6,19 +6,24 @@
  * epoll_wait. Only what the kernel does not take at once is copied, into a
  * per-connection buffer that is flushed on EPOLLOUT.
  *
- * Usage: echo_epoll PORT. Prints "listening PORT" when ready, and exits
- * cleanly on SIGTERM or SIGINT.
+ * Usage: echo_epoll PORT | echo_epoll NAME. A number is a TCP port on
+ * 127.0.0.1; anything else is a Unix domain stream socket: a filesystem
+ * path (removed again at exit), or @NAME for an abstract name. Prints
+ * "listening PORT" (or NAME) when ready, and exits cleanly on SIGTERM or
+ * SIGINT.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define READ_BUFFER_SIZE (64 * 1024)
@@ -33,6 +38,7 @@ typedef struct {
 } conn_t;
 
 static char read_buffer[READ_BUFFER_SIZE];
+static int is_tcp; /* TCP_NODELAY applies to TCP connections only */
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop_signal(int signo) {
@@ -64,6 +70,43 @@ static int listen_on(int port) {
   return fd;
 }
 
+/* A Unix domain stream socket at name: a path, or @name (abstract). */
+static int listen_unix(const char *name) {
+  struct sockaddr_un addr;
+  size_t len = strlen(name);
+  socklen_t addrlen = (socklen_t)sizeof addr;
+  int fd;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (len >= sizeof addr.sun_path) {
+    fprintf(stderr, "echo_epoll: name too long: %s\n", name);
+    exit(1);
+  }
+  memcpy(addr.sun_path, name, len);
+  if (name[0] == '@') {
+    addr.sun_path[0] = '\0';
+    addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+  }
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    die("socket");
+  if (bind(fd, (struct sockaddr *)&addr, addrlen) != 0)
+    die("bind");
+  if (listen(fd, 511) != 0)
+    die("listen");
+  return fd;
+}
+
+/* All digits: a TCP port. */
+static int is_port(const char *s) {
+  if (*s == '\0')
+    return 0;
+  for (; *s != '\0'; s++)
+    if (*s < '0' || *s > '9')
+      return 0;
+  return 1;
+}
+
 static void set_interest(int epfd, conn_t *c, int want_out) {
   struct epoll_event ev;
   ev.events = EPOLLIN | (want_out ? EPOLLOUT : 0);
@@ -87,7 +130,8 @@ static void accept_one(int epfd, int listen_fd) {
   int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0)
     return; /* EAGAIN, or an aborted connection: nothing to do */
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (is_tcp)
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   c = calloc(1, sizeof *c);
   if (c == NULL) {
     close(fd);
@@ -172,20 +216,22 @@ static void on_conn_event(int epfd, conn_t *c, unsigned events) {
 int main(int argc, char **argv) {
   struct epoll_event ev, events[MAX_EVENTS];
   struct sigaction sa;
-  int epfd, listen_fd, port, i;
+  int epfd, listen_fd, i;
+  const char *endpoint;
 
   if (argc != 2) {
-    fprintf(stderr, "usage: %s PORT\n", argv[0]);
+    fprintf(stderr, "usage: %s PORT | %s NAME\n", argv[0], argv[0]);
     return 2;
   }
-  port = atoi(argv[1]);
+  endpoint = argv[1];
+  is_tcp = is_port(endpoint);
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop_signal; /* no SA_RESTART: epoll_wait returns */
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  listen_fd = listen_on(port);
+  listen_fd = is_tcp ? listen_on(atoi(endpoint)) : listen_unix(endpoint);
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0)
     die("epoll_create1");
@@ -193,7 +239,7 @@ int main(int argc, char **argv) {
   ev.data.ptr = NULL; /* NULL marks the listening socket */
   if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
     die("epoll_ctl");
-  printf("listening %d\n", port);
+  printf("listening %s\n", endpoint);
   fflush(stdout);
 
   while (!stop_requested) {
@@ -214,5 +260,7 @@ int main(int argc, char **argv) {
    * exists to be measured, not to drain. */
   close(epfd);
   close(listen_fd);
+  if (!is_tcp && endpoint[0] != '@')
+    unlink(endpoint);
   return 0;
 }

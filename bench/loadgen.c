@@ -15,6 +15,10 @@
  * cache, so that sending from it does not cost the generator more than
  * the server pays for the same bytes.
  *
+ * It connects over TCP (--host, --port) or over a Unix domain stream socket
+ * (--unix NAME: a filesystem path, or an abstract name written with a
+ * leading '@', which stands for the NUL byte such a name starts with).
+ *
  * Output on stdout, one line each, machine-readable:
  *   warmup_done                   when the measured window starts
  *   requests=... seconds=... req_per_s=... p50_us=... p99_us=...
@@ -29,12 +33,14 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +55,7 @@
 typedef struct {
   const char *host;
   const char *port;
+  const char *unix_name; /* set: a Unix socket instead of host and port */
   int conns;
   size_t size;
   double duration_s;
@@ -93,8 +100,9 @@ static uint64_t now_ns(void) {
 
 static void usage(const char *argv0) {
   fprintf(stderr,
-          "usage: %s --host HOST --port PORT --conns N --size BYTES\n"
-          "          --duration SECONDS [--warmup SECONDS]\n",
+          "usage: %s {--host HOST --port PORT | --unix NAME} --conns N\n"
+          "          --size BYTES --duration SECONDS [--warmup SECONDS]\n"
+          "  NAME is a filesystem path, or @NAME for an abstract name\n",
           argv0);
   exit(2);
 }
@@ -103,6 +111,7 @@ static void parse_options(int argc, char **argv, options_t *o) {
   int i;
   o->host = "127.0.0.1";
   o->port = NULL;
+  o->unix_name = NULL;
   o->conns = 1;
   o->size = 1024;
   o->duration_s = 3.0;
@@ -117,6 +126,8 @@ static void parse_options(int argc, char **argv, options_t *o) {
       o->host = value;
     else if (strcmp(name, "--port") == 0)
       o->port = value;
+    else if (strcmp(name, "--unix") == 0)
+      o->unix_name = value;
     else if (strcmp(name, "--conns") == 0)
       o->conns = atoi(value);
     else if (strcmp(name, "--size") == 0)
@@ -128,7 +139,7 @@ static void parse_options(int argc, char **argv, options_t *o) {
     else
       usage(argv[0]);
   }
-  if (o->port == NULL || o->conns < 1 || o->size < 1 ||
+  if ((o->port == NULL) == (o->unix_name == NULL) || o->conns < 1 || o->size < 1 ||
       o->size > MAX_MESSAGE_SIZE || o->duration_s <= 0 || o->warmup_s < 0)
     usage(argv[0]);
 }
@@ -150,9 +161,44 @@ static void fill_pool(size_t message_size) {
   }
 }
 
+/* Connects to a Unix domain stream socket: NAME is a path, @NAME an
+ * abstract name (Linux). Blocking, as the TCP connect is: the listener's
+ * backlog takes the connection at once or the call waits for room. */
+static int connect_unix(const char *name) {
+  struct sockaddr_un addr;
+  size_t len = strlen(name);
+  socklen_t addrlen;
+  int fd;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (len == 0 || len >= sizeof addr.sun_path) {
+    fprintf(stderr, "fuv_loadgen: bad Unix socket name '%s'\n", name);
+    exit(2);
+  }
+  memcpy(addr.sun_path, name, len);
+  if (name[0] == '@') {
+    addr.sun_path[0] = '\0'; /* abstract: the length says where it ends */
+    addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+  } else {
+    addrlen = (socklen_t)sizeof addr;
+  }
+  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&addr, addrlen) != 0) {
+    perror("connect");
+    exit(2);
+  }
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+    perror("socket setup");
+    exit(2);
+  }
+  return fd;
+}
+
 static int connect_one(const options_t *o) {
   struct addrinfo hints, *res, *ai;
   int fd = -1, one = 1, rc;
+  if (o->unix_name != NULL)
+    return connect_unix(o->unix_name);
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

@@ -7,10 +7,16 @@ argument, or wherever it says {port}, and must print a line containing
 "listening" on stdout once it accepts connections. The first server is the
 subject: every other one is a baseline it is compared with.
 
+With --transport unix (or abstract) the servers listen on a Unix domain
+stream socket instead: the command gets a fresh filesystem path (or @NAME,
+an abstract name) in place of the port, and the load generator connects
+there.
+
     python3 bench/run.py                       # flatuv, libuv, epoll from build/
     python3 bench/run.py --server flatuv=build/bench/echo_flatuv \\
                          --server libuv=build/bench/echo_libuv --rounds 7
     python3 bench/run.py --syscalls            # system calls per request
+    python3 bench/run.py --transport unix --configs 10x1024,10x65536
 
 Each run starts the server afresh, pinned to one core, and the load
 generator pinned to another. The server's CPU time (utime + stime of the
@@ -65,11 +71,43 @@ def pin(cpu, argv):
     return (["taskset", "-c", str(cpu)] + argv) if cpu is not None else argv
 
 
-def server_argv(command, port):
+class Endpoints:
+    """Where each run's server listens: a free TCP port, or a fresh Unix
+    socket name (a path in a directory of this invocation's own, removed
+    at exit, or an abstract @NAME), never one an earlier run used."""
+
+    def __init__(self, transport):
+        self.transport = transport
+        self.count = 0
+        self.dir = (tempfile.mkdtemp(prefix="fuv-bench-")
+                    if transport == "unix" else None)
+
+    def next(self):
+        self.count += 1
+        if self.transport == "tcp":
+            return str(free_port())
+        if self.transport == "unix":
+            return os.path.join(self.dir, "echo-%d.sock" % self.count)
+        return "@fuv-bench-%d-%d" % (os.getpid(), self.count)
+
+    def close(self):
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def server_argv(command, endpoint):
+    """The server's argv: the endpoint (a port, a path or @NAME) where the
+    command says {port} (or {endpoint}), else as its last argument."""
     argv = shlex.split(command)
-    if any("{port}" in a for a in argv):
-        return [a.replace("{port}", str(port)) for a in argv]
-    return argv + [str(port)]
+    marks = ("{port}", "{endpoint}")
+    if any(m in a for a in argv for m in marks):
+        out = []
+        for a in argv:
+            for m in marks:
+                a = a.replace(m, endpoint)
+            out.append(a)
+        return out
+    return argv + [endpoint]
 
 
 def children_of():
@@ -99,6 +137,25 @@ def stolen_seconds(cpus):
                 fields = line.split()
                 if fields and fields[0] in names and len(fields) > 8:
                     total += int(fields[8])
+    except OSError:
+        return 0.0
+    return total / CLOCK_TICKS
+
+
+def busy_seconds(cpus):
+    """Time the given cores (None: all) spent running anything, in seconds
+    (user, nice, system, irq, softirq from /proc/stat). Less the server's
+    and the load generator's own CPU, it is what other processes took from
+    the pinned cores: the steal column does not see them, as they run in
+    this machine."""
+    names = {"cpu"} if cpus is None else {"cpu%d" % c for c in cpus}
+    total = 0
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                fields = line.split()
+                if fields and fields[0] in names and len(fields) > 7:
+                    total += sum(int(fields[i]) for i in (1, 2, 3, 6, 7))
     except OSError:
         return 0.0
     return total / CLOCK_TICKS
@@ -203,12 +260,18 @@ def wait_status(pid):
     return code, usage.ru_utime + usage.ru_stime
 
 
-def run_loadgen(args, port, conns, size, duration, warmup, sample):
-    """Runs fuv_loadgen against port. Calls sample() when the measured
-    window starts and again when it ends, and returns (result, first
-    sample, second sample)."""
-    argv = pin(args.load_cpu, [
-        args.loadgen, "--host", "127.0.0.1", "--port", str(port),
+def loadgen_target(endpoint):
+    """fuv_loadgen's options for where the server listens."""
+    if endpoint.isdigit():
+        return ["--host", "127.0.0.1", "--port", endpoint]
+    return ["--unix", endpoint]
+
+
+def run_loadgen(args, endpoint, conns, size, duration, warmup, sample):
+    """Runs fuv_loadgen against endpoint (a port, a path or @NAME). Calls
+    sample() when the measured window starts and again when it ends, and
+    returns (result, first sample, second sample)."""
+    argv = pin(args.load_cpu, [args.loadgen] + loadgen_target(endpoint) + [
         "--conns", str(conns), "--size", str(size),
         "--duration", str(duration), "--warmup", str(warmup)])
     at_start = at_end = result = None
@@ -221,10 +284,10 @@ def run_loadgen(args, port, conns, size, duration, warmup, sample):
             for raw in proc.stdout:
                 line = raw.decode(errors="replace").strip()
                 if line == "warmup_done":
-                    at_start = sample()
+                    at_start = sample(proc.pid)
                     window_started = True
                 elif line.startswith("requests="):
-                    at_end = sample()
+                    at_end = sample(proc.pid)
                     result = parse_result(line)
         # Reaped with wait4 for its CPU time, which tells whether the load
         # generator itself was near saturation.
@@ -247,14 +310,15 @@ def run_loadgen(args, port, conns, size, duration, warmup, sample):
 # --------------------------------------------------------------------------
 
 def one_run(args, name, command, conns, size):
-    port = free_port()
+    port = args.endpoints.next()
     server = Server(name, command, port, args.server_cpu)
     try:
         cores = (None if args.server_cpu is None
                  else [args.server_cpu, args.load_cpu])
         result, at_start, at_end = run_loadgen(
             args, port, conns, size, args.duration, args.warmup,
-            lambda: (cpu_seconds(server.pid), stolen_seconds(cores)))
+            lambda load_pid: (cpu_seconds(server.pid), stolen_seconds(cores),
+                              busy_seconds(cores), cpu_seconds(load_pid)))
         died = not server.alive()
     finally:
         status = server.stop()
@@ -262,6 +326,10 @@ def one_run(args, name, command, conns, size):
     cpu = at_end[0] - at_start[0]
     ncores = len(cores) if cores is not None else (os.cpu_count() or 1)
     stolen = at_end[1] - at_start[1]
+    # What the cores ran besides the two measured processes (other users'
+    # builds, say); clock-tick resolution, so a percent or two is noise.
+    others = max(0.0, (at_end[2] - at_start[2]) - cpu
+                 - (at_end[3] - at_start[3]))
     run = {
         "server": name, "conns": conns, "size": size,
         "req_per_s": result["req_per_s"], "requests": requests,
@@ -274,6 +342,8 @@ def one_run(args, name, command, conns, size):
         "loadgen_cpu_util": result["loadgen_cpu_util"],
         "steal": (stolen / (result["seconds"] * ncores)
                   if result["seconds"] else 0.0),
+        "others": (others / (result["seconds"] * ncores)
+                   if result["seconds"] else 0.0),
         "server_exit": status,
     }
     # A server may exit 0 or die of the SIGTERM that stops it; any other
@@ -301,7 +371,8 @@ def summarize(runs, names, rounds):
         per_server[name] = {
             key: statistics.median(r[key] for r in mine)
             for key in ("req_per_s", "cpu_us_per_req", "p50_us", "p99_us",
-                        "server_cpu_util", "loadgen_cpu_util", "steal")
+                        "server_cpu_util", "loadgen_cpu_util", "steal",
+                        "others")
         }
         per_server[name]["errors"] = sum(r["errors"] for r in mine)
         per_server[name]["runs"] = len(mine)
@@ -333,18 +404,25 @@ def summarize(runs, names, rounds):
     return {"servers": per_server, "ratios": ratios}
 
 
-def print_table(conns, size, summary, rounds, duration):
+TRANSPORT_LABELS = {"tcp": "TCP", "unix": "pipe (Unix socket, path)",
+                    "abstract": "pipe (Unix socket, abstract name)"}
+
+
+def print_table(conns, size, summary, rounds, duration, transport="tcp"):
     print()
-    print("== %d conn%s x %d B: median of %d alternating rounds of %.1f s =="
-          % (conns, "" if conns == 1 else "s", size, rounds, duration))
-    print("%-10s %12s %11s %9s %9s %9s %9s %7s %6s" % (
+    print("== %s, %d conn%s x %d B: median of %d alternating rounds of "
+          "%.1f s ==" % (TRANSPORT_LABELS[transport], conns,
+                         "" if conns == 1 else "s", size, rounds, duration))
+    print("%-10s %12s %11s %9s %9s %9s %9s %7s %6s %6s" % (
         "server", "req/s", "CPU us/req", "srv CPU", "load CPU",
-        "p50 us", "p99 us", "errors", "steal"))
+        "p50 us", "p99 us", "errors", "steal", "others"))
     for name, s in summary["servers"].items():
-        print("%-10s %12.0f %11.2f %8.0f%% %8.0f%% %9.1f %9.1f %7d %5.1f%%" % (
-            name, s["req_per_s"], s["cpu_us_per_req"],
-            100 * s["server_cpu_util"], 100 * s["loadgen_cpu_util"],
-            s["p50_us"], s["p99_us"], s["errors"], 100 * s["steal"]))
+        print("%-10s %12.0f %11.2f %8.0f%% %8.0f%% %9.1f %9.1f %7d %5.1f%% "
+              "%5.1f%%" % (
+                  name, s["req_per_s"], s["cpu_us_per_req"],
+                  100 * s["server_cpu_util"], 100 * s["loadgen_cpu_util"],
+                  s["p50_us"], s["p99_us"], s["errors"], 100 * s["steal"],
+                  100 * s["others"]))
     if summary.get("runs_repeated_for_steal"):
         print("(%d runs repeated: the hypervisor took more than the "
               "--max-steal share of the cores)" % summary["runs_repeated_for_steal"])
@@ -385,16 +463,19 @@ def throughput(args, servers, configs):
                 runs.append(run)
                 if args.verbose:
                     print("  round %d %-8s %10.0f req/s %7.2f us/req "
-                          "srv %3.0f%% load %3.0f%% steal %4.1f%% errors %d" % (
+                          "srv %3.0f%% load %3.0f%% steal %4.1f%% "
+                          "others %4.1f%% errors %d" % (
                               rnd, name, run["req_per_s"],
                               run["cpu_us_per_req"],
                               100 * run["server_cpu_util"],
                               100 * run["loadgen_cpu_util"],
-                              100 * run["steal"], run["errors"]),
+                              100 * run["steal"], 100 * run["others"],
+                              run["errors"]),
                           file=sys.stderr)
         summary = summarize(runs, names, args.rounds)
         summary["runs_repeated_for_steal"] = retried
-        print_table(conns, size, summary, args.rounds, args.duration)
+        print_table(conns, size, summary, args.rounds, args.duration,
+                    args.transport)
         report.append({"conns": conns, "size": size, "runs": runs,
                        "summary": summary})
     return report
@@ -485,7 +566,7 @@ def wait_for_fds(pid, count, timeout_s=5.0):
 
 
 def syscall_run(args, name, command):
-    port = free_port()
+    port = args.endpoints.next()
     server = Server(name, command, port, args.server_cpu)
     out = tempfile.NamedTemporaryFile(prefix="fuv-syscalls-", suffix=".txt",
                                       delete=False)
@@ -499,7 +580,7 @@ def syscall_run(args, name, command):
         try:
             result, _, _ = run_loadgen(
                 args, port, args.syscall_conns, args.syscall_size,
-                args.syscall_seconds, 0, lambda: None)
+                args.syscall_seconds, 0, lambda _pid: None)
             wait_for_fds(server.pid, idle_fds)
         finally:
             tracer.send_signal(signal.SIGINT)  # detach and write the summary
@@ -530,8 +611,9 @@ def syscall_run(args, name, command):
 
 def syscalls(args, servers):
     print()
-    print("== system calls per request: %d conns x %d B, %.1f s under %s =="
-          % (args.syscall_conns, args.syscall_size, args.syscall_seconds,
+    print("== system calls per request, %s: %d conns x %d B, %.1f s under "
+          "%s ==" % (TRANSPORT_LABELS[args.transport], args.syscall_conns,
+                     args.syscall_size, args.syscall_seconds,
              "strace -c -f" if args.syscall_tool == "strace"
              else "perf stat -e raw_syscalls:sys_enter"))
     report = []
@@ -602,6 +684,12 @@ def main():
                    help="core for the load generator (default 1)")
     p.add_argument("--no-pin", action="store_true",
                    help="do not pin with taskset")
+    p.add_argument("--transport", choices=("tcp", "unix", "abstract"),
+                   default="tcp",
+                   help="tcp (default: 127.0.0.1 and a free port), unix (a "
+                   "Unix domain stream socket at a fresh filesystem path) "
+                   "or abstract (one with a fresh abstract name, @NAME); "
+                   "the servers get the port, the path or @NAME")
     p.add_argument("--syscalls", action="store_true",
                    help="count system calls per request instead")
     p.add_argument("--syscall-tool", choices=("strace", "perf"),
@@ -655,10 +743,12 @@ def main():
         "cpus": os.cpu_count(),
         "servers": dict(servers),
         "server_cpu": args.server_cpu, "load_cpu": args.load_cpu,
+        "transport": args.transport,
     }
     print("# %s  %s  %d cpus  server on core %s, load on core %s" % (
         meta["date"], meta["kernel"], meta["cpus"], args.server_cpu,
         args.load_cpu))
+    args.endpoints = Endpoints(args.transport)
     try:
         if args.syscalls:
             meta["syscalls"] = syscalls(args, servers)
@@ -669,6 +759,8 @@ def main():
     except BenchError as e:
         print("error: %s" % e, file=sys.stderr)
         return 1
+    finally:
+        args.endpoints.close()
     if args.json:
         text = json.dumps(meta, indent=2)
         if args.json == "-":

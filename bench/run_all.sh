@@ -3,6 +3,8 @@
 # bench/run.py's alternating rounds and pinned cores:
 #   C       flatuv vs libuv vs raw epoll (1/10/100 x 1 KiB, 10 x 64 KiB),
 #           plus system calls per request under strace
+#   C pipes the same servers over a Unix domain socket (fuv_pipe_t vs
+#           uv_pipe_t vs epoll; 10 x 1 KiB, 10 x 64 KiB), plus system calls
 #   Python  flatuv vs uvloop vs asyncio, plus the per-call overhead figure
 #   Lua     flatuv vs luv, on Lua 5.4 and on LuaJIT
 #   Nim     flatuv's Nim binding vs asyncnet vs flatuv's C server
@@ -34,6 +36,12 @@ echo "==== C: flatuv vs libuv vs epoll"
 python3 "$root/bench/run.py" --build-dir "$work/build" "${opts[@]}"
 echo "==== C: system calls per request"
 python3 "$root/bench/run.py" --build-dir "$work/build" --syscalls
+
+echo "==== C pipes: flatuv vs libuv vs epoll over a Unix domain socket"
+python3 "$root/bench/run.py" --build-dir "$work/build" --transport unix \
+  --configs 10x1024,10x65536 "${opts[@]}"
+echo "==== C pipes: system calls per request"
+python3 "$root/bench/run.py" --build-dir "$work/build" --transport unix --syscalls
 
 echo "==== Python: flatuv vs uvloop vs asyncio"
 bash "$root/bench/python/run.sh" "$work/python" "${opts[@]}"

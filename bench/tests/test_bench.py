@@ -23,10 +23,11 @@ RUN_PY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 
 # An echo server that misbehaves on purpose, in one of two ways: "flip"
 # echoes everything but flips one bit of the 1000th byte of each
-# connection's stream; "hangup" echoes the first 100 bytes and closes.
+# connection's stream; "hangup" echoes the first 100 bytes and closes. Its
+# second argument is a TCP port, or a path for a Unix domain socket.
 BAD_SERVER = textwrap.dedent("""
     import socket, sys, threading
-    mode, port = sys.argv[1], int(sys.argv[2])
+    mode, where = sys.argv[1], sys.argv[2]
     def serve(conn):
         seen = 0
         with conn:
@@ -41,11 +42,17 @@ BAD_SERVER = textwrap.dedent("""
                     return
                 seen += len(data)
                 conn.sendall(data)
-    listener = socket.create_server(("127.0.0.1", port))
-    print("listening", port, flush=True)
+    if where.isdigit():
+        listener = socket.create_server(("127.0.0.1", int(where)))
+    else:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(where)
+        listener.listen()
+    print("listening", where, flush=True)
     while True:
         conn, _ = listener.accept()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if where.isdigit():
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         threading.Thread(target=serve, args=(conn,), daemon=True).start()
 """)
 
@@ -72,15 +79,17 @@ class LoadgenVerifies(unittest.TestCase):
     def setUpClass(cls):
         require_programs("fuv_loadgen")
 
-    def run_against_bad_server(self, mode):
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-c", BAD_SERVER, mode, str(port)],
+    def run_against_bad_server(self, mode, unix_path=None):
+        where = unix_path or str(free_port())
+        target = (["--unix", unix_path] if unix_path
+                  else ["--host", "127.0.0.1", "--port", where])
+        server = subprocess.Popen([sys.executable, "-c", BAD_SERVER, mode, where],
                                   stdout=subprocess.PIPE, text=True)
         try:
             self.assertIn("listening", server.stdout.readline())
             return subprocess.run(
-                [program("fuv_loadgen"), "--host", "127.0.0.1", "--port", str(port),
-                 "--conns", "2", "--size", "4096", "--duration", "0.5",
+                [program("fuv_loadgen")] + target +
+                ["--conns", "2", "--size", "4096", "--duration", "0.5",
                  "--warmup", "0.1"],
                 capture_output=True, text=True, timeout=60)
         finally:
@@ -99,6 +108,14 @@ class LoadgenVerifies(unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.stderr)
         # A FIN, or a reset when the server closed with bytes unread.
         self.assertRegex(result.stderr, "end of stream mid-message|reset by peer")
+
+    def test_a_flipped_bit_over_a_unix_socket_is_an_error(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            result = self.run_against_bad_server(
+                "flip", os.path.join(tmp, "bad.sock"))
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("echoed bytes differ", result.stderr)
+        self.assertRegex(result.stdout, r"errors=[1-9]")
 
 
 class RunnerEndToEnd(unittest.TestCase):
@@ -131,6 +148,32 @@ class RunnerEndToEnd(unittest.TestCase):
                 self.assertEqual(run["errors"], 0)
                 self.assertGreater(run["requests"], 0)
                 self.assertGreaterEqual(run["steal"], 0.0)
+
+    def test_compares_two_servers_over_unix_sockets(self):
+        # Both kinds of name: a fresh path per run, and an abstract @NAME;
+        # flatuv's fuv_pipe_t server against libuv's uv_pipe_t one.
+        require_programs("echo_libuv")
+        for transport in ("unix", "abstract"):
+            with self.subTest(transport=transport):
+                result = subprocess.run(
+                    [sys.executable, RUN_PY, "--loadgen", program("fuv_loadgen"),
+                     "--transport", transport,
+                     "--server", "flatuv=" + program("echo_flatuv"),
+                     "--server", "libuv=" + program("echo_libuv"),
+                     "--configs", "2x65536", "--rounds", "2",
+                     "--duration", "0.3", "--warmup", "0.1",
+                     "--steal-retries", "0", "--json", "-"],
+                    capture_output=True, text=True, timeout=120)
+                self.assertEqual(result.returncode, 0,
+                                 result.stdout + result.stderr)
+                self.assertIn("pipe (Unix socket", result.stdout)
+                data = json.loads(result.stdout[result.stdout.index("\n{") + 1:])
+                self.assertEqual(data["transport"], transport)
+                runs = data["configs"][0]["runs"]
+                self.assertEqual(len(runs), 4)
+                for run in runs:
+                    self.assertEqual(run["errors"], 0)
+                    self.assertGreater(run["requests"], 0)
 
     def test_a_server_that_breaks_echoes_fails_the_run(self):
         with tempfile.TemporaryDirectory() as tmp:
