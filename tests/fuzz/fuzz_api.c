@@ -177,6 +177,7 @@ static char recv_buf[65536];
 
 static void run_op(void);
 static int pick_name(void);
+static int c_name(int k);
 static int bad_name(int k, int with_len);
 static int is_pipe(int i);
 
@@ -976,7 +977,7 @@ static void op_sync(void) {
       if (bad_name(k, 0))
         FUZZ_CHECK(rc < 0);
       if (rc == 0)
-        slots[i].peer_name = k;
+        slots[i].peer_name = c_name(k);
       break;
     }
     CALL(fuv_send(s, NULL, (u8() & 1) ? 0 : absurd_size(), timeout));
@@ -1201,7 +1202,11 @@ static void make_names(void) {
   set_name(10, "", 0, 0);
   n = snprintf(buf, sizeof buf, "%s/no-such-dir/x", tmpdir);
   set_name(11, buf, (size_t)n, 1);
-  set_name(12, "ab\0cd", 5, 0);   /* a NUL after the first byte */
+  /* A NUL after the first byte: refused by the *2 calls; as a C string,
+   * a path in our directory. */
+  n = snprintf(buf, sizeof buf, "%s/nul", tmpdir);
+  memcpy(buf + n, "\0cd", 3);
+  set_name(12, buf, (size_t)n + 3, 1);
   set_name(13, "\0", 1, 0);       /* an abstract name of just the NUL */
 }
 
@@ -1213,6 +1218,12 @@ static const char *name_bytes(int k, size_t *len) {
   }
   *len = name_lens[k];
   return names[k];
+}
+
+/* The name a C-string call (bind, connect) binds or connects to: k, or -1
+ * when the string ends before the name does (unknown to the checks). */
+static int c_name(int k) {
+  return k >= 0 && k < NUM_NAMES && strlen(names[k]) == name_lens[k] ? k : -1;
 }
 
 static int pick_name(void) {
@@ -1311,7 +1322,7 @@ static void op_pipe_bind(void) {
   }
   if (rc == 0) {
     FUZZ_CHECK(is_pipe(i));
-    slots[i].bound_name = k;
+    slots[i].bound_name = (mode & 1) ? k : c_name(k);
   }
   if (mode & 8) {
     int cb = (mode & 48) != 0;
@@ -1332,7 +1343,7 @@ static void op_pipe_connect(void) {
   unsigned mode = u8();
   int with_cb = (mode & 12) != 0;
   size_t r = new_req(REQ_CONNECT, i);
-  reqs[r].name = k;
+  reqs[r].name = (mode & 3) == 1 ? k : c_name(k);
   reqs[r].has_cb = with_cb;
   fuv_pipe_connect_cb cb = with_cb ? on_pipe_connect : NULL;
   fuv_req_t *req = (fuv_req_t *)&req; /* must be overwritten */
