@@ -2300,7 +2300,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (!all_freed() || fuv_loop_alive(loop)) {
     FUZZ_CHECK(run_ok(fuv_run(loop, FUV_RUN_NOWAIT)));
     /* Closing completes within a few iterations; more means it hangs. */
-    FUZZ_CHECK(++iterations < DRAIN_ITERATIONS);
+    if (++iterations == DRAIN_ITERATIONS && tracing) {
+      fprintf(stderr, "not freed: loop_alive %d, untracked %d\n",
+              fuv_loop_alive(loop), untracked_closes);
+      for (int i = 0; i < MAX_SLOTS; i++)
+        if (slots[i].h != NULL)
+          fprintf(stderr, "  slot %d: %s, closing %d, active %d\n", i,
+                  fuv_handle_type_name(fuv_handle_type(slots[i].h)),
+                  fuv_is_closing(slots[i].h), fuv_is_active(slots[i].h));
+      for (size_t r = 0; r < nreqs; r++)
+        if (!reqs[r].failed && !reqs[r].done)
+          fprintf(stderr, "  request %zu (kind %d, slot %d, cancelled %d) "
+                  "not called back\n", r, reqs[r].kind, reqs[r].slot,
+                  reqs[r].cancelled);
+    }
+    FUZZ_CHECK(iterations < DRAIN_ITERATIONS);
   }
   run_mode_now = -1;
   for (size_t r = 0; r < nreqs; r++)
