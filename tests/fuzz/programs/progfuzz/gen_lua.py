@@ -22,8 +22,18 @@ TCPS = ["c1", "c2", "c3", "c4"]
 SERVERS = ["s1", "s2"]
 ASYNCS = ["a1", "a2"]
 CALLBACKS = ["cb1", "cb2", "cb3", "cb4", "cb5", "cb6"]
-HANDLES = TIMERS + TCPS + SERVERS + ASYNCS
-STREAMS = TCPS + SERVERS + ["conns[#conns]", "conns[1]"]
+PIPES = ["p1", "p2", "p3", "p4"]
+PSERVERS = ["ps1"]
+WATCHERS = ["w1", "w2", "w3"]
+REQUESTS = ["r1", "r2", "r3", "r4"]
+HANDLES = TIMERS + TCPS + SERVERS + ASYNCS + PIPES + PSERVERS + WATCHERS
+STREAMS = TCPS + SERVERS + PIPES + PSERVERS + ["conns[#conns]", "conns[1]"]
+# Pipe names: the prelude's path and abstract name of this repeat, and bad
+# ones (too long, empty, NUL inside, not in any directory, wrong types).
+NAMES = ["PNAME", "PNAME", "ANAME", "ANAME", "PNAME2", 'string.rep("x", 200)', '""', "nil",
+         'PDIR .. "/no-dir/x"', '"ab\\0c"', '"\\0" .. string.rep("a", 107)',
+         '"\\0" .. string.rep("a", 108)', "12", "{}"]
+WATCHER_NEW = ["uv.new_prepare()", "uv.new_check()", "uv.new_idle()"]
 
 MS = ["0", "0", "1", "5", "20", "2^31", "2^53", "-1", "NAN", "INF", "1.5",
       '"10"', "nil", "{}", "true"]
@@ -84,7 +94,7 @@ class LuaGenerator(Generator):
         return "\n".join(IND + line for line in lines)
 
     def callback_action(self, name):
-        k = self.r.randrange(24)
+        k = self.r.randrange(32)
         direct = {
             0: 'error(MARK .. " %s")' % name,
             1: "error(setmetatable({}, {__tostring = function() error(MARK) end}))",
@@ -114,6 +124,16 @@ class LuaGenerator(Generator):
             21: "%s:write(%s, %s)" % (self.slot(STREAMS), self.pick(DATA), self.cb()),
             22: "h:close_reset(%s)" % self.cb(),
             23: "%s:recv(16, 1)" % self.slot(STREAMS),
+            24: "%s:cancel()" % self.slot(REQUESTS),
+            25: "%s = %s:write(%s, %s)" % (self.slot(REQUESTS), self.slot(STREAMS),
+                                           self.pick(DATA[:4]), self.cb()),
+            26: "log[#log + 1] = uv.loop_mode()",
+            27: "%s:start(%s)" % (self.slot(WATCHERS), self.pick([name, "cb_noop", "cb_raise"])),
+            28: "%s:stop()" % self.slot(WATCHERS),
+            29: "h:stop()",
+            30: "local c = uv.new_pipe()\nconns[#conns + 1] = c\nh:accept(c)\nc:read_start(%s)"
+                % self.cb(False),
+            31: "%s:write2(\"x\", %s, %s)" % (self.slot(PIPES), self.handle(), self.cb()),
         }[k]
         return "G(function()\n%s\nend)" % "\n".join(IND + l for l in body.split("\n")) \
             if "\n" in body else "G(function() %s end)" % body
@@ -270,10 +290,133 @@ class LuaGenerator(Generator):
             return IND + "conns = {}; collectgarbage()"
         return IND + "%s = nil" % self.pick(HANDLES + CALLBACKS)
 
+    # -- issue 12: pipes, prepare/check/idle, requests, loop calls ---------
+
+    def op_pipe_create(self):
+        p = self.pick(PIPES)
+        self.made.add(p)
+        k = self.r.randrange(6)
+        if k == 0:
+            return self.g("%s = uv.new_pipe(%s)" % (p, self.pick(
+                ["true", "false", "1", "nil", '"ipc"', "{}"])))
+        if k <= 2:
+            return self.g("%s = uv.new_pipe()" % p)
+        q = self.pick([x for x in PIPES if x != p])
+        self.made.add(q)
+        if k == 3:  # both ends of a socketpair, IPC or not
+            ipc = self.pick(["true", "false"])
+            return self.g("\n".join([
+                "local fds = uv.socketpair()",
+                "%s = uv.new_pipe(%s); %s:open(fds[1])" % (p, ipc, p),
+                "%s = uv.new_pipe(%s); %s:open(fds[2])" % (q, ipc, q),
+                "%s:read_start(%s); %s:read_start(%s)" % (p, self.cb(False), q, self.cb(False))]))
+        if k == 4:  # pipe(2): q writes, p reads
+            return self.g("\n".join([
+                "local fds = uv.pipe()",
+                "%s = uv.new_pipe(); %s:open(fds.read)" % (p, p),
+                "%s = uv.new_pipe(); %s:open(fds.write)" % (q, q),
+                "%s:read_start(%s)" % (p, self.cb(False))]))
+        return self.g("%s = uv.new_pipe(); %s:open(%s)" % (p, p, self.pick(["-1", "0", "999999", "nil"])))
+
+    def op_pipe_server(self):
+        s = self.pick(PSERVERS)
+        self.made.add(s)
+        k = self.r.random()
+        listen = ("%s:listen(128, on_conn)" % s if k < 0.5 else
+                  "%s:listen(%s, %s)" % (s, self.pick(["128", "1", "0", "-1"]), self.cb(False))
+                  if k < 0.8 else "%s:listen(128)" % s)
+        return self.g("\n".join([
+            "%s = uv.new_pipe(%s)" % (s, self.pick(["", "", "true"])),
+            "%s:bind(%s)" % (s, self.pick(NAMES[:4] if self.r.random() < 0.8 else NAMES)),
+            listen]))
+
+    def op_pipe_connect(self):
+        p = self.slot(PIPES)
+        lines = ["%s:connect(%s, %s)" % (p, self.pick(NAMES), self.cb())]
+        if self.r.random() < 0.7:
+            lines.append("%s:read_start(%s)" % (p, self.cb(False)))
+        if self.r.random() < 0.5:
+            lines.append("%s:write(%s, %s)" % (p, self.pick(DATA[:4]), self.cb()))
+        return self.g("\n".join(lines))
+
+    def op_pipe_misc(self):
+        p = self.slot(PIPES + PSERVERS)
+        call = self.pick([
+            "getsockname()", "getpeername()",
+            "chmod(%s)" % self.pick(['"r"', '"w"', '"rw"', '"x"', "1", "3", "0", "nil"]),
+            "pending_count()", "pending_type()", "pending_instances(%s)" % self.pick(NUMBERS),
+            "connect_sync(%s, %s)" % (self.pick(NAMES), self.pick(SYNC_MS)),
+            "fileno()", "bind(%s)" % self.pick(NAMES), "accept()", "accept_sync(1)",
+            "write2(%s, %s, %s)" % (self.pick(DATA[:3]), self.handle(), self.cb()),
+        ])
+        if call.startswith("accept"):
+            return self.g("conns[#conns + 1] = %s:%s" % (p, call))
+        return self.g("log[#log + 1] = %s:%s" % (p, call))
+
+    def op_pipe_accept(self):
+        s = self.slot(PIPES + PSERVERS)
+        k = self.r.randrange(3)
+        if k == 0:
+            return self.g("conns[#conns + 1] = %s:accept()" % s)
+        if k == 1:
+            return self.g("local c = %s\nconns[#conns + 1] = c\n%s:accept(c)\nc:read_start(%s)" % (
+                self.pick(["uv.new_pipe()", "uv.new_pipe()", "uv.new_tcp()"]), s, self.cb(False)))
+        return self.g("%s:accept(%s)" % (s, self.handle()))
+
+    def op_watcher(self):
+        w = self.pick(WATCHERS)
+        k = self.r.randrange(5)
+        if k <= 1:
+            self.made.add(w)
+            return self.g("%s = %s" % (w, self.pick(WATCHER_NEW)))
+        if k <= 3:
+            return self.g("%s:start(%s)" % (self.slot(WATCHERS), self.cb(False)))
+        return self.g("%s:stop()" % self.slot(WATCHERS))
+
+    def op_request(self):
+        req = self.pick(REQUESTS)
+        k = self.r.randrange(9)
+        if k <= 2:
+            self.made.add(req)
+            call = self.pick([
+                "%s:write(%s, %s)" % (self.slot(STREAMS), self.pick(DATA), self.cb()),
+                "%s:write(string.rep(\"x\", 1 << 20), %s)" % (self.slot(STREAMS), self.cb()),
+                "%s:shutdown(%s)" % (self.slot(STREAMS), self.cb()),
+                "%s:connect(%s, %s, %s)" % (self.slot(TCPS), self.pick(HOSTS), self.pick(PORTS), self.cb()),
+                "%s:connect(%s, %s)" % (self.slot(PIPES), self.pick(NAMES), self.cb()),
+                "%s:write2(\"x\", %s, %s)" % (self.slot(PIPES), self.handle(), self.cb()),
+            ])
+            tail = "\n%s:cancel()" % req if self.r.random() < 0.3 else ""
+            return self.g("%s = %s%s" % (req, call, tail))
+        r = self.slot(REQUESTS)
+        if k <= 4:
+            return self.g(self.pick(["log[#log + 1] = %s:cancel()", "log[#log + 1] = uv.cancel(%s)"]) % r)
+        if k == 5:
+            return self.g("log[#log + 1] = %s:get_type(); log[#log + 1] = uv.req_get_type(%s); "
+                          "log[#log + 1] = tostring(%s)" % (r, r, r))
+        if k == 6:
+            return IND + "%s = nil" % r
+        if k == 7:
+            return IND + "%s = nil; collectgarbage()" % r
+        return self.g("log[#log + 1] = uv.cancel(%s)" % self.pick(["nil", "12", "{}", "uv", self.handle()]))
+
+    def op_loop_new(self):
+        return self.g("log[#log + 1] = uv.%s" % self.pick([
+            "loop_mode()", "metrics_info()", "metrics_idle_time()", "hrtime()",
+            "sleep(0)", "sleep(1)", "sleep(-1)", "sleep(nil)",
+            "loop_configure(%s)" % self.pick(['"metrics_idle_time"', '"block_signal", "sigprof"',
+                                              '"block_signal", 27', '"bogus"', "nil", "12"]),
+            "print_all_handles(DEVNULL)", "print_active_handles(DEVNULL)",
+            "print_all_handles(%s)" % self.pick(["-1", "nil", "999999", "2^40", "{}"]),
+        ]))
+
     weighted = ([op_create] * 4 + [op_connect] * 2 + [op_callback] * 2 + [op_server] +
                 [op_timer] * 4 + [op_stream] * 6 + [op_tcp_misc] * 2 + [op_sync] * 3 +
                 [op_close] * 3 + [op_handle_misc] + [op_async] * 2 + [op_run] * 6 +
-                [op_loop_misc] * 2 + [op_refs] * 3)
+                [op_loop_misc] * 2 + [op_refs] * 3 +
+                [op_pipe_create] * 3 + [op_pipe_server] + [op_pipe_connect] * 2 +
+                [op_pipe_misc] * 2 + [op_pipe_accept] * 2 + [op_watcher] * 3 +
+                [op_request] * 4 + [op_loop_new] * 2)
 
 
 def generate(seed):

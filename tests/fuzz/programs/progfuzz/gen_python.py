@@ -24,8 +24,18 @@ SERVERS = ["s1", "s2"]
 ASYNCS = ["a1", "a2"]
 CALLBACKS = ["cb1", "cb2", "cb3", "cb4", "cb5", "cb6"]
 THREADS = ["f1", "f2"]
-HANDLES = TIMERS + TCPS + SERVERS + ASYNCS
-STREAMS = TCPS + SERVERS + ["conns[-1]", "conns[0]"]
+PIPES = ["p1", "p2", "p3", "p4"]
+PSERVERS = ["ps1"]
+WATCHERS = ["w1", "w2", "w3"]
+REQUESTS = ["r1", "r2", "r3", "r4"]
+HANDLES = TIMERS + TCPS + SERVERS + ASYNCS + PIPES + PSERVERS + WATCHERS
+STREAMS = TCPS + SERVERS + PIPES + PSERVERS + ["conns[-1]", "conns[0]"]
+# Pipe names: the prelude's path and abstract name of this repeat, and bad
+# ones (too long, empty, NUL inside, not in any directory, wrong types).
+NAMES = ["PNAME", "PNAME", "ANAME", "ANAME", "PNAME2", '"x" * 200', '""', "None",
+         'PDIR + "/no-dir/x"', '"ab\\0c"', '"\\0" + "a" * 107', '"\\0" + "a" * 108',
+         "12", 'b"\\0pfz-bytes"', "PNAME.encode()"]
+WATCHER_CLASSES = ["Prepare", "Check", "Idle"]
 
 # Values, valid and not, for each kind of argument.
 SECONDS = ["0", "0", "0.001", "0.005", "0.02", "1e9", "1e300", "-1", "-0.0",
@@ -95,7 +105,7 @@ class PythonGenerator(Generator):
     def callback_action(self, name):
         """One statement of a callback and the globals it assigns."""
         r = self.r
-        choice = r.randrange(24)
+        choice = r.randrange(32)
         if choice == 0:
             return 'raise Marker("%s")' % name, []
         if choice == 1:
@@ -150,6 +160,26 @@ class PythonGenerator(Generator):
             return "with G: h.again()", []
         if choice == 22:
             return "with G: %s.connect(ADDR, %s)" % (self.slot(TCPS), self.cb()), []
+        if choice == 24:
+            return "with G: %s.cancel()" % self.slot(REQUESTS), []
+        if choice == 25:
+            req = self.slot(REQUESTS)
+            return "with G: %s = %s.write(%s, %s)" % (req, self.slot(STREAMS),
+                                                      self.pick(DATA[:4]), self.cb()), [req]
+        if choice == 26:
+            return "with G: log.append(L.mode())", []
+        if choice == 27:
+            return "with G: %s.start(%s)" % (self.slot(WATCHERS), self.pick([name, "cb_noop", "cb_raise"])), []
+        if choice == 28:
+            return "with G: %s.stop()" % self.slot(WATCHERS), []
+        if choice == 29:
+            return "with G: h.stop()", []
+        if choice == 30:
+            return ("with G:\n" + IND + "_c = flatuv.Pipe(L)\n" + IND + "conns.append(_c)\n" + IND
+                    + "h.accept(_c)\n" + IND + "_c.read_start(%s)" % self.cb(False)), []
+        if choice == 31:
+            return "with G: %s.write2(b'x', %s, %s)" % (self.slot(PIPES), self.handle(),
+                                                        self.cb()), []
         return "with G: %s.stop()" % self.slot(TIMERS), []
 
     def op_server(self):
@@ -314,7 +344,7 @@ class PythonGenerator(Generator):
         if k == 0:
             return IND + "gc.collect()"
         if k == 1:
-            return IND + "with G: del %s" % self.pick(HANDLES + CALLBACKS)
+            return IND + "with G: del %s" % self.pick(HANDLES + CALLBACKS + REQUESTS)
         if k == 2:
             return IND + "conns.clear(); gc.collect()"
         if k == 3:
@@ -349,13 +379,160 @@ class PythonGenerator(Generator):
             "gc.collect()", "L.walk(cb_noop)", "flatuv.Timer(L)",
             "%s.read_start(cb_noop)" % self.slot(TCPS),
             "conns.clear()",
+            "flatuv.hrtime()", "%s.cancel()" % self.slot(REQUESTS),
+            "%s.write(b'from thread')" % self.slot(PIPES),
+            "%s.stop()" % self.slot(WATCHERS), "L.mode()", "L.metrics_info()",
+            "%s = None" % self.slot(REQUESTS),
         ])
+
+    # -- issue 12: pipes, prepare/check/idle, requests, loop calls ---------
+
+    def op_pipe_create(self):
+        p = self.pick(PIPES)
+        self.made.add(p)
+        k = self.r.randrange(6)
+        loop = "L" if self.r.random() < 0.9 else self.pick(LOOPS)
+        if k == 0:
+            return IND + "with G: %s = flatuv.Pipe(%s, %s)" % (p, loop, self.pick(
+                ["True", "False", "1", "None", '"ipc"', "2 ** 64"]))
+        if k <= 2:
+            return IND + "with G: %s = flatuv.Pipe(%s)" % (p, loop)
+        if k == 3:  # both ends of a socketpair, IPC or not
+            q = self.pick([x for x in PIPES if x != p])
+            self.made.add(q)
+            ipc = self.pick(["True", "False"])
+            return "\n".join(IND + line for line in [
+                "with G:",
+                IND + "_a, _b = socket.socketpair()",
+                IND + "%s = flatuv.Pipe(L, %s); %s.open(_a.detach())" % (p, ipc, p),
+                IND + "%s = flatuv.Pipe(L, %s); %s.open(_b.detach())" % (q, ipc, q),
+                IND + "%s.read_start(%s); %s.read_start(%s)" % (p, self.cb(False), q, self.cb(False))])
+        if k == 4:  # pipe(2): q writes, p reads
+            q = self.pick([x for x in PIPES if x != p])
+            self.made.add(q)
+            return "\n".join(IND + line for line in [
+                "with G:",
+                IND + "_r, _w = os.pipe()",
+                IND + "%s = flatuv.Pipe(L); %s.open(_r)" % (p, p),
+                IND + "%s = flatuv.Pipe(L); %s.open(_w)" % (q, q),
+                IND + "%s.read_start(%s)" % (p, self.cb(False))])
+        return IND + "with G: %s = flatuv.Pipe.__new__(flatuv.Pipe)" % p
+
+    def op_pipe_server(self):
+        s = self.pick(PSERVERS)
+        self.made.add(s)
+        k = self.r.random()
+        listen = ("%s.listen(on_conn)" % s if k < 0.5 else
+                  "%s.listen(%s)" % (s, self.cb(False)) if k < 0.8 else "%s.listen()" % s)
+        return "\n".join(IND + line for line in [
+            "with G:",
+            IND + "%s = flatuv.Pipe(L%s)" % (s, self.pick(["", "", ", True"])),
+            IND + "%s.bind(%s)" % (s, self.pick(NAMES[:4] if self.r.random() < 0.8 else NAMES)),
+            IND + listen])
+
+    def op_pipe_connect(self):
+        p = self.slot(PIPES)
+        lines = ["with G:", IND + "%s.connect(%s, %s)" % (p, self.pick(NAMES), self.cb())]
+        if self.r.random() < 0.7:
+            lines.append(IND + "%s.read_start(%s)" % (p, self.cb(False)))
+        if self.r.random() < 0.5:
+            lines.append(IND + "%s.write(%s, %s)" % (p, self.pick(DATA[:4]), self.cb()))
+        return "\n".join(IND + line for line in lines)
+
+    def op_pipe_misc(self):
+        p = self.slot(PIPES + PSERVERS)
+        call = self.pick([
+            "getsockname()", "getpeername()", "chmod(%s)" % self.pick(
+                ["1", "2", "3", "0", "4", "-1", "None", "flatuv.READABLE", "flatuv.WRITABLE"]),
+            "pending_count", "pending_handle_type()", "pending_instances(%s)" % self.pick(NUMBERS),
+            "open(%s)" % self.pick(["-1", "0", "999999", "None", "os.dup(2)"]),
+            "connect_sync(%s, timeout=%s)" % (self.pick(NAMES), self.pick(SYNC_TIMEOUTS)),
+            "fileno()", "bind(%s)" % self.pick(NAMES), "accept()", "accept_sync(timeout=0.001)",
+            "write2(%s, %s, %s)" % (self.pick(DATA[:3]), self.handle(), self.cb()),
+        ])
+        if call == "accept()" or call.startswith("accept_sync"):
+            return IND + "with G: conns.append(%s.%s)" % (p, call)
+        return IND + "with G: log.append(%s.%s)" % (p, call)
+
+    def op_pipe_accept(self):
+        """An IPC or server pipe accepting: a new handle, or into one of ours."""
+        s = self.slot(PIPES + PSERVERS)
+        k = self.r.randrange(3)
+        if k == 0:
+            return IND + "with G: conns.append(%s.accept())" % s
+        if k == 1:
+            cls = self.pick(["Pipe", "Pipe", "TCP"])
+            return "\n".join(IND + line for line in [
+                "with G:",
+                IND + "_c = flatuv.%s(L)" % cls,
+                IND + "conns.append(_c)",
+                IND + "%s.accept(_c)" % s,
+                IND + "_c.read_start(%s)" % self.cb(False)])
+        return IND + "with G: %s.accept(%s)" % (s, self.handle())
+
+    def op_watcher(self):
+        w = self.pick(WATCHERS)
+        k = self.r.randrange(5)
+        if k <= 1:
+            self.made.add(w)
+            return IND + "with G: %s = flatuv.%s(%s)" % (
+                w, self.pick(WATCHER_CLASSES), "L" if self.r.random() < 0.9 else self.pick(LOOPS))
+        if k <= 3:
+            return IND + "with G: %s.start(%s)" % (self.slot(WATCHERS), self.cb(False))
+        return IND + "with G: %s.stop()" % self.slot(WATCHERS)
+
+    def op_request(self):
+        """A request object from write / shutdown / connect, and its use."""
+        req = self.pick(REQUESTS)
+        k = self.r.randrange(9)
+        if k <= 2:
+            self.made.add(req)
+            call = self.pick([
+                "%s.write(%s, %s)" % (self.slot(STREAMS), self.pick(DATA), self.cb()),
+                "%s.write(b'x' * (1 << 20), %s)" % (self.slot(STREAMS), self.cb()),
+                "%s.shutdown(%s)" % (self.slot(STREAMS), self.cb()),
+                "%s.connect(%s, %s)" % (self.slot(TCPS), self.pick(ADDRESSES), self.cb()),
+                "%s.connect(%s, %s)" % (self.slot(PIPES), self.pick(NAMES), self.cb()),
+                "%s.writev([b'a', b'b'], %s)" % (self.slot(STREAMS), self.cb()),
+                "%s.write2(b'x', %s, %s)" % (self.slot(PIPES), self.handle(), self.cb()),
+            ])
+            tail = "; %s.cancel()" % req if self.r.random() < 0.3 else ""
+            return IND + "with G: %s = %s%s" % (req, call, tail)
+        r = self.slot(REQUESTS)
+        if k <= 4:
+            return IND + "with G: log.append(%s.cancel())" % r
+        if k == 5:
+            return IND + "with G: log.append((%s.type, repr(%s)))" % (r, r)
+        if k == 6:
+            return IND + "%s = None" % r
+        if k == 7:
+            return IND + "%s = None; gc.collect()" % r
+        return IND + "with G: log.append(flatuv.Request.__new__(flatuv.Request).cancel())"
+
+    def op_loop_new(self):
+        loop = self.pick(["L", "L", "L", "L2"])
+        call = self.pick([
+            "mode()", "metrics_info()", "metrics_idle_time()",
+            "configure(%s, %s)" % (self.pick(["flatuv.METRICS_IDLE_TIME", "flatuv.LOOP_BLOCK_SIGNAL",
+                                              "99", "None", "-1"]),
+                                   self.pick(["0", "signal.SIGPROF", "-1", "65", "None"])),
+            "print_all_handles(DEVNULL)", "print_active_handles(DEVNULL)",
+            "print_all_handles(%s)" % self.pick(["-1", "None", "999999", "2 ** 40"]),
+            "metrics_events_waiting()",
+        ])
+        if self.r.random() < 0.3:
+            return IND + "with G: log.append(flatuv.%s)" % self.pick([
+                "hrtime()", "sleep(0)", "sleep(1)", "sleep(-1)", "sleep(None)", "hrtime() - hrtime()"])
+        return IND + "with G: log.append(%s.%s)" % (loop, call)
 
     # Each operation kind, repeated by its weight.
     weighted = ([op_create] * 4 + [op_connect] * 2 + [op_callback] * 2 + [op_server] + [op_timer] * 4 +
                 [op_stream] * 6 + [op_tcp_misc] * 2 + [op_sync] * 3 + [op_close] * 3 +
                 [op_handle_misc] + [op_async] * 2 + [op_run] * 6 + [op_loop_misc] * 2 +
-                [op_refs] * 3 + [op_thread] * 2)
+                [op_refs] * 3 + [op_thread] * 2 +
+                [op_pipe_create] * 3 + [op_pipe_server] + [op_pipe_connect] * 2 +
+                [op_pipe_misc] * 2 + [op_pipe_accept] * 2 + [op_watcher] * 3 +
+                [op_request] * 4 + [op_loop_new] * 2)
 
 
 def generate(seed):

@@ -109,12 +109,20 @@ do
   uv.run()
 end
 log = {}
+-- Pipe names: paths in a directory of the program's own, and abstract names.
+PDIR = os.tmpname()
+os.remove(PDIR)
+os.execute("mkdir -p " .. PDIR)
+DEVNULL = 2 -- printed handles go to stderr, which the runner reads
 
 for rep = 1, PFZ_REPEAT do
   _guard = uv.new_timer()
   _guard:start(GUARD_MS, GUARD_MS, function() uv.stop() end)
   _guard:unref()
   PORT = CLOSED
+  PNAME = PDIR .. "/p" .. rep
+  PNAME2 = PDIR .. "/q" .. rep
+  ANAME = "\\0pfz-" .. PDIR:gsub("%W", "") .. "-" .. rep
   conns = {}
 '''
 
@@ -132,8 +140,11 @@ EPILOGUE = '''\
   _guard, conns, log = nil, {}, {}
   collectgarbage()
   collectgarbage()
+  os.remove(PNAME)
+  os.remove(PNAME2)
   print("PROGFUZZ-RSS", rep - 1, rss_kb())
   io.stdout:flush()
 end
+os.execute("rm -rf " .. PDIR)
 print("PROGFUZZ-END")
 '''

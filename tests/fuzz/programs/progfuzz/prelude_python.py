@@ -20,7 +20,7 @@ therefore the library's.
 """
 
 PRELUDE = '''\
-import faulthandler, gc, math, os, re, socket, sys, threading, time, traceback
+import faulthandler, gc, math, os, re, shutil, signal, socket, sys, tempfile, threading, time, traceback
 faulthandler.enable()
 import flatuv
 
@@ -117,6 +117,9 @@ _s.bind(("127.0.0.1", 0))
 CLOSED = _s.getsockname()  # a loopback address nobody listens on
 _s.close()
 log = []
+# Pipe names: paths in a directory of the program's own, and abstract names.
+PDIR = tempfile.mkdtemp(prefix="pfz-")
+DEVNULL = os.open(os.devnull, os.O_WRONLY)
 
 for _rep in range(PFZ_REPEAT):
     L = flatuv.Loop()
@@ -126,6 +129,9 @@ for _rep in range(PFZ_REPEAT):
     _guard.start(lambda h, _l=L: _l.stop(), GUARD, GUARD)
     _guard.unref()
     ADDR = CLOSED
+    PNAME = os.path.join(PDIR, "p%d" % _rep)
+    PNAME2 = os.path.join(PDIR, "q%d" % _rep)
+    ANAME = "\\0pfz-%d-%d" % (os.getpid(), _rep)
     threads = []
     conns = []
 '''
@@ -149,6 +155,10 @@ EPILOGUE = '''\
     threads, conns = [], []
     del log[:]
     gc.collect()
+    for _name in (PNAME, PNAME2):
+        with G:
+            os.unlink(_name)
     print("PROGFUZZ-RSS", _rep, rss_kb(), flush=True)
+shutil.rmtree(PDIR, ignore_errors=True)
 print("PROGFUZZ-END", flush=True)
 '''
