@@ -542,7 +542,8 @@ FUV_EXTERN int fuv_listen(fuv_stream_t *stream, int backlog,
                           fuv_connection_cb cb, void *arg);
 /* Accepts a waiting connection into a new TCP handle on the server's loop,
  * which the caller owns and must close. FUV_EAGAIN when none is waiting.
- * TCP servers only (FUV_EINVAL otherwise); fuv_stream_accept() takes any. */
+ * TCP servers, and IPC pipes whose next received handle is a TCP one
+ * (FUV_EINVAL otherwise); fuv_stream_accept() takes any. */
 FUV_EXTERN int fuv_accept(fuv_stream_t *server, fuv_tcp_t **client);
 /* Accepts a waiting connection into a new handle of the right kind on the
  * server's loop, which the caller owns and must close: a TCP handle from a

@@ -495,6 +495,10 @@ struct fuv_loop_s {
 
   /* Active prepare, check and idle handles, one queue per kind. */
   fuv__queue_t watcher_handles[FUV__WATCHER_KINDS];
+  /* How many idle handles are active: during the idle pass they are off
+   * the queue above, and the count still says that the wait must not
+   * block (fuv_backend_timeout() from an idle callback). */
+  unsigned active_idles;
   fuv_run_mode_t mode; /* of the fuv_run() in progress */
 
   /* FUV_LOOP_BLOCK_SIGNAL: blocked while waiting, if any is set. */

@@ -58,6 +58,10 @@ int fuv_cancel(fuv_req_t *req) {
   s = req->stream;
   if (s == NULL)
     return FUV_EBUSY; /* over: its callback has run or is running */
+  /* A closing stream cancels every request itself, in order; cancelling
+   * one now would reorder the callbacks and could restart the handle. */
+  if (s->handle.flags & FUV__HANDLE_CLOSING)
+    return FUV_EBUSY;
   switch (req->type) {
   case FUV_WRITE:
     return fuv__stream_cancel_write(s, req->write);

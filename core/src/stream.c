@@ -56,6 +56,9 @@ void fuv__stream_open(fuv_stream_t *s, int fd, unsigned flags) {
 
 void fuv__stream_update_active(fuv_stream_t *s) {
   unsigned f = s->handle.flags;
+  /* A closing handle was stopped for good by fuv_close. */
+  if (f & FUV__HANDLE_CLOSING)
+    return;
   int active = (f & (FUV__STREAM_READING | FUV__STREAM_CONNECTING |
                      FUV__STREAM_SHUTTING)) ||
                ((f & FUV__STREAM_LISTENING) && s->connection_cb != NULL) ||

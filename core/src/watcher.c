@@ -52,6 +52,8 @@ static void watcher_start(fuv__watcher_t *w, fuv__watcher_kind_t kind,
     return;
   fuv__queue_insert_tail(&w->handle.loop->watcher_handles[kind], &w->queue);
   fuv__handle_start(&w->handle);
+  if (kind == FUV__WATCHER_IDLE)
+    w->handle.loop->active_idles++;
 }
 
 void fuv__watcher_stop(fuv__watcher_t *w) {
@@ -61,6 +63,8 @@ void fuv__watcher_stop(fuv__watcher_t *w) {
    * it works on either. */
   fuv__queue_remove(&w->queue);
   fuv__handle_stop(&w->handle);
+  if (w->handle.type == FUV_IDLE)
+    w->handle.loop->active_idles--;
 }
 
 /* A stop accepts a closing handle, as fuv_timer_stop() does: it is already
@@ -124,7 +128,7 @@ void fuv__watchers_run(fuv_loop_t *loop, fuv__watcher_kind_t kind) {
 }
 
 int fuv__watchers_idle(const fuv_loop_t *loop) {
-  return !fuv__queue_empty(&loop->watcher_handles[FUV__WATCHER_IDLE]);
+  return loop->active_idles > 0;
 }
 
 /* The typed new / start / stop of one kind. */

@@ -271,12 +271,16 @@ class Stream:
         return client
 
 
-    def start_read(self, callback: Callable[[Self, Optional[bytes], Optional[Error]], Any]) -> None:
-        """pyuv's name for read_start()."""
+    def start_read(self, callback: Callable[[Self, Optional[bytes], Optional[Error]], object]) -> None:
+        """pyuv's name for read_start(): starts reading [fuv_read_start].
+
+        C: int fuv_read_start(fuv_stream_t *stream, fuv_read_cb cb, void *arg)"""
         self.read_start(callback)
 
     def stop_read(self) -> None:
-        """pyuv's name for read_stop()."""
+        """pyuv's name for read_stop(): stops reading [fuv_read_stop].
+
+        C: int fuv_read_stop(fuv_stream_t *stream)"""
         self.read_stop()
 
 

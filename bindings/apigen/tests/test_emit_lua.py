@@ -51,8 +51,8 @@ def test_luv_names_and_aliases(api):
     assert functions["stream_get_write_queue_size"] == "write_queue_size"
     assert methods["stream"]["get_write_queue_size"] == "write_queue_size"
     # write takes a string or a table: fuv_writev; fuv_write is not bound.
-    assert functions["write"] == functions["writev"] == "writev"
-    assert methods["stream"]["write"] == "writev"
+    assert functions["write"] == functions["writev"] == "writev_req"
+    assert methods["stream"]["write"] == "writev_req"
     assert "writev" not in methods["stream"]
 
 
