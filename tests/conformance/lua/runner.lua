@@ -419,7 +419,7 @@ function scenarios.fd_passing(params, seen, failures)
   local host, size = params.host, tonumber(params.size)
   local half = math.floor(size / 2)
   local received = {}
-  local fds = must(uv.socketpair())
+  local fds = must(uv.socketpair("stream", 0))
   local sender, receiver = must(uv.new_pipe(true)), must(uv.new_pipe(true))
   must(sender:open(fds[1]))
   must(receiver:open(fds[2]))
