@@ -23,6 +23,9 @@
 %feature("fuv:base", "fuv_handle_t") fuv_prepare_t;
 %feature("fuv:base", "fuv_handle_t") fuv_check_t;
 %feature("fuv:base", "fuv_handle_t") fuv_idle_t;
+/* A request is no handle: the library owns it and counts references; a
+ * binding's request object holds one and gives it back when collected. */
+%feature("fuv:request") fuv_req_t;
 
 /* ---- callbacks that may be left out ---------------------------------------- */
 
@@ -34,6 +37,7 @@
 %feature("fuv:optional") fuv_shutdown_cb;
 %feature("fuv:optional") fuv_connection_cb;
 %feature("fuv:optional") fuv_drain_cb;
+%feature("fuv:optional") fuv_pipe_connect_cb;
 
 /* How long a callback's registration lives (default: persistent, one per
  * handle and kind until replaced or the handle closes; the bridge's table
@@ -42,6 +46,7 @@
 %feature("fuv:lifetime", "one_shot") fuv_write_cb;
 %feature("fuv:lifetime", "one_shot") fuv_connect_cb;
 %feature("fuv:lifetime", "one_shot") fuv_shutdown_cb;
+%feature("fuv:lifetime", "one_shot") fuv_pipe_connect_cb;
 %feature("fuv:lifetime", "close") fuv_close_cb;
 %feature("fuv:lifetime", "scoped") fuv_walk_cb;
 
@@ -59,6 +64,9 @@
 %feature("fuv:result", "count") fuv_loop_wakeup_fd;
 %feature("fuv:result", "count") fuv_tcp_detach;
 %feature("fuv:result", "count") fuv_try_write;
+%feature("fuv:result", "count") fuv_pipe_pending_count;
+/* A run mode, or -1 when the loop is not running: None / nil. */
+%feature("fuv:result", "enum_or_none:fuv_run_mode_t") fuv_loop_mode;
 /* An int the header documents as one of an enum's values. */
 %feature("fuv:result", "enum:fuv_tcp_state_t") fuv_tcp_state;
 /* Durations in ms (Python gives seconds). */
@@ -71,6 +79,12 @@
 
 /* libuv's uv_loop_close; the C name says what it does to the memory. */
 %feature("fuv:name", "close") fuv_loop_free;
+/* A pipe's name is bound and connected to with its length, so that a
+ * Linux abstract name (a first byte of NUL) works: the *2 calls are the
+ * bindings' bind and connect, the C-string ones stay C's (hidden below). */
+%feature("fuv:name", "bind") fuv_pipe_bind2;
+%feature("fuv:name", "connect") fuv_pipe_connect2;
+/* A request's kind, as a handle's: type(). */
 
 /* ---- defaults ---------------------------------------------------------------- */
 
@@ -88,6 +102,14 @@
 %feature("fuv:defaults", "type=FUV_SOCK_STREAM,protocol=0,flags0=0,flags1=0") fuv_socketpair;
 %feature("fuv:defaults", "enable=1") fuv_tcp_nodelay;
 %feature("fuv:defaults", "seconds=0") fuv_tcp_set_linger;
+%feature("fuv:defaults", "ipc=0") fuv_pipe_new;
+%feature("fuv:defaults", "read_flags=0,write_flags=0") fuv_pipe;
+%feature("fuv:defaults", "value=0") fuv_loop_configure;
+/* libuv prints to stderr. */
+%feature("fuv:defaults", "fd=2") fuv_print_all_handles;
+%feature("fuv:defaults", "fd=2") fuv_print_active_handles;
+%feature("fuv:defaults", "timeout_ms=-1") fuv_stream_accept_sync;
+%feature("fuv:defaults", "timeout_ms=-1") fuv_pipe_connect_sync;
 
 /* ---- what the bindings keep to themselves ------------------------------------------ */
 
@@ -97,6 +119,26 @@
 %feature("fuv:hidden", "python,lua,nim") fuv_loop_set_data;
 %feature("fuv:hidden", "python,lua,nim") fuv_handle_get_data;
 %feature("fuv:hidden", "python,lua,nim") fuv_handle_set_data;
+/* The C-string forms of the pipe's bind2 / connect2 (see names). */
+%feature("fuv:hidden", "python,lua,nim") fuv_pipe_bind;
+%feature("fuv:hidden", "python,lua,nim") fuv_pipe_connect;
+/* A request object's reference is its binding object's, given back when
+ * that is collected. */
+%feature("fuv:hidden", "python,lua,nim") fuv_req_release;
+/* accept() stays fuv_accept for a TCP server; a pipe server's accept and
+ * accept(client) are fuv_stream_accept_into (the overrides' dispatch). */
+%feature("fuv:hidden", "python,lua,nim") fuv_stream_accept;
+%feature("fuv:hidden", "python,lua,nim") fuv_stream_accept_sync;
+
+/* Requests in flight: bound once the bindings' request objects are (see
+ * the issue-12 report); until then write/shutdown/connect are the plain
+ * calls. */
+%feature("fuv:hidden", "python,lua,nim") fuv_write_req;
+%feature("fuv:hidden", "python,lua,nim") fuv_writev_req;
+%feature("fuv:hidden", "python,lua,nim") fuv_write2_req;
+%feature("fuv:hidden", "python,lua,nim") fuv_shutdown_req;
+%feature("fuv:hidden", "python,lua,nim") fuv_tcp_connect_req;
+%feature("fuv:hidden", "python,lua,nim") fuv_pipe_connect_req;
 
 /* ---- enums -------------------------------------------------------------------- */
 
@@ -118,6 +160,8 @@
 %feature("fuv:nim:member", "runNoWait") FUV_RUN_NOWAIT;
 /* The first probe a minute after the connection goes idle. */
 %feature("fuv:nim:defaults", "delay_s=60") fuv_tcp_keepalive;
+/* Nim has os.sleep; a second one would make every sleep(ms) ambiguous. */
+%feature("fuv:nim:hidden") fuv_sleep;
 /* Written by hand in nim/src/flatuv.nim, which says why for each. */
 %feature("fuv:nim:override") fuv_version;
 %feature("fuv:nim:override") fuv_err_name;
@@ -129,6 +173,15 @@
 %feature("fuv:nim:override") fuv_tcp_bind;
 
 /* ---- Python (bindings/apigen/apigen/emit_python.py) ------------------------- */
+
+/* flatuv.Request: a word, not libuv's abbreviation. */
+%feature("fuv:python:name", "Request") fuv_req_t;
+%feature("fuv:python", "property") fuv_req_type;
+/* pyuv's Pipe: pending_handle_type(), pending_count (an attribute). */
+%feature("fuv:python:name", "pending_handle_type") fuv_pipe_pending_type;
+%feature("fuv:python", "property") fuv_pipe_pending_count;
+%feature("fuv:python:args", "type=req_type") fuv_req_type_name;
+%feature("fuv:python", "scoped") fuv_req_type_t;
 
 /* Attributes, as in pyuv: properties beyond the `is_X` predicates (which
  * are properties by rule); a set_NAME setter joins its property. */
@@ -160,6 +213,8 @@
 %feature("fuv:python:override") fuv_write;
 %feature("fuv:python:override") fuv_tcp_new;
 %feature("fuv:python:override") fuv_tcp_new_ex;
+%feature("fuv:python:override") fuv_accept;
+%feature("fuv:python:override") fuv_stream_accept_into;
 
 /* ---- Lua (bindings/apigen/apigen/emit_lua.py) -------------------------------- */
 
@@ -176,9 +231,22 @@
 %feature("fuv:lua:function", "write,writev") fuv_writev;
 %feature("fuv:lua:name", "write") fuv_writev;
 %feature("fuv:lua:hidden") fuv_write;
+/* luv's uv.pipe_bind / uv.pipe_connect are the *2 forms (see names). */
+%feature("fuv:lua:function", "pipe_bind") fuv_pipe_bind2;
+%feature("fuv:lua:function", "pipe_connect") fuv_pipe_connect2;
+/* luv's request functions: uv.req_get_type(req) -> "write", 2. */
+%feature("fuv:lua:function", "req_get_type") fuv_req_type;
+%feature("fuv:lua:name", "get_type") fuv_req_type;
 /* Each Lua state has one loop, made on first use. */
 %feature("fuv:lua:hidden") fuv_loop_new;
 %feature("fuv:lua:hidden") fuv_handle_loop;
 /* Written by hand in bindings/lua/overrides.lua, which says why for each. */
 %feature("fuv:lua:override") fuv_timer_start;
 %feature("fuv:lua:override") fuv_socketpair;
+%feature("fuv:lua:override") fuv_pipe;
+%feature("fuv:lua:override") fuv_metrics_info;
+%feature("fuv:lua:override") fuv_print_all_handles;
+%feature("fuv:lua:override") fuv_print_active_handles;
+%feature("fuv:lua:override") fuv_accept;
+/* server:accept(client) (the override above) covers it. */
+%feature("fuv:lua:hidden") fuv_stream_accept_into;

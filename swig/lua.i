@@ -41,6 +41,7 @@
 %native(_metatables) int fuvlua_metatables(lua_State *L);
 %native(_stats) int fuvlua_stats(lua_State *L);
 %native(is_handle) int fuvlua_is_handle(lua_State *L);
+%native(_accept) int fuvlua_accept(lua_State *L);
 
 /* ---- names ------------------------------------------------------------------ */
 
@@ -88,6 +89,24 @@
   }
 %}
 %enddef
+
+/* ---- typemaps: requests --------------------------------------------------------- */
+
+/* luv's request userdata: uv.cancel(req), req:cancel(), uv.req_get_type(req). */
+%typemap(in) fuv_req_t *, const fuv_req_t * %{
+  $1 = ($1_ltype)fuvlua_check_req(L, $input);
+%}
+/* The request a write, shutdown or connect returns, as luv does. */
+%typemap(in, numinputs=0) fuv_req_t **REQUEST_OUT (fuv_req_t *made = NULL) %{
+  $1 = &made;
+%}
+%typemap(argout) fuv_req_t **REQUEST_OUT %{
+  if (result == 0 && made$argnum != NULL) {
+    fuvlua_push_req(L, made$argnum);
+    made$argnum = NULL;
+    SWIG_arg++;
+  }
+%}
 
 /* ---- typemaps: callbacks ------------------------------------------------------ */
 
@@ -179,8 +198,34 @@
 %typemap(in) enum SWIGTYPE %{
   $1 = ($1_ltype)fuvlua_check_integer(L, $input, INT_MIN, INT_MAX);
 %}
-%typemap(in) int enable, int on %{
+%typemap(in) int enable, int on, int ipc %{
   $1 = fuvlua_check_bool(L, $input);
+%}
+/* uv.new_pipe([ipc]). */
+%typemap(default) int ipc %{
+  $1 = 0;
+%}
+/* uv.pipe([read_flags[, write_flags]]): luv's {nonblock = true}. */
+%typemap(in) int read_flags, int write_flags %{
+  $1 = (int)fuvlua_check_flags(L, $input, fuvlua_socketpair_flags);
+%}
+%typemap(default) int read_flags, int write_flags %{
+  $1 = 0;
+%}
+/* pipe:chmod(flags): luv's "r", "w", "rw" or "wr" (or the number). */
+%typemap(in) int flags %{
+  $1 = fuvlua_check_enum(L, $input, "chmod flags", fuvlua_pipe_modes);
+%}
+/* uv.loop_configure(option[, value]): luv's "block_signal", "sigprof"
+ * and "metrics_idle_time". */
+%typemap(in) fuv_loop_option_t option %{
+  $1 = ($1_ltype)fuvlua_check_enum(L, $input, "loop option", fuvlua_loop_options);
+%}
+%typemap(in) int value %{
+  $1 = fuvlua_check_signal(L, $input);
+%}
+%typemap(default) int value %{
+  $1 = 0;
 %}
 %typemap(in) unsigned int flags %{
   $1 = fuvlua_check_flags(L, $input, fuvlua_bind_flags);
@@ -269,6 +314,11 @@
   lua_pushinteger(L, (lua_Integer)result);
   SWIG_arg += 2;
 %}
+%typemap(out) fuv_req_type_t FUV_ENUM %{
+  lua_pushstring(L, fuv_req_type_name(result));
+  lua_pushinteger(L, (lua_Integer)result);
+  SWIG_arg += 2;
+%}
 %typemap(out) int FUV_ENUM_fuv_tcp_state_t %{
   if (result < 0)
     SWIG_arg += fuvlua_push_error(L, result);
@@ -277,6 +327,12 @@
     lua_pushinteger(L, (lua_Integer)result);
     SWIG_arg += 2;
   }
+%}
+
+/* A run mode or none (uv.loop_mode()): luv's "default", "once", "nowait",
+ * or nil. */
+%typemap(out) int FUV_ENUM_OR_NONE_fuv_run_mode_t %{
+  SWIG_arg += fuvlua_push_enum_or_nil(L, result, fuvlua_run_modes);
 %}
 
 /* ---- typemaps: buffers ---------------------------------------------------------- */
@@ -353,7 +409,42 @@
   }
 %}
 
+/* A pipe's name (bind, connect): a string of any bytes, so that a Linux
+ * abstract name ("\0name") works; the flags are 0. */
+%typemap(in) (const char *NAME, size_t NAME_LENGTH, unsigned int NAME_FLAGS) %{
+  if (lua_type(L, $input) != LUA_TSTRING)
+    fuvlua_type_error(L, $input, "string");
+  $1 = ($1_ltype)lua_tolstring(L, $input, &$2);
+  $3 = 0;
+%}
+
 /* ---- typemaps: addresses and other out-parameters --------------------------------- */
+
+/* A pipe's name (getsockname, getpeername): a string, which may start
+ * with NUL. */
+%typemap(in, numinputs=0) (char *NAME_OUT, size_t NAME_SIZE, size_t *NAME_LENGTH_OUT)
+    (char namebuf[FUVLUA_NAME_MAX], size_t namelen = 0) %{
+  $1 = namebuf;
+  $2 = sizeof namebuf;
+  $3 = &namelen;
+%}
+%typemap(argout) (char *NAME_OUT, size_t NAME_SIZE, size_t *NAME_LENGTH_OUT) %{
+  if (result == 0) {
+    lua_pushlstring(L, namebuf$argnum, namelen$argnum);
+    SWIG_arg++;
+  }
+%}
+
+/* 64-bit counters out (metrics_info). */
+%typemap(in, numinputs=0) uint64_t *UINT64_OUT (uint64_t value = 0) %{
+  $1 = &value;
+%}
+%typemap(argout) uint64_t *UINT64_OUT %{
+  if (result == 0) {
+    lua_pushinteger(L, (lua_Integer)value$argnum);
+    SWIG_arg++;
+  }
+%}
 
 /* getsockname() / getpeername() give luv's {ip = ..., port = ..., family = ...}. */
 %typemap(in, numinputs=0) (char *IP_OUT, size_t IP_LENGTH, int *PORT_OUT)

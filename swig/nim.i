@@ -51,6 +51,8 @@
 %rename(unrefHandle) fuv_unref;
 %rename(hasRefHandle) fuv_has_ref;
 %rename(handleType) fuv_handle_type;
+/* type(x) is Nim's typeof. */
+%rename(reqType) fuv_req_type;
 
 /* TCP, as nim-uv names the libuv counterparts. */
 %rename(setNoDelay) fuv_tcp_nodelay;

@@ -37,6 +37,7 @@
 
 %native(_set_error_factory) PyObject *fuvpy_set_error_factory(PyObject *self, PyObject *args);
 %native(_set_write_general) PyObject *fuvpy_set_write_general(PyObject *self, PyObject *args);
+%native(_set_request_class) PyObject *fuvpy_set_request_class(PyObject *self, PyObject *args);
 %native(_set_release_gil) PyObject *fuvpy_set_release_gil(PyObject *self, PyObject *args);
 
 /* ---- results ---------------------------------------------------------------- */
@@ -49,6 +50,8 @@
   $result = PyLong_FromLong($1);
 }
 %typemap(out) int FUV_VALUE "$result = PyLong_FromLong($1);";
+/* An enum's value or < 0 for none: the package makes None of it. */
+%typemap(out) int FUV_ENUM_OR_NONE_fuv_run_mode_t "$result = PyLong_FromLong($1);";
 %typemap(out) int FUV_COUNT = int FUV_STATUS;
 %typemap(out) int FUV_PREDICATE {
   if ($1 < 0) {
@@ -140,6 +143,30 @@ FUVPY_STRICT_INT(unsigned int)
   if (fuvpy_bind_loop($input, created$argnum) < 0)
     SWIG_fail;
   $result = fuvpy_replace_result($result, Py_NewRef($input));
+}
+
+/* ---- requests ------------------------------------------------------------------ */
+
+/* A request argument (cancel, type): claims the request's loop as a handle
+ * argument does. */
+%typemap(arginit, noblock=1) fuv_req_t *, const fuv_req_t * {
+  fuvpy_loop_t *entered$argnum = NULL;
+}
+%typemap(in) fuv_req_t *, const fuv_req_t * {
+  if (fuvpy_request_arg($input, (fuv_req_t **)&$1, &entered$argnum) < 0)
+    SWIG_fail;
+}
+%typemap(freearg) fuv_req_t *, const fuv_req_t * "fuvpy_loop_leave(entered$argnum);";
+/* The request a call returns (write, shutdown, connect): a new Request
+ * owning the caller's reference. */
+%typemap(in, numinputs=0) fuv_req_t **REQUEST_OUT (fuv_req_t *made = NULL) {
+  $1 = &made;
+}
+%typemap(argout) fuv_req_t **REQUEST_OUT {
+  $result = fuvpy_request_result($result, made$argnum, (fuv_handle_t *)arg1);
+  made$argnum = NULL;
+  if ($result == NULL)
+    SWIG_fail;
 }
 
 /* ---- callbacks: every function-pointer typedef of the header ---------------- */
@@ -267,6 +294,48 @@ FUVPY_STRICT_INT(unsigned int)
 }
 %typemap(argout) (int *INT_OUT1, int *INT_OUT2) {
   $result = fuvpy_replace_result($result, Py_BuildValue("(ii)", first$argnum, second$argnum));
+  if ($result == NULL)
+    SWIG_fail;
+}
+
+/* A pipe's name in: str (the filesystem encoding) or bytes, which may
+ * start with NUL (a Linux abstract name); the flags are 0. */
+%typemap(in) (const char *NAME, size_t NAME_LENGTH, unsigned int NAME_FLAGS) (PyObject *encoded = NULL) {
+  if (PyUnicode_Check($input)) {
+    encoded = PyUnicode_EncodeFSDefault($input);
+    if (encoded == NULL)
+      SWIG_fail;
+  } else if (PyBytes_Check($input)) {
+    encoded = Py_NewRef($input);
+  } else {
+    PyErr_SetString(PyExc_TypeError, "name must be str or bytes");
+    SWIG_fail;
+  }
+  $1 = PyBytes_AS_STRING(encoded);
+  $2 = (size_t)PyBytes_GET_SIZE(encoded);
+  $3 = 0;
+}
+%typemap(freearg) (const char *NAME, size_t NAME_LENGTH, unsigned int NAME_FLAGS) "Py_XDECREF(encoded$argnum);";
+
+/* A pipe's name out: str (decoded as os.fsdecode does); an abstract name
+ * starts with "\0". */
+%typemap(in, numinputs=0) (char *NAME_OUT, size_t NAME_SIZE, size_t *NAME_LENGTH_OUT) (char namebuf[FUVPY_NAME_MAX], size_t namelen = 0) {
+  $1 = namebuf;
+  $2 = sizeof namebuf;
+  $3 = &namelen;
+}
+%typemap(argout) (char *NAME_OUT, size_t NAME_SIZE, size_t *NAME_LENGTH_OUT) {
+  $result = fuvpy_replace_result($result, PyUnicode_DecodeFSDefaultAndSize(namebuf$argnum, (Py_ssize_t)namelen$argnum));
+  if ($result == NULL)
+    SWIG_fail;
+}
+
+/* 64-bit counters out: a tuple of all of them (metrics_info). */
+%typemap(in, numinputs=0) uint64_t *UINT64_OUT (uint64_t value = 0) {
+  $1 = &value;
+}
+%typemap(argout) uint64_t *UINT64_OUT {
+  $result = fuvpy_append_result($result, PyLong_FromUnsignedLongLong(value$argnum));
   if ($result == NULL)
     SWIG_fail;
 }

@@ -326,6 +326,39 @@ START_TEST(run_updates_now_before_timers_fire) {
 }
 END_TEST
 
+START_TEST(hrtime_is_monotonic_and_counts_nanoseconds) {
+  fuv_loop_t *loop = new_loop();
+
+  /* Never backwards. */
+  uint64_t prev = fuv_hrtime();
+  ck_assert_uint_gt(prev, 0);
+  for (int i = 0; i < 1000; i++) {
+    uint64_t t = fuv_hrtime();
+    ck_assert_uint_ge(t, prev);
+    prev = t;
+  }
+
+  /* A 20 ms sleep is at least 20e6 ns, and at least as long as fuv_now()
+   * says in milliseconds (less the one that rounding may lose). Lower
+   * bounds only: a loaded machine may sleep much longer. */
+  FUV_ASSERT_OK(fuv_update_time(loop));
+  uint64_t now0 = fuv_now(loop);
+  uint64_t t0 = fuv_hrtime();
+  FUV_ASSERT_OK(fuv_sleep(20));
+  uint64_t t1 = fuv_hrtime();
+  FUV_ASSERT_OK(fuv_update_time(loop));
+  uint64_t now1 = fuv_now(loop);
+  ck_assert_uint_ge(t1 - t0, UINT64_C(20000000));
+  ck_assert_uint_ge(now1 - now0, 20);
+  ck_assert_uint_ge(t1 - t0, (now1 - now0 - 1) * UINT64_C(1000000));
+
+  t0 = fuv_hrtime();
+  FUV_ASSERT_OK(fuv_sleep(0));
+  ck_assert_uint_ge(fuv_hrtime(), t0);
+  FUV_ASSERT_OK(fuv_loop_free(loop));
+}
+END_TEST
+
 /* ---- backend fd and timeout -------------------------------------------------- */
 
 START_TEST(backend_fd_is_the_epoll_fd_or_enosys_for_poll) {
@@ -782,6 +815,24 @@ START_TEST(loop_that_is_not_interruptible_keeps_running_through_signals) {
 }
 END_TEST
 
+START_TEST(sleep_resumes_after_signals_for_the_whole_time) {
+  struct sigaction old;
+  struct signaller s;
+
+  install_sigusr1(&old);
+  /* Signals every millisecond during the first ~20 ms of a 60 ms sleep:
+   * each interrupts nanosleep, which must resume with what is left. */
+  signaller_start(&s, 20, NULL);
+  uint64_t t0 = fuv_hrtime();
+  FUV_ASSERT_OK(fuv_sleep(60));
+  uint64_t slept = fuv_hrtime() - t0;
+  signaller_join(&s);
+  ck_assert_int_ge(signals_caught, 1);
+  ck_assert_uint_ge(slept, UINT64_C(60000000));
+  ck_assert_int_eq(sigaction(SIGUSR1, &old, NULL), 0);
+}
+END_TEST
+
 static Suite *loop_suite(void) {
   Suite *s = suite_create("loop_" FUV_TEST_BACKEND);
   TCase *life = tcase_create("lifetime");
@@ -807,6 +858,7 @@ static Suite *loop_suite(void) {
   TCase *time = tcase_create("time");
   tcase_add_test(time, now_is_cached_until_update_time_and_never_goes_back);
   tcase_add_test(time, run_updates_now_before_timers_fire);
+  tcase_add_test(time, hrtime_is_monotonic_and_counts_nanoseconds);
   suite_add_tcase(s, time);
 
   TCase *backend = tcase_create("backend");
@@ -836,6 +888,7 @@ static Suite *loop_suite(void) {
   tcase_add_test(misc, metrics_count_iterations_and_io_events);
   tcase_add_test(misc, interruptible_loop_returns_eintr_on_a_signal_and_runs_again);
   tcase_add_test(misc, loop_that_is_not_interruptible_keeps_running_through_signals);
+  tcase_add_test(misc, sleep_resumes_after_signals_for_the_whole_time);
   suite_add_tcase(s, misc);
   return s;
 }

@@ -10,32 +10,11 @@
 
 /* ---- the table of callback typedefs ------------------------------------- */
 
-#define H FUV_BRIDGE_ARG_HANDLE
-#define S FUV_BRIDGE_ARG_STATUS
-#define N FUV_BRIDGE_ARG_NREAD
-#define B FUV_BRIDGE_ARG_BYTES
-#define U FUV_BRIDGE_ARG_USER
-
-/* One row per typedef of flatuv.h, in fuv_bridge_kind_t order. A test
- * parses the header and checks every typedef against this table. */
+/* One row per typedef of flatuv.h, in fuv_bridge_kind_t order, generated
+ * with the kinds (fuv_bridge_kinds.h). A test parses the header and checks
+ * every typedef against this table. */
 static const fuv_bridge_signature_t signatures[FUV_BRIDGE_NKINDS] = {
-    {"fuv_close_cb", FUV_BRIDGE_ONE_SHOT, 2, {H, U}},
-    {"fuv_walk_cb", FUV_BRIDGE_SCOPED, 2, {H, U}},
-    {"fuv_timer_cb", FUV_BRIDGE_PERSISTENT, 2, {H, U}},
-    {"fuv_async_cb", FUV_BRIDGE_PERSISTENT, 2, {H, U}},
-    {"fuv_connection_cb", FUV_BRIDGE_PERSISTENT, 3, {H, S, U}},
-    {"fuv_read_cb", FUV_BRIDGE_PERSISTENT, 4, {H, N, B, U}},
-    {"fuv_write_cb", FUV_BRIDGE_ONE_SHOT, 3, {H, S, U}},
-    {"fuv_connect_cb", FUV_BRIDGE_ONE_SHOT, 3, {H, S, U}},
-    {"fuv_shutdown_cb", FUV_BRIDGE_ONE_SHOT, 3, {H, S, U}},
-    {"fuv_drain_cb", FUV_BRIDGE_PERSISTENT, 2, {H, U}},
-};
-
-#undef H
-#undef S
-#undef N
-#undef B
-#undef U
+    FUV_BRIDGE_SIGNATURE_ROWS};
 
 const fuv_bridge_signature_t *fuv_bridge_signature(int kind) {
   if (kind < 0 || kind >= FUV_BRIDGE_NKINDS)
@@ -599,6 +578,11 @@ static void quiet_connect(fuv_tcp_t *tcp, int status, void *arg) {
   quiet_done((fuv_handle_t *)tcp, FUV_BRIDGE_CONNECT_CB, status);
 }
 
+static void quiet_pipe_connect(fuv_pipe_t *pipe, int status, void *arg) {
+  (void)arg;
+  quiet_done((fuv_handle_t *)pipe, FUV_BRIDGE_PIPE_CONNECT_CB, status);
+}
+
 static void quiet_shutdown(fuv_stream_t *stream, int status, void *arg) {
   (void)arg;
   quiet_done((fuv_handle_t *)stream, FUV_BRIDGE_SHUTDOWN_CB, status);
@@ -623,6 +607,9 @@ int fuv_bridge_prepare_quiet(fuv_bridge_loop_t *bl, fuv_bridge_kind_t kind,
     break;
   case FUV_BRIDGE_SHUTDOWN_CB:
     *fn = (void (*)(void))quiet_shutdown;
+    break;
+  case FUV_BRIDGE_PIPE_CONNECT_CB:
+    *fn = (void (*)(void))quiet_pipe_connect;
     break;
   default:
     return FUV_EINVAL;

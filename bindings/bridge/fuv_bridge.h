@@ -6,8 +6,9 @@
  * how long a registration lives. From it the bridge prepares one ffi_cif per
  * typedef, and for each registration one ffi_closure whose handler converts
  * the C arguments by signature and hands them to the host language through a
- * small hook interface (fuv_bridge_hooks_t). A new callback typedef in the
- * header needs a new row in the table and nothing else.
+ * small hook interface (fuv_bridge_hooks_t). The table is generated from
+ * the header (fuv_bridge_kinds.h, by bindings/apigen), so a new callback
+ * typedef whose parameters the bridge can convert needs nothing at all.
  *
  * Lifetime. Every registration holds one host reference (a Python object, a
  * Lua registry slot, ...) and the bridge releases it exactly once:
@@ -40,20 +41,11 @@
 extern "C" {
 #endif
 
-/* Every callback typedef of flatuv.h. */
-typedef enum {
-  FUV_BRIDGE_CLOSE_CB = 0,
-  FUV_BRIDGE_WALK_CB,
-  FUV_BRIDGE_TIMER_CB,
-  FUV_BRIDGE_ASYNC_CB,
-  FUV_BRIDGE_CONNECTION_CB,
-  FUV_BRIDGE_READ_CB,
-  FUV_BRIDGE_WRITE_CB,
-  FUV_BRIDGE_CONNECT_CB,
-  FUV_BRIDGE_SHUTDOWN_CB,
-  FUV_BRIDGE_DRAIN_CB,
-  FUV_BRIDGE_NKINDS
-} fuv_bridge_kind_t;
+/* Every callback typedef of flatuv.h, as the kinds FUV_BRIDGE_<WORD>_CB
+ * (fuv_timer_cb: FUV_BRIDGE_TIMER_CB) in header order, and FUV_BRIDGE_NKINDS:
+ * fuv_bridge_kinds.h, which bindings/apigen (emit_bridge.py) generates from
+ * the header into the build tree, with the rows of fuv_bridge.c's table. */
+#include "fuv_bridge_kinds.h"
 
 /* What a C argument of a callback means, which decides how it is converted. */
 typedef enum {
@@ -77,6 +69,9 @@ typedef enum {
 } fuv_bridge_lifetime_t;
 
 #define FUV_BRIDGE_MAX_ARGS 4
+#if FUV_BRIDGE_TABLE_MAX_ARGS > FUV_BRIDGE_MAX_ARGS
+#error "a callback typedef of flatuv.h has more parameters than FUV_BRIDGE_MAX_ARGS"
+#endif
 
 /* One row of the table: a callback typedef of flatuv.h. */
 typedef struct {

@@ -112,6 +112,11 @@ for _, word in ipairs(api.objects) do
   mt.__close = close_on_scope_exit
 end
 
+-- Requests (luv's uv_req_t userdata): their methods, no bases.
+for _, word in ipairs(api.requests or {}) do
+  metatables[word].__index = methods[word]
+end
+
 -- The runtime's own: whether a value is a handle; for tests, handles
 -- attached to the bridge and registrations not released.
 uv.is_handle = raw.is_handle

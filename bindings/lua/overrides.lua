@@ -45,4 +45,36 @@ return function(raw, uv, methods)
                                       raw.set_recv_buffer_size)
   methods.handle.send_buffer_size = uv.send_buffer_size
   methods.handle.recv_buffer_size = uv.recv_buffer_size
+
+  -- 5. server:accept([client]): luv's form fills the caller's handle
+  --    (fuv_stream_accept_into); without one, a new handle of the server's
+  --    kind (fuv_accept, fuv_stream_accept). Two C functions behind one
+  --    name, so a C adapter (bindings/lua/src/context.c), no Lua frame.
+  uv.accept = raw._accept
+  methods.stream.accept = raw._accept
+
+  -- 6. uv.pipe([read_flags[, write_flags]]) returns luv's
+  --    {read = fd, write = fd}, not two values.
+  local pipe = raw.pipe
+  function uv.pipe(read_flags, write_flags)
+    local r, w, name = pipe(read_flags, write_flags)
+    if r == nil then return nil, w, name end
+    return { read = r, write = w }
+  end
+
+  -- 7. uv.metrics_info() returns luv's table
+  --    {loop_count = , events = , events_waiting = }, not three values.
+  local metrics_info = raw.metrics_info
+  function uv.metrics_info()
+    local count, events, waiting = metrics_info()
+    if count == nil then return nil, events, waiting end
+    return { loop_count = count, events = events, events_waiting = waiting }
+  end
+
+  -- 8, 9. uv.print_all_handles([fd]) / print_active_handles([fd]): luv's
+  --    optional stream (stderr by default); SWIG's Lua defaults go by
+  --    parameter type and name, and tcp:open(fd) must still require its fd.
+  local print_all, print_active = raw.print_all_handles, raw.print_active_handles
+  function uv.print_all_handles(fd) return print_all(fd or 2) end
+  function uv.print_active_handles(fd) return print_active(fd or 2) end
 end

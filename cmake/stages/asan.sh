@@ -10,6 +10,7 @@ jobs=${FLATUV_JOBS:-2}
 mkdir -p "$build"
 if ! { cmake -S "$src" -B "$build" -G "$generator" -DCMAKE_C_COMPILER="$cc" \
          -DCMAKE_BUILD_TYPE=Debug -DFLATUV_SANITIZE=ON -DFLATUV_BUILD_TESTS=ON \
+         -DFLATUV_BUILD_BRIDGE=ON \
          >"$build.configure.log" 2>&1 &&
        cmake --build "$build" -j "$jobs" >"$build.build.log" 2>&1; }; then
   cat "$build.configure.log" "$build.build.log" 2>/dev/null | tail -n 60

@@ -69,6 +69,7 @@ int fuv_close(fuv_handle_t *h, fuv_close_cb cb, void *arg) {
   h->close_arg = arg;
   switch (h->type) {
   case FUV_TCP:
+  case FUV_PIPE:
     fuv__stream_close((fuv_stream_t *)h);
     break;
   case FUV_TIMER:
@@ -76,6 +77,11 @@ int fuv_close(fuv_handle_t *h, fuv_close_cb cb, void *arg) {
     break;
   case FUV_ASYNC:
     fuv__queue_remove(&((fuv_async_t *)h)->async_queue);
+    break;
+  case FUV_PREPARE:
+  case FUV_CHECK:
+  case FUV_IDLE:
+    fuv__watcher_stop((fuv__watcher_t *)h);
     break;
   default:
     break;
@@ -147,10 +153,18 @@ const char *fuv_handle_type_name(fuv_handle_type_t type) {
   switch (type) {
   case FUV_ASYNC:
     return "async";
+  case FUV_PIPE:
+    return "pipe";
   case FUV_TCP:
     return "tcp";
   case FUV_TIMER:
     return "timer";
+  case FUV_PREPARE:
+    return "prepare";
+  case FUV_CHECK:
+    return "check";
+  case FUV_IDLE:
+    return "idle";
   default:
     return "unknown";
   }
@@ -175,7 +189,7 @@ int fuv_fileno(const fuv_handle_t *h) {
   int r = fuv__handle_check(h, FUV_UNKNOWN_HANDLE);
   if (r != 0)
     return r;
-  if (h->type != FUV_TCP)
+  if (h->type != FUV_TCP && h->type != FUV_PIPE)
     return FUV_EINVAL;
   r = fuv__stream_fd((const fuv_stream_t *)h);
   return r >= 0 ? r : FUV_EBADF;

@@ -9,6 +9,7 @@
 #include "flatuv.h"
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -191,7 +192,57 @@ struct fuv_async_s {
 /* Closes the loop's async and wake-up fds. */
 void fuv__async_loop_free(fuv_loop_t *loop);
 
+/* ---- prepare, check and idle ------------------------------------------------ */
+
+/* The three kinds share one implementation (watcher.c); the kind says
+ * which of the loop's queues an active handle is on, and so at which point
+ * of an iteration its callback runs. */
+typedef enum {
+  FUV__WATCHER_IDLE,
+  FUV__WATCHER_PREPARE,
+  FUV__WATCHER_CHECK,
+  FUV__WATCHER_KINDS
+} fuv__watcher_kind_t;
+
+typedef struct {
+  fuv_handle_t handle;
+  union {
+    fuv_prepare_cb prepare;
+    fuv_check_cb check;
+    fuv_idle_cb idle;
+  } cb; /* the member of the handle's type */
+  void *arg;
+  fuv__queue_t queue; /* on loop->watcher_handles[kind] while active */
+} fuv__watcher_t;
+
+struct fuv_prepare_s {
+  fuv__watcher_t watcher;
+};
+struct fuv_check_s {
+  fuv__watcher_t watcher;
+};
+struct fuv_idle_s {
+  fuv__watcher_t watcher;
+};
+
+/* Runs the callbacks of the kind's active handles: fuv_run()'s idle,
+ * prepare and check phases. */
+void fuv__watchers_run(fuv_loop_t *loop, fuv__watcher_kind_t kind);
+/* 1 if an idle handle is active, which keeps the wait from blocking. */
+int fuv__watchers_idle(const fuv_loop_t *loop);
+/* Stops a handle of any of the three kinds (fuv_close()'s part). */
+void fuv__watcher_stop(fuv__watcher_t *w);
+
 /* ---- streams ------------------------------------------------------------- */
+
+/* Stream flags beyond the handle section's stream states. */
+enum {
+  /* The fd is not a socket (a pipe(2) end): it is written with write(2)
+   * under a blocked SIGPIPE instead of send(MSG_NOSIGNAL). */
+  FUV__STREAM_RAW_FD = 1u << 19,
+  /* The stream carries fds (an IPC pipe): reads go through ops->recv. */
+  FUV__STREAM_IPC = 1u << 20
+};
 
 typedef struct fuv__write_req_s fuv__write_req_t;
 struct fuv__write_req_s {
@@ -199,7 +250,10 @@ struct fuv__write_req_s {
   fuv_write_cb cb;
   void *arg;
   size_t remaining; /* bytes of this write still in the stream's buffer */
+  size_t len;       /* bytes of this write still owed when queued */
   int status;
+  int send_fd;      /* fuv_write2: the fd to pass with the first byte, or -1 */
+  fuv_req_t *req;   /* the caller's request object, or NULL */
 };
 
 /* A FIFO of write requests by their next pointers. */
@@ -208,9 +262,29 @@ typedef struct {
   fuv__write_req_t *tail;
 } fuv__write_list_t;
 
+/* What differs between the kinds of stream, for the rare paths only: the
+ * per-read and per-write paths never go through this table. */
+typedef struct fuv__stream_ops_s {
+  fuv_handle_type_t type;
+  /* Runs the kind's connect callback (each kind has its own C type of it)
+   * with status, once: the callback is cleared before it runs. */
+  void (*report_connect)(fuv_stream_t *s, int status);
+  /* Creates a handle of this kind around an accepted or received,
+   * non-blocking fd; server is the stream it came from. */
+  int (*new_from_fd)(fuv_stream_t **out, fuv_stream_t *server, int fd,
+                     unsigned flags);
+  /* IPC streams: reads like read(2), queueing the fds that come along. */
+  ssize_t (*recv)(fuv_stream_t *s, char *buf, size_t len);
+  /* IPC streams: the next received fd and the ops of its kind, or -1 and
+   * NULL; pop removes it once it has a handle. */
+  int (*pending_peek)(fuv_stream_t *s, const struct fuv__stream_ops_s **ops);
+  void (*pending_pop)(fuv_stream_t *s);
+} fuv__stream_ops_t;
+
 struct fuv_stream_s {
   fuv_handle_t handle;
   fuv__io_t io;
+  const fuv__stream_ops_t *ops;
 
   fuv_read_cb read_cb;
   void *read_arg;
@@ -218,6 +292,12 @@ struct fuv_stream_s {
   fuv_connection_cb connection_cb;
   void *connection_arg;
   int accepted_fd; /* accepted and not yet handed to fuv_accept, or -1 */
+  int delayed_error; /* e.g. EADDRINUSE from bind, reported by listen/connect */
+
+  /* A connect in flight (FUV__STREAM_CONNECTING). */
+  int connect_status; /* result when done, reported from pending phase */
+  int connect_done;
+  fuv_req_t *connect_req;
 
   /* Bytes accepted for writing and not yet handed to the kernel, in order,
    * at write_buf[write_head .. write_tail). */
@@ -227,11 +307,18 @@ struct fuv_stream_s {
   size_t write_cap;
   fuv__write_list_t write_queue; /* requests with bytes still queued */
   fuv__write_list_t write_done;  /* finished; callbacks not yet run */
+  size_t send_fds; /* queued requests that carry an fd (fuv_write2) */
 
   fuv_shutdown_cb shutdown_cb;
   void *shutdown_arg;
   int shutdown_status; /* result once done; reported from pending phase */
   int shutdown_done;
+  fuv_req_t *shutdown_req;
+  /* A shutdown withdrawn by fuv_cancel, its callback not yet run. */
+  fuv_shutdown_cb canceled_shutdown_cb;
+  void *canceled_shutdown_arg;
+  fuv_req_t *canceled_shutdown_req;
+  int shutdown_canceled;
 
   size_t high_water;
   size_t low_water;
@@ -241,6 +328,7 @@ struct fuv_stream_s {
 };
 
 int fuv__stream_init(fuv_loop_t *loop, fuv_stream_t *s, fuv_handle_type_t type,
+                     const fuv__stream_ops_t *ops,
                      fuv__close_fn on_finish_close);
 /* Starts using fd as the stream's socket with the given stream flags. The
  * fd must already be non-blocking: sockets the library creates or accepts
@@ -254,13 +342,41 @@ void fuv__stream_close(fuv_stream_t *s);
 void fuv__stream_destroy(fuv_stream_t *s);
 /* Recomputes whether the stream counts as active. */
 void fuv__stream_update_active(fuv_stream_t *s);
-/* A connect finished: start (or fail) the writes queued meanwhile. */
-void fuv__stream_connected(fuv_stream_t *s);
-void fuv__stream_connect_failed(fuv_stream_t *s, int err);
+/* Starts a non-blocking connect of the stream's socket to addr; the result
+ * reaches the kind's report_connect from fuv_run(), never from this call. */
+int fuv__stream_connect(fuv_stream_t *s, const struct sockaddr *addr,
+                        socklen_t len, fuv_req_t **req);
+/* Marks a connect as succeeded (flags, queued writes); shared by the
+ * asynchronous and the synchronous connect. */
+void fuv__stream_set_connected(fuv_stream_t *s);
+/* Dissolves a failed or abandoned connect so the socket can connect again. */
+void fuv__stream_reset_connect(int fd);
 /* Returns the stream's fd or -1. */
 static inline int fuv__stream_fd(const fuv_stream_t *s) { return s->io.fd; }
-/* Checks h is a live stream (TCP). */
+/* Checks s is a live stream (TCP or pipe), not closing. */
 int fuv__stream_check(const fuv_stream_t *s);
+/* The flags of a connection just accepted or connected. */
+#define FUV__STREAM_CONNECTED_FLAGS                                          \
+  (FUV__STREAM_CONNECTED | FUV__STREAM_READABLE | FUV__STREAM_WRITABLE |    \
+   FUV__STREAM_BOUND)
+/* Creates the handle of the server's kind for a connection accepted
+ * synchronously (sync.c). */
+int fuv__stream_accept_fd(fuv_stream_t *server, int fd,
+                          fuv_stream_t **client);
+/* write(2) to a non-socket fd without raising SIGPIPE: -1 with errno set
+ * on failure, as write. */
+ssize_t fuv__write_nosigpipe(int fd, const void *buf, size_t len);
+/* The common body of every write: send_fd >= 0 passes an fd (fuv_write2),
+ * req (may be NULL) receives a request object. */
+int fuv__stream_write(fuv_stream_t *s, const char *const *bufs,
+                      const size_t *lens, size_t nbufs, int send_fd,
+                      fuv_write_cb cb, void *arg, fuv_req_t **req);
+int fuv__stream_shutdown(fuv_stream_t *s, fuv_shutdown_cb cb, void *arg,
+                         fuv_req_t **req);
+/* fuv_cancel's stream parts: 0 or FUV_EBUSY. */
+int fuv__stream_cancel_write(fuv_stream_t *s, fuv__write_req_t *w);
+int fuv__stream_cancel_connect(fuv_stream_t *s);
+int fuv__stream_cancel_shutdown(fuv_stream_t *s);
 
 /* ---- TCP ----------------------------------------------------------------- */
 
@@ -271,32 +387,62 @@ enum {
 
 struct fuv_tcp_s {
   fuv_stream_t stream;
-  int delayed_error; /* EADDRINUSE from bind, reported by listen/connect */
   unsigned pending_opts; /* options to apply when the socket is created */
   unsigned keepalive_idle, keepalive_interval, keepalive_count;
   fuv_connect_cb connect_cb;
   void *connect_arg;
-  int connect_status; /* result when done, reported from pending phase */
-  int connect_done;
 };
+
+extern const fuv__stream_ops_t fuv__tcp_ops;
 
 int fuv__tcp_check(const fuv_tcp_t *tcp);
 /* Makes sure the handle has a socket of the given family, creating one if
  * needed. FUV_EINVAL if it has one of another family. */
 int fuv__tcp_ensure_socket(fuv_tcp_t *tcp, int family);
-/* The connecting socket became writable: finish the connect now. */
-void fuv__tcp_connect_io(fuv_tcp_t *tcp);
-/* Runs a connect callback owed from the pending phase. Returns 0 when the
- * callback closed the handle, so the caller must stop. */
-int fuv__tcp_report_connect(fuv_tcp_t *tcp);
-/* Marks a connect as succeeded (flags, queued writes); shared by the
- * asynchronous and the synchronous connect. */
-void fuv__tcp_set_connected(fuv_tcp_t *tcp);
-/* Dissolves a failed or abandoned connect so the socket can connect again. */
-void fuv__tcp_reset_connect(int fd);
-/* Creates a TCP handle around an accepted, non-blocking fd. */
-int fuv__tcp_new_from_fd(fuv_tcp_t **out, fuv_loop_t *loop, int fd,
-                         unsigned flags);
+int fuv__tcp_connect_addr(fuv_tcp_t *tcp, const struct sockaddr *addr,
+                          fuv_connect_cb cb, void *arg, fuv_req_t **req);
+
+/* ---- pipes --------------------------------------------------------------- */
+
+struct fuv_pipe_s {
+  fuv_stream_t stream;
+  int ipc;
+  fuv_pipe_connect_cb connect_cb;
+  void *connect_arg;
+  char *bound_path; /* a filesystem name bound, unlinked at close, or NULL */
+  /* Received fds not yet accepted, in order: pending_fds[head .. count). */
+  int *pending_fds;
+  size_t pending_head;
+  size_t pending_count;
+  size_t pending_cap;
+};
+
+extern const fuv__stream_ops_t fuv__pipe_ops;
+
+int fuv__pipe_check(const fuv_pipe_t *pipe);
+/* Builds the sockaddr_un of a name of namelen bytes (abstract when its
+ * first byte is NUL). FUV_EINVAL, FUV_ENAMETOOLONG. */
+int fuv__pipe_addr(const char *name, size_t namelen, struct sockaddr *sa,
+                   socklen_t *len);
+/* Gives the pipe an AF_UNIX socket if it has none. */
+int fuv__pipe_ensure_socket(fuv_pipe_t *pipe);
+
+/* ---- requests ------------------------------------------------------------ */
+
+/* A request object: one reference is the caller's, one the operation's
+ * while it is in flight. It never points into freed memory: the stream
+ * forgets it (fuv__req_done) before its callback runs. */
+struct fuv_req_s {
+  fuv_req_type_t type;
+  int refs;
+  fuv_stream_t *stream;   /* while in flight, else NULL */
+  fuv__write_req_t *write; /* FUV_WRITE in flight */
+};
+
+/* Creates a request of the given type in flight on s (refs 2), or NULL. */
+fuv_req_t *fuv__req_new(fuv_req_type_t type, fuv_stream_t *s);
+/* The operation is over: drops its reference. NULL is ignored. */
+void fuv__req_done(fuv_req_t *req);
 
 /* ---- the loop ------------------------------------------------------------ */
 
@@ -347,9 +493,29 @@ struct fuv_loop_s {
   fuv__write_req_t *free_write_reqs;
   size_t nfree_write_reqs;
 
+  /* Active prepare, check and idle handles, one queue per kind. */
+  fuv__queue_t watcher_handles[FUV__WATCHER_KINDS];
+  fuv_run_mode_t mode; /* of the fuv_run() in progress */
+
+  /* FUV_LOOP_BLOCK_SIGNAL: blocked while waiting, if any is set. */
+  sigset_t blocked_signals;
+  int nblocked_signals;
+
   uint64_t metrics_loop_count;
   uint64_t metrics_events;
+  uint64_t metrics_events_waiting; /* what the last wait returned */
+  int metrics_idle_on;             /* FUV_METRICS_IDLE_TIME was given */
+  uint64_t metrics_idle_time;      /* ns spent waiting since then */
 };
+
+/* The backends' wait, bracketed: the mask to wait with (the thread's own
+ * plus the loop's blocked signals, written into *buf; NULL to leave the
+ * thread's mask alone when none are blocked), and the metrics of the wait
+ * (begin returns what end needs; end records the events the wait returned
+ * and, when accounting, the idle time). */
+const sigset_t *fuv__loop_wait_mask(const fuv_loop_t *loop, sigset_t *buf);
+uint64_t fuv__metrics_wait_begin(const fuv_loop_t *loop, int timeout);
+void fuv__metrics_wait_end(fuv_loop_t *loop, uint64_t begin, int nevents);
 
 uint64_t fuv__hrtime_ms(void);
 fuv__write_req_t *fuv__write_req_get(fuv_loop_t *loop);

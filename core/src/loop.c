@@ -19,6 +19,9 @@ int fuv_loop_new(fuv_loop_t **out) {
   fuv__queue_init(&loop->closing_handles);
   fuv__queue_init(&loop->dirty_watchers);
   fuv__queue_init(&loop->async_handles);
+  for (int kind = 0; kind < FUV__WATCHER_KINDS; kind++)
+    fuv__queue_init(&loop->watcher_handles[kind]);
+  sigemptyset(&loop->blocked_signals);
   loop->async_wfd = -1;
   loop->wakeup_wfd = -1;
   fuv__io_init(&loop->wakeup_io, NULL, -1);
@@ -108,10 +111,12 @@ static void run_closing(fuv_loop_t *loop) {
   }
 }
 
+/* An active idle handle, referenced or not, keeps the wait from blocking,
+ * as in libuv: its callback is to run again as soon as possible. */
 static int poll_timeout(const fuv_loop_t *loop) {
   if (loop->stop_flag || !loop_alive(loop) ||
       !fuv__queue_empty(&loop->pending_handles) ||
-      !fuv__queue_empty(&loop->closing_handles))
+      !fuv__queue_empty(&loop->closing_handles) || fuv__watchers_idle(loop))
     return 0;
   return fuv__next_timeout(loop);
 }
@@ -133,6 +138,7 @@ int fuv_run(fuv_loop_t *loop, fuv_run_mode_t mode) {
   if (loop->running || loop->walking)
     return FUV_EBUSY;
   loop->running = 1;
+  loop->mode = mode;
 
   alive = loop_alive(loop);
   if (!alive)
@@ -143,6 +149,9 @@ int fuv_run(fuv_loop_t *loop, fuv_run_mode_t mode) {
     loop->time = fuv__hrtime_ms();
     fuv__run_timers(loop);
     int ran_pending = run_pending(loop);
+    fuv__watchers_run(loop, FUV__WATCHER_IDLE);
+    fuv__watchers_run(loop, FUV__WATCHER_PREPARE);
+    /* After the prepare callbacks, which may start timers or idle handles. */
     if ((mode == FUV_RUN_ONCE && !ran_pending) || mode == FUV_RUN_DEFAULT)
       timeout = poll_timeout(loop);
     loop->metrics_loop_count++;
@@ -152,6 +161,7 @@ int fuv_run(fuv_loop_t *loop, fuv_run_mode_t mode) {
       if (r == 0 && loop->interruptible)
         r = FUV_EINTR;
     }
+    fuv__watchers_run(loop, FUV__WATCHER_CHECK);
     if (mode == FUV_RUN_ONCE) {
       /* A blocking ONCE run may have woken for a timer: run it now, so that
        * ONCE always makes progress. */

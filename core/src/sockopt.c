@@ -298,7 +298,7 @@ int fuv_tcp_detach(fuv_tcp_t *tcp) {
   s->read_arg = NULL;
   s->connection_cb = NULL;
   s->connection_arg = NULL;
-  tcp->delayed_error = 0;
+  tcp->stream.delayed_error = 0;
   fuv__stream_update_active(s);
   return fd;
 }

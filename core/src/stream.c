@@ -3,6 +3,9 @@
 #include "internal.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +19,32 @@ static int is_closing(const fuv_stream_t *s) {
   return (s->handle.flags & FUV__HANDLE_CLOSING) != 0;
 }
 
+static int is_stream_type(fuv_handle_type_t type) {
+  return type == FUV_TCP || type == FUV_PIPE;
+}
+
+/* Like fuv__stream_check, but a closing stream passes. */
+static int stream_check_any(const fuv_stream_t *s) {
+  int r = fuv__handle_check_any((const fuv_handle_t *)s, FUV_UNKNOWN_HANDLE);
+  if (r == 0 && !is_stream_type(s->handle.type))
+    return FUV_EINVAL;
+  return r;
+}
+
 int fuv__stream_check(const fuv_stream_t *s) {
-  return fuv__handle_check((const fuv_handle_t *)s, FUV_TCP);
+  int r = stream_check_any(s);
+  if (r == 0 && is_closing(s))
+    return FUV_EINVAL;
+  return r;
 }
 
 int fuv__stream_init(fuv_loop_t *loop, fuv_stream_t *s, fuv_handle_type_t type,
+                     const fuv__stream_ops_t *ops,
                      fuv__close_fn on_finish_close) {
   fuv__handle_init(loop, &s->handle, type, on_finish_close);
   s->handle.on_pending = stream_pending;
   fuv__io_init(&s->io, stream_io, -1);
+  s->ops = ops;
   s->accepted_fd = -1;
   return 0;
 }
@@ -67,8 +87,43 @@ static fuv__write_req_t *write_list_pop(fuv__write_list_t *list) {
   return req;
 }
 
+static fuv__write_req_t *write_req_new(fuv_stream_t *s, fuv_write_cb cb,
+                                       void *arg, fuv_req_t *req) {
+  fuv__write_req_t *w = fuv__write_req_get(s->handle.loop);
+  if (w == NULL)
+    return NULL;
+  w->cb = cb;
+  w->arg = arg;
+  w->send_fd = -1;
+  w->req = req;
+  if (req != NULL)
+    req->write = w;
+  return w;
+}
+
+/* Closes the duplicate a fuv_write2 holds once it is sent or given up. */
+static void write_req_drop_fd(fuv_stream_t *s, fuv__write_req_t *w) {
+  if (w->send_fd >= 0) {
+    fuv__close_fd(w->send_fd);
+    w->send_fd = -1;
+    s->send_fds--;
+  }
+}
+
+/* Runs a finished request's callback after the request object (if any) has
+ * learnt it is over, and recycles it. */
+static void write_req_finish(fuv_stream_t *s, fuv__write_req_t *w,
+                             int status) {
+  fuv_write_cb cb = w->cb;
+  void *arg = w->arg;
+  fuv__req_done(w->req);
+  fuv__write_req_put(s->handle.loop, w);
+  if (cb != NULL)
+    cb(s, status, arg);
+}
+
 size_t fuv_write_queue_size(const fuv_stream_t *s) {
-  if (fuv__handle_check_any((const fuv_handle_t *)s, FUV_TCP) != 0)
+  if (stream_check_any(s) != 0)
     return 0;
   return s->write_tail - s->write_head;
 }
@@ -142,6 +197,11 @@ static void write_buf_reset(fuv_stream_t *s) {
 
 static void do_shutdown(fuv_stream_t *s) {
   s->shutdown_status = shutdown(s->io.fd, SHUT_WR) == 0 ? 0 : fuv__errno();
+  /* A pipe(2) end has no write side of its own to shut: closing it is the
+   * only end of stream the reader can see, and that is fuv_close's. As in
+   * libuv, the shutdown then succeeds without effect. */
+  if (s->shutdown_status == FUV_ENOTSOCK)
+    s->shutdown_status = 0;
   s->shutdown_done = 1;
   fuv__handle_make_pending(&s->handle);
 }
@@ -152,6 +212,7 @@ static void fail_writes(fuv_stream_t *s, int err) {
   fuv__write_req_t *req;
   while ((req = write_list_pop(&s->write_queue)) != NULL) {
     req->status = err;
+    write_req_drop_fd(s, req);
     write_list_push(&s->write_done, req);
   }
   write_buf_reset(s);
@@ -164,12 +225,114 @@ static void fail_writes(fuv_stream_t *s, int err) {
   fuv__handle_make_pending(&s->handle);
 }
 
+/* writev(2) on a non-socket fd, which cannot take MSG_NOSIGNAL: SIGPIPE is
+ * blocked around the call and one the call raised is consumed before it is
+ * unblocked (one already pending before is left alone), so the process
+ * never sees it. Returns as writev, errno preserved. */
+static ssize_t writev_nosigpipe(int fd, const struct iovec *iov, int n) {
+  sigset_t sigpipe, old, pending;
+  int was_pending, saved;
+  ssize_t r;
+
+  sigemptyset(&sigpipe);
+  sigaddset(&sigpipe, SIGPIPE);
+  sigemptyset(&pending);
+  sigpending(&pending);
+  was_pending = sigismember(&pending, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &sigpipe, &old);
+  do
+    r = writev(fd, iov, n);
+  while (r < 0 && errno == EINTR);
+  saved = errno;
+  if (r < 0 && saved == EPIPE && !was_pending) {
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&sigpipe, NULL, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = saved;
+  return r;
+}
+
+ssize_t fuv__write_nosigpipe(int fd, const void *buf, size_t len) {
+  struct iovec iov;
+  iov.iov_base = (void *)buf;
+  iov.iov_len = len;
+  return writev_nosigpipe(fd, &iov, 1);
+}
+
+/* Sends len bytes with fd attached (SCM_RIGHTS) as one message. */
+static ssize_t send_with_fd(int sock, const char *buf, size_t len, int fd) {
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } control;
+  struct iovec iov;
+  struct msghdr msg;
+  struct cmsghdr *cmsg;
+  ssize_t n;
+
+  memset(&msg, 0, sizeof msg);
+  memset(&control, 0, sizeof control);
+  iov.iov_base = (void *)buf;
+  iov.iov_len = len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+  do
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+/* One send of queued bytes; send_fd >= 0 goes along with them. */
+static inline ssize_t stream_send(fuv_stream_t *s, const char *buf, size_t len,
+                                  int send_fd) {
+  if (send_fd >= 0)
+    return send_with_fd(s->io.fd, buf, len, send_fd);
+  if (s->handle.flags & FUV__STREAM_RAW_FD)
+    return fuv__write_nosigpipe(s->io.fd, buf, len);
+  return send(s->io.fd, buf, len, MSG_NOSIGNAL);
+}
+
+/* With fuv_write2 requests queued, one send may not cross the start of a
+ * request carrying an fd (the fd must go with its first byte). Returns how
+ * much of len the next send may take, and in *fd_req the head request when
+ * its fd goes with this send. */
+static size_t flush_limit(fuv_stream_t *s, size_t len,
+                          fuv__write_req_t **fd_req) {
+  fuv__write_req_t *head = s->write_queue.head, *r;
+  size_t limit = 0;
+  *fd_req = head != NULL && head->send_fd >= 0 ? head : NULL;
+  for (r = head; r != NULL; r = r->next) {
+    if (r != head && r->send_fd >= 0)
+      break;
+    limit += r->remaining;
+  }
+  return limit < len ? limit : len;
+}
+
 /* Hands queued bytes to the kernel until it stops taking them. */
 static void stream_flush_writes(fuv_stream_t *s) {
   while (s->write_head < s->write_tail) {
     size_t len = s->write_tail - s->write_head;
-    ssize_t n = send(s->io.fd, s->write_buf + s->write_head, len,
-                     MSG_NOSIGNAL);
+    fuv__write_req_t *fd_req = NULL;
+    ssize_t n;
+    if (s->send_fds != 0) {
+      len = flush_limit(s, len, &fd_req);
+      if (len == 0) {
+        write_consume(s, 0); /* empty writes before a write2 */
+        continue;
+      }
+    }
+    n = stream_send(s, s->write_buf + s->write_head, len,
+                    fd_req != NULL ? fd_req->send_fd : -1);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -178,6 +341,8 @@ static void stream_flush_writes(fuv_stream_t *s) {
       fail_writes(s, fuv__errno());
       return;
     }
+    if (fd_req != NULL && n > 0)
+      write_req_drop_fd(s, fd_req); /* the peer has it now */
     s->write_head += (size_t)n;
     write_consume(s, (size_t)n);
     if ((size_t)n < len)
@@ -196,7 +361,7 @@ static void stream_flush_writes(fuv_stream_t *s) {
 }
 
 /* Called when a connect succeeded: queued writes may now go out. */
-void fuv__stream_connected(fuv_stream_t *s) {
+static void stream_connected(fuv_stream_t *s) {
   if (s->write_queue.head != NULL) {
     fuv__io_start(s->handle.loop, &s->io, FUV__POLLOUT);
     stream_flush_writes(s);
@@ -204,8 +369,13 @@ void fuv__stream_connected(fuv_stream_t *s) {
   fuv__stream_update_active(s);
 }
 
+void fuv__stream_set_connected(fuv_stream_t *s) {
+  s->handle.flags |= FUV__STREAM_CONNECTED_FLAGS;
+  stream_connected(s);
+}
+
 /* Called when a connect failed: queued writes fail with its error. */
-void fuv__stream_connect_failed(fuv_stream_t *s, int err) {
+static void stream_connect_failed(fuv_stream_t *s, int err) {
   if (s->write_queue.head != NULL)
     fail_writes(s, err);
   fuv__stream_update_active(s);
@@ -232,14 +402,15 @@ static int write_check(const fuv_stream_t *s) {
 
 /* Sends what the kernel takes now from the buffers; returns the byte count
  * or a negative error (EAGAIN counts as 0 bytes). */
-static ssize_t send_now(int fd, const char *const *bufs, const size_t *lens,
-                        size_t nbufs) {
+static ssize_t send_now(const fuv_stream_t *s, const char *const *bufs,
+                        const size_t *lens, size_t nbufs) {
   struct iovec iov[64];
   struct msghdr msg;
   size_t n = nbufs < 64 ? nbufs : 64;
+  int fd = s->io.fd;
   ssize_t sent;
 
-  if (nbufs == 1) {
+  if (nbufs == 1 && !(s->handle.flags & FUV__STREAM_RAW_FD)) {
     do
       sent = send(fd, bufs[0], lens[0], MSG_NOSIGNAL);
     while (sent < 0 && errno == EINTR);
@@ -248,12 +419,16 @@ static ssize_t send_now(int fd, const char *const *bufs, const size_t *lens,
       iov[i].iov_base = (void *)bufs[i];
       iov[i].iov_len = lens[i];
     }
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = iov;
-    msg.msg_iovlen = n;
-    do
-      sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
-    while (sent < 0 && errno == EINTR);
+    if (s->handle.flags & FUV__STREAM_RAW_FD) {
+      sent = writev_nosigpipe(fd, iov, (int)n);
+    } else {
+      memset(&msg, 0, sizeof msg);
+      msg.msg_iov = iov;
+      msg.msg_iovlen = n;
+      do
+        sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+      while (sent < 0 && errno == EINTR);
+    }
   }
   if (sent < 0)
     return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : fuv__errno();
@@ -262,17 +437,15 @@ static ssize_t send_now(int fd, const char *const *bufs, const size_t *lens,
 
 /* Queues a finished request whose callback must still run. */
 static int complete_now(fuv_stream_t *s, fuv_write_cb cb, void *arg,
-                        int status) {
-  fuv__write_req_t *req;
-  if (cb == NULL)
+                        fuv_req_t *req, int status) {
+  fuv__write_req_t *w;
+  if (cb == NULL && req == NULL)
     return 0;
-  req = fuv__write_req_get(s->handle.loop);
-  if (req == NULL)
+  w = write_req_new(s, cb, arg, req);
+  if (w == NULL)
     return FUV_ENOMEM;
-  req->cb = cb;
-  req->arg = arg;
-  req->status = status;
-  write_list_push(&s->write_done, req);
+  w->status = status;
+  write_list_push(&s->write_done, w);
   fuv__handle_make_pending(&s->handle);
   return 0;
 }
@@ -283,51 +456,43 @@ static int complete_now(fuv_stream_t *s, fuv_write_cb cb, void *arg,
  * bytes, so the write is accepted and fails through its callback, and the
  * stream stops being writable. */
 static int write_out_of_memory(fuv_stream_t *s, fuv_write_cb cb, void *arg,
-                               ssize_t sent) {
+                               fuv_req_t *req, ssize_t sent) {
   if (sent == 0)
     return FUV_ENOMEM;
   s->handle.flags &= ~FUV__STREAM_WRITABLE;
-  return complete_now(s, cb, arg, FUV_ENOMEM);
+  return complete_now(s, cb, arg, req, FUV_ENOMEM);
 }
 
-int fuv_writev(fuv_stream_t *s, const char *const *bufs, const size_t *lens,
-               size_t nbufs, fuv_write_cb cb, void *arg) {
-  size_t total = 0, skip;
+/* The body of fuv__stream_write once the request object exists. */
+static int stream_write(fuv_stream_t *s, const char *const *bufs,
+                        const size_t *lens, size_t nbufs, size_t total,
+                        int send_fd, fuv_write_cb cb, void *arg,
+                        fuv_req_t *oreq) {
+  size_t skip;
   ssize_t sent = 0;
   fuv__write_req_t *req;
-  int r = write_check(s);
+  int r;
 
-  if (r != 0)
-    return r;
-  if (nbufs > 0 && (bufs == NULL || lens == NULL))
-    return FUV_EINVAL;
-  for (size_t i = 0; i < nbufs; i++) {
-    if (bufs[i] == NULL && lens[i] > 0)
-      return FUV_EINVAL;
-    if (lens[i] > SIZE_MAX - total)
-      return FUV_EINVAL;
-    total += lens[i];
-  }
-
-  /* The fast path: nothing queued, so try the kernel first. */
-  if (s->write_queue.head == NULL &&
+  /* The fast path: nothing queued, so try the kernel first. A write2
+   * always queues: its fd goes with the flush, in order. */
+  if (s->write_queue.head == NULL && send_fd < 0 &&
       !(s->handle.flags & FUV__STREAM_CONNECTING) && total > 0) {
-    sent = send_now(s->io.fd, bufs, lens, nbufs);
+    sent = send_now(s, bufs, lens, nbufs);
     if (sent < 0) {
       s->handle.flags &= ~FUV__STREAM_WRITABLE;
-      return complete_now(s, cb, arg, (int)sent);
+      return complete_now(s, cb, arg, oreq, (int)sent);
     }
     if ((size_t)sent == total)
-      return complete_now(s, cb, arg, 0);
+      return complete_now(s, cb, arg, oreq, 0);
   } else if (total == 0 && s->write_queue.head == NULL) {
-    return complete_now(s, cb, arg, 0);
+    return complete_now(s, cb, arg, oreq, 0);
   }
 
   /* Copy only what the kernel did not take. */
   r = write_buf_reserve(s, total - (size_t)sent);
-  req = r == 0 ? fuv__write_req_get(s->handle.loop) : NULL;
+  req = r == 0 ? write_req_new(s, cb, arg, oreq) : NULL;
   if (req == NULL)
-    return write_out_of_memory(s, cb, arg, sent);
+    return write_out_of_memory(s, cb, arg, oreq, sent);
   skip = (size_t)sent;
   for (size_t i = 0; i < nbufs; i++) {
     size_t len = lens[i];
@@ -339,9 +504,12 @@ int fuv_writev(fuv_stream_t *s, const char *const *bufs, const size_t *lens,
     s->write_tail += len - skip;
     skip = 0;
   }
-  req->cb = cb;
-  req->arg = arg;
   req->remaining = total - (size_t)sent;
+  req->len = total;
+  if (send_fd >= 0) {
+    req->send_fd = send_fd;
+    s->send_fds++;
+  }
   write_list_push(&s->write_queue, req);
   if (!(s->handle.flags & FUV__STREAM_CONNECTING))
     fuv__io_start(s->handle.loop, &s->io, FUV__POLLOUT);
@@ -350,9 +518,103 @@ int fuv_writev(fuv_stream_t *s, const char *const *bufs, const size_t *lens,
   return 0;
 }
 
+int fuv__stream_write(fuv_stream_t *s, const char *const *bufs,
+                      const size_t *lens, size_t nbufs, int send_fd,
+                      fuv_write_cb cb, void *arg, fuv_req_t **req) {
+  size_t total = 0;
+  fuv_req_t *oreq = NULL;
+  int r = write_check(s);
+
+  if (req != NULL)
+    *req = NULL;
+  if (r != 0)
+    return r;
+  if (nbufs > 0 && (bufs == NULL || lens == NULL))
+    return FUV_EINVAL;
+  for (size_t i = 0; i < nbufs; i++) {
+    if (bufs[i] == NULL && lens[i] > 0)
+      return FUV_EINVAL;
+    if (lens[i] > SIZE_MAX - total)
+      return FUV_EINVAL;
+    total += lens[i];
+  }
+  if (req != NULL) {
+    oreq = fuv__req_new(FUV_WRITE, s);
+    if (oreq == NULL)
+      return FUV_ENOMEM;
+  }
+  r = stream_write(s, bufs, lens, nbufs, total, send_fd, cb, arg, oreq);
+  if (oreq != NULL) {
+    if (r == 0 && oreq->write != NULL) {
+      *req = oreq;
+    } else {
+      /* Not taken: no reference is the operation's, nor the caller's. */
+      oreq->write = NULL;
+      fuv__req_done(oreq);
+      fuv_req_release(oreq);
+    }
+  }
+  return r;
+}
+
+int fuv_writev(fuv_stream_t *s, const char *const *bufs, const size_t *lens,
+               size_t nbufs, fuv_write_cb cb, void *arg) {
+  return fuv__stream_write(s, bufs, lens, nbufs, -1, cb, arg, NULL);
+}
+
 int fuv_write(fuv_stream_t *s, const char *data, size_t len, fuv_write_cb cb,
               void *arg) {
-  return fuv_writev(s, &data, &len, 1, cb, arg);
+  return fuv__stream_write(s, &data, &len, 1, -1, cb, arg, NULL);
+}
+
+int fuv_write_req(fuv_stream_t *s, const char *data, size_t len,
+                  fuv_write_cb cb, void *arg, fuv_req_t **req) {
+  if (req == NULL)
+    return FUV_EINVAL;
+  return fuv__stream_write(s, &data, &len, 1, -1, cb, arg, req);
+}
+
+int fuv_writev_req(fuv_stream_t *s, const char *const *bufs,
+                   const size_t *lens, size_t nbufs, fuv_write_cb cb,
+                   void *arg, fuv_req_t **req) {
+  if (req == NULL)
+    return FUV_EINVAL;
+  return fuv__stream_write(s, bufs, lens, nbufs, -1, cb, arg, req);
+}
+
+/* fuv_write2's checks and the duplicate of the handle's socket, taken now
+ * so that the caller may close send_handle as soon as the call returns. */
+static int write2(fuv_stream_t *s, const char *data, size_t len,
+                  fuv_stream_t *send_handle, fuv_write_cb cb, void *arg,
+                  fuv_req_t **req) {
+  int fd, r = write_check(s);
+  if (req != NULL)
+    *req = NULL;
+  if (r != 0)
+    return r;
+  if (!(s->handle.flags & FUV__STREAM_IPC) || len == 0 || data == NULL ||
+      stream_check_any(send_handle) != 0 || send_handle->io.fd < 0)
+    return FUV_EINVAL;
+  fd = fcntl(send_handle->io.fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0)
+    return fuv__errno();
+  r = fuv__stream_write(s, &data, &len, 1, fd, cb, arg, req);
+  if (r != 0)
+    fuv__close_fd(fd);
+  return r;
+}
+
+int fuv_write2(fuv_stream_t *s, const char *data, size_t len,
+               fuv_stream_t *send_handle, fuv_write_cb cb, void *arg) {
+  return write2(s, data, len, send_handle, cb, arg, NULL);
+}
+
+int fuv_write2_req(fuv_stream_t *s, const char *data, size_t len,
+                   fuv_stream_t *send_handle, fuv_write_cb cb, void *arg,
+                   fuv_req_t **req) {
+  if (req == NULL)
+    return FUV_EINVAL;
+  return write2(s, data, len, send_handle, cb, arg, req);
 }
 
 int fuv_try_write(fuv_stream_t *s, const char *data, size_t len) {
@@ -368,21 +630,35 @@ int fuv_try_write(fuv_stream_t *s, const char *data, size_t len) {
     return 0;
   if (len > INT_MAX)
     len = INT_MAX;
-  n = send_now(s->io.fd, &data, &len, 1);
+  n = send_now(s, &data, &len, 1);
   if (n == 0)
     return FUV_EAGAIN;
   return (int)n;
 }
 
-int fuv_shutdown(fuv_stream_t *s, fuv_shutdown_cb cb, void *arg) {
-  int r = fuv__stream_check(s);
+int fuv__stream_shutdown(fuv_stream_t *s, fuv_shutdown_cb cb, void *arg,
+                         fuv_req_t **req) {
+  int r = stream_check_any(s);
   unsigned f;
+  if (req != NULL)
+    *req = NULL;
   if (r != 0)
     return r;
   f = s->handle.flags;
-  if (!(f & FUV__STREAM_CONNECTED) || !(f & FUV__STREAM_WRITABLE) ||
+  /* A closing stream is not connected any more, as libuv says. */
+  if ((f & FUV__HANDLE_CLOSING) || !(f & FUV__STREAM_CONNECTED) ||
+      !(f & FUV__STREAM_WRITABLE) ||
       (f & (FUV__STREAM_SHUTTING | FUV__STREAM_SHUT)))
     return FUV_ENOTCONN;
+  /* A withdrawn shutdown's callback is still due: one at a time. */
+  if (s->shutdown_canceled)
+    return FUV_EBUSY;
+  if (req != NULL) {
+    s->shutdown_req = fuv__req_new(FUV_SHUTDOWN, s);
+    if (s->shutdown_req == NULL)
+      return FUV_ENOMEM;
+    *req = s->shutdown_req;
+  }
   s->handle.flags |= FUV__STREAM_SHUTTING;
   s->handle.flags &= ~FUV__STREAM_WRITABLE;
   s->shutdown_cb = cb;
@@ -392,6 +668,81 @@ int fuv_shutdown(fuv_stream_t *s, fuv_shutdown_cb cb, void *arg) {
     do_shutdown(s);
   fuv__stream_update_active(s);
   return 0;
+}
+
+int fuv_shutdown(fuv_stream_t *s, fuv_shutdown_cb cb, void *arg) {
+  return fuv__stream_shutdown(s, cb, arg, NULL);
+}
+
+int fuv_shutdown_req(fuv_stream_t *s, fuv_shutdown_cb cb, void *arg,
+                     fuv_req_t **req) {
+  if (req == NULL)
+    return FUV_EINVAL;
+  return fuv__stream_shutdown(s, cb, arg, req);
+}
+
+/* ---- cancelling -------------------------------------------------------------- */
+
+int fuv__stream_cancel_write(fuv_stream_t *s, fuv__write_req_t *w) {
+  fuv__write_req_t *prev = NULL, *r;
+  size_t off = s->write_head;
+
+  for (r = s->write_queue.head; r != NULL && r != w; prev = r, r = r->next)
+    off += r->remaining;
+  /* Not queued: done, its callback due. Partly sent: the rest must go. */
+  if (r == NULL || w->remaining != w->len)
+    return FUV_EBUSY;
+  memmove(s->write_buf + off, s->write_buf + off + w->remaining,
+          s->write_tail - off - w->remaining);
+  s->write_tail -= w->remaining;
+  w->remaining = 0;
+  if (prev != NULL)
+    prev->next = w->next;
+  else
+    s->write_queue.head = w->next;
+  if (s->write_queue.tail == w)
+    s->write_queue.tail = prev;
+  w->status = FUV_ECANCELED;
+  write_req_drop_fd(s, w);
+  write_list_push(&s->write_done, w);
+  fuv__handle_make_pending(&s->handle);
+  if (s->write_queue.head == NULL) {
+    write_buf_reset(s);
+    fuv__io_stop(s->handle.loop, &s->io, FUV__POLLOUT);
+    if ((s->handle.flags & FUV__STREAM_SHUTTING) && !s->shutdown_done)
+      do_shutdown(s);
+  }
+  update_congestion(s);
+  fuv__stream_update_active(s);
+  return 0;
+}
+
+int fuv__stream_cancel_shutdown(fuv_stream_t *s) {
+  if (!(s->handle.flags & FUV__STREAM_SHUTTING) || s->shutdown_done ||
+      is_closing(s))
+    return FUV_EBUSY;
+  s->handle.flags &= ~FUV__STREAM_SHUTTING;
+  s->handle.flags |= FUV__STREAM_WRITABLE;
+  s->canceled_shutdown_cb = s->shutdown_cb;
+  s->canceled_shutdown_arg = s->shutdown_arg;
+  s->canceled_shutdown_req = s->shutdown_req;
+  s->shutdown_cb = NULL;
+  s->shutdown_req = NULL;
+  s->shutdown_canceled = 1;
+  fuv__handle_make_pending(&s->handle);
+  fuv__stream_update_active(s);
+  return 0;
+}
+
+/* Runs a withdrawn shutdown's callback with FUV_ECANCELED. */
+static void report_canceled_shutdown(fuv_stream_t *s) {
+  fuv_shutdown_cb cb = s->canceled_shutdown_cb;
+  s->shutdown_canceled = 0;
+  s->canceled_shutdown_cb = NULL;
+  fuv__req_done(s->canceled_shutdown_req);
+  s->canceled_shutdown_req = NULL;
+  if (cb != NULL)
+    cb(s, FUV_ECANCELED, s->canceled_shutdown_arg);
 }
 
 int fuv_is_readable(const fuv_stream_t *s) {
@@ -469,7 +820,10 @@ static void stream_read(fuv_stream_t *s) {
     ssize_t n;
     if (!(s->handle.flags & FUV__STREAM_READING) || is_closing(s))
       return;
-    n = read(s->io.fd, buf, FUV__READ_BUFFER_SIZE);
+    if (s->handle.flags & FUV__STREAM_IPC)
+      n = s->ops->recv(s, buf, FUV__READ_BUFFER_SIZE);
+    else
+      n = read(s->io.fd, buf, FUV__READ_BUFFER_SIZE);
     if (n > 0) {
       s->read_cb(s, n, buf, s->read_arg);
       if (n < FUV__READ_BUFFER_SIZE)
@@ -554,13 +908,12 @@ static void server_io(fuv_stream_t *s) {
 }
 
 int fuv_listen(fuv_stream_t *s, int backlog, fuv_connection_cb cb, void *arg) {
-  fuv_tcp_t *tcp = (fuv_tcp_t *)s;
   fuv_loop_t *loop;
   int r = fuv__stream_check(s);
   if (r != 0)
     return r;
-  if (tcp->delayed_error != 0)
-    return tcp->delayed_error;
+  if (s->delayed_error != 0)
+    return s->delayed_error;
   if (s->handle.flags & (FUV__STREAM_CONNECTED | FUV__STREAM_CONNECTING))
     return FUV_EISCONN;
   if (s->io.fd < 0 || !(s->handle.flags & FUV__STREAM_BOUND))
@@ -583,27 +936,211 @@ int fuv_listen(fuv_stream_t *s, int backlog, fuv_connection_cb cb, void *arg) {
   return 0;
 }
 
-int fuv_accept(fuv_stream_t *server, fuv_tcp_t **client) {
-  int r = fuv__stream_check(server);
-  if (client != NULL)
-    *client = NULL;
-  if (r != 0)
-    return r;
-  if (client == NULL)
-    return FUV_EINVAL;
-  if (server->accepted_fd < 0)
-    return FUV_EAGAIN;
-  r = fuv__tcp_new_from_fd(client, server->handle.loop, server->accepted_fd,
-                           FUV__STREAM_CONNECTED | FUV__STREAM_READABLE |
-                               FUV__STREAM_WRITABLE | FUV__STREAM_BOUND);
-  if (r != 0)
-    return r; /* the connection stays queued for another try */
+/* The next connection waiting on server, and the ops of its kind: one it
+ * accepted, or on an IPC stream the next fd received. -1 when none. */
+static int accept_peek(fuv_stream_t *server, const fuv__stream_ops_t **ops) {
+  *ops = NULL;
+  if (server->accepted_fd >= 0) {
+    *ops = server->ops;
+    return server->accepted_fd;
+  }
+  if ((server->handle.flags & FUV__STREAM_IPC) &&
+      server->ops->pending_peek != NULL)
+    return server->ops->pending_peek(server, ops);
+  return -1;
+}
+
+/* The connection accept_peek returned now has a handle. */
+static void accept_pop(fuv_stream_t *server) {
+  if (server->accepted_fd < 0) {
+    server->ops->pending_pop(server);
+    return;
+  }
   server->accepted_fd = -1;
   if (server->handle.flags & FUV__STREAM_ACCEPT_PAUSED) {
     server->handle.flags &= ~FUV__STREAM_ACCEPT_PAUSED;
     if (server->connection_cb != NULL)
       fuv__io_start(server->handle.loop, &server->io, FUV__POLLIN);
   }
+}
+
+/* The stream flags of an fd received from another process: what its
+ * socket is (connected, or only bound or listening), or for a non-socket
+ * which directions its access mode allows. */
+static unsigned received_fd_flags(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int type = 0;
+  socklen_t tlen = sizeof type;
+  int mode;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0) {
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+      return FUV__STREAM_CONNECTED_FLAGS;
+    return FUV__STREAM_BOUND;
+  }
+  mode = fcntl(fd, F_GETFL) & O_ACCMODE;
+  return FUV__STREAM_CONNECTED | FUV__STREAM_RAW_FD |
+         (mode != O_WRONLY ? FUV__STREAM_READABLE : 0) |
+         (mode != O_RDONLY ? FUV__STREAM_WRITABLE : 0);
+}
+
+static unsigned accept_flags(fuv_stream_t *server, int fd) {
+  if (server->accepted_fd == fd)
+    return FUV__STREAM_CONNECTED_FLAGS;
+  return received_fd_flags(fd);
+}
+
+int fuv__stream_accept_fd(fuv_stream_t *server, int fd,
+                          fuv_stream_t **client) {
+  return server->ops->new_from_fd(client, server, fd,
+                                  FUV__STREAM_CONNECTED_FLAGS);
+}
+
+/* fuv_accept and fuv_stream_accept: a new handle of the connection's kind
+ * (want: FUV_TCP only, or FUV_UNKNOWN_HANDLE for any). */
+static int accept_new(fuv_stream_t *server, fuv_stream_t **client,
+                      fuv_handle_type_t want) {
+  const fuv__stream_ops_t *ops;
+  int fd, r = fuv__stream_check(server);
+  if (client != NULL)
+    *client = NULL;
+  if (r != 0)
+    return r;
+  if (client == NULL)
+    return FUV_EINVAL;
+  fd = accept_peek(server, &ops);
+  if (want != FUV_UNKNOWN_HANDLE &&
+      (fd >= 0 ? ops->type : server->ops->type) != want)
+    return FUV_EINVAL;
+  if (fd < 0)
+    return FUV_EAGAIN;
+  r = ops->new_from_fd(client, server, fd, accept_flags(server, fd));
+  if (r != 0)
+    return r; /* the connection stays queued for another try */
+  accept_pop(server);
+  return 0;
+}
+
+int fuv_accept(fuv_stream_t *server, fuv_tcp_t **client) {
+  return accept_new(server, (fuv_stream_t **)client, FUV_TCP);
+}
+
+int fuv_stream_accept(fuv_stream_t *server, fuv_stream_t **client) {
+  return accept_new(server, client, FUV_UNKNOWN_HANDLE);
+}
+
+int fuv_stream_accept_into(fuv_stream_t *server, fuv_stream_t *client) {
+  const fuv__stream_ops_t *ops;
+  int fd, r = fuv__stream_check(server);
+  if (r != 0)
+    return r;
+  r = fuv__stream_check(client);
+  if (r != 0 || client == server)
+    return FUV_EINVAL;
+  fd = accept_peek(server, &ops);
+  if (fd < 0)
+    return FUV_EAGAIN;
+  if (client->ops != ops)
+    return FUV_EINVAL;
+  if (client->io.fd >= 0 ||
+      (client->handle.flags &
+       (FUV__STREAM_BOUND | FUV__STREAM_CONNECTED | FUV__STREAM_CONNECTING |
+        FUV__STREAM_LISTENING)))
+    return FUV_EBUSY;
+  fuv__stream_open(client, fd, accept_flags(server, fd));
+  accept_pop(server);
+  return 0;
+}
+
+/* ---- connecting -------------------------------------------------------------- */
+
+/* Returns the socket to the unconnected state after a connect that failed
+ * or was given up, so that the handle can connect again: connecting to
+ * AF_UNSPEC dissolves the association (Linux, the BSDs) and keeps the
+ * socket's options and explicit binding. Without it Linux leaves a socket
+ * whose connect failed in the background half-reset, and its next connect
+ * fails with ECONNABORTED; one still in SYN_SENT would keep trying. An
+ * AF_UNIX socket is left as it was, which is what it needs. */
+void fuv__stream_reset_connect(int fd) {
+  struct sockaddr unspec;
+  memset(&unspec, 0, sizeof unspec);
+  unspec.sa_family = AF_UNSPEC;
+  (void)connect(fd, &unspec, sizeof unspec);
+}
+
+/* Ends a connect attempt: flags, queued writes, then the kind's callback. */
+static void finish_connect(fuv_stream_t *s, int status) {
+  fuv_req_t *req = s->connect_req;
+  s->handle.flags &= ~FUV__STREAM_CONNECTING;
+  s->connect_done = 0;
+  s->connect_req = NULL;
+  fuv__io_stop(s->handle.loop, &s->io, FUV__POLLOUT);
+  if (status == 0) {
+    fuv__stream_set_connected(s);
+  } else {
+    fuv__stream_reset_connect(s->io.fd);
+    stream_connect_failed(s, status);
+  }
+  fuv__req_done(req);
+  s->ops->report_connect(s, status);
+}
+
+/* The connecting socket became writable: finish the connect now, unless
+ * its result is already waiting for the pending phase (cancelled). */
+static void connect_io(fuv_stream_t *s) {
+  int err;
+  if (s->connect_done)
+    return;
+  err = fuv__socket_error(s->io.fd);
+  if (err == -EINPROGRESS)
+    return; /* spurious wake-up */
+  finish_connect(s, err);
+}
+
+int fuv__stream_connect(fuv_stream_t *s, const struct sockaddr *addr,
+                        socklen_t len, fuv_req_t **req) {
+  fuv_req_t *creq = NULL;
+  int r;
+  if (req != NULL) {
+    *req = NULL;
+    creq = fuv__req_new(FUV_CONNECT, s);
+    if (creq == NULL)
+      return FUV_ENOMEM;
+  }
+  do
+    r = connect(s->io.fd, addr, len);
+  while (r != 0 && errno == EINTR);
+
+  s->connect_req = creq;
+  s->handle.flags |= FUV__STREAM_CONNECTING;
+  if (r != 0 && errno == EINPROGRESS) {
+    fuv__io_start(s->handle.loop, &s->io, FUV__POLLOUT);
+  } else {
+    /* Finished (or failed, e.g. EAGAIN from an AF_UNIX listener with a
+     * full backlog) at once: the callback still waits for the loop, never
+     * running inside this call. */
+    s->connect_status = r == 0 ? 0 : fuv__errno();
+    s->connect_done = 1;
+    fuv__handle_make_pending(&s->handle);
+  }
+  fuv__stream_update_active(s);
+  if (req != NULL)
+    *req = creq;
+  return 0;
+}
+
+int fuv__stream_cancel_connect(fuv_stream_t *s) {
+  if (!(s->handle.flags & FUV__STREAM_CONNECTING) || s->connect_done ||
+      is_closing(s))
+    return FUV_EBUSY;
+  /* Abandon the attempt now, so that no late event completes it; the
+   * callback (and the queued writes') gets FUV_ECANCELED from the pending
+   * phase, after which the handle can connect again. */
+  fuv__io_stop(s->handle.loop, &s->io, FUV__POLLOUT);
+  fuv__stream_reset_connect(s->io.fd);
+  s->connect_status = FUV_ECANCELED;
+  s->connect_done = 1;
+  fuv__handle_make_pending(&s->handle);
   return 0;
 }
 
@@ -614,7 +1151,7 @@ static void stream_io(fuv_loop_t *loop, fuv__io_t *w, unsigned events) {
   (void)loop;
 
   if (s->handle.flags & FUV__STREAM_CONNECTING) {
-    fuv__tcp_connect_io((fuv_tcp_t *)s);
+    connect_io(s);
     return;
   }
   if (s->handle.flags & FUV__STREAM_LISTENING) {
@@ -642,13 +1179,8 @@ static int report_writes(fuv_stream_t *s) {
   fuv__write_req_t *last = s->write_done.tail, *req;
 
   while ((req = write_list_pop(&s->write_done)) != NULL) {
-    fuv_write_cb cb = req->cb;
-    void *arg = req->arg;
-    int status = req->status;
     int was_last = req == last;
-    fuv__write_req_put(s->handle.loop, req);
-    if (cb != NULL)
-      cb(s, status, arg);
+    write_req_finish(s, req, req->status);
     if (is_closing(s))
       return 0;
     if (was_last)
@@ -663,8 +1195,11 @@ static int report_writes(fuv_stream_t *s) {
 static void stream_pending(fuv_handle_t *h) {
   fuv_stream_t *s = (fuv_stream_t *)h;
 
-  if (h->type == FUV_TCP && !fuv__tcp_report_connect((fuv_tcp_t *)s))
-    return;
+  if (s->connect_done) {
+    finish_connect(s, s->connect_status);
+    if (is_closing(s))
+      return;
+  }
   if (!report_writes(s))
     return;
   /* Writes done during this pass come before a shutdown (or a drain) that
@@ -675,8 +1210,15 @@ static void stream_pending(fuv_handle_t *h) {
     h->flags &= ~FUV__STREAM_SHUTTING;
     h->flags |= FUV__STREAM_SHUT;
     fuv__stream_update_active(s);
+    fuv__req_done(s->shutdown_req);
+    s->shutdown_req = NULL;
     if (s->shutdown_cb != NULL)
       s->shutdown_cb(s, s->shutdown_status, s->shutdown_arg);
+    if (is_closing(s))
+      return;
+  }
+  if (s->shutdown_canceled) {
+    report_canceled_shutdown(s);
     if (is_closing(s))
       return;
   }
@@ -706,22 +1248,29 @@ void fuv__stream_close(fuv_stream_t *s) {
 
 void fuv__stream_destroy(fuv_stream_t *s) {
   fuv__write_req_t *req;
-  while ((req = write_list_pop(&s->write_done)) != NULL) {
-    if (req->cb != NULL)
-      req->cb(s, req->status, req->arg);
-    fuv__write_req_put(s->handle.loop, req);
+  /* A connect still owed a callback learns it was cancelled, first. */
+  if (s->handle.flags & FUV__STREAM_CONNECTING) {
+    s->handle.flags &= ~FUV__STREAM_CONNECTING;
+    fuv__req_done(s->connect_req);
+    s->connect_req = NULL;
+    s->ops->report_connect(s, FUV_ECANCELED);
   }
+  while ((req = write_list_pop(&s->write_done)) != NULL)
+    write_req_finish(s, req, req->status);
   while ((req = write_list_pop(&s->write_queue)) != NULL) {
-    if (req->cb != NULL)
-      req->cb(s, FUV_ECANCELED, req->arg);
-    fuv__write_req_put(s->handle.loop, req);
+    write_req_drop_fd(s, req);
+    write_req_finish(s, req, FUV_ECANCELED);
   }
   if (s->handle.flags & FUV__STREAM_SHUTTING) {
     s->handle.flags &= ~FUV__STREAM_SHUTTING;
+    fuv__req_done(s->shutdown_req);
+    s->shutdown_req = NULL;
     if (s->shutdown_cb != NULL)
       s->shutdown_cb(s, s->shutdown_done ? s->shutdown_status : FUV_ECANCELED,
                      s->shutdown_arg);
   }
+  if (s->shutdown_canceled)
+    report_canceled_shutdown(s);
   free(s->write_buf);
   s->write_buf = NULL;
   s->write_cap = s->write_head = s->write_tail = 0;

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* When a wait must end: never, or at a time of fuv__hrtime_ms(). */
 typedef struct {
@@ -68,13 +69,8 @@ static int wait_for(int fd, short events, const deadline_t *d) {
 
 /* ---- connect ------------------------------------------------------------ */
 
-
-static int check_can_connect(const fuv_tcp_t *tcp) {
-  unsigned flags;
-  int err = fuv__tcp_check(tcp);
-  if (err != 0)
-    return err;
-  flags = tcp->stream.handle.flags;
+static int check_can_connect(const fuv_stream_t *s) {
+  unsigned flags = s->handle.flags;
   if (flags & FUV__STREAM_CONNECTING)
     return FUV_EBUSY;
   if (flags & FUV__STREAM_CONNECTED)
@@ -84,46 +80,89 @@ static int check_can_connect(const fuv_tcp_t *tcp) {
   return 0;
 }
 
-int fuv_tcp_connect_sync(fuv_tcp_t *tcp, const char *ip, int port,
-                         int timeout_ms) {
-  struct sockaddr_storage ss;
-  socklen_t len;
+/* Connects the stream's socket to addr, waiting until the deadline. An
+ * AF_UNIX listener with a full backlog refuses at once with EAGAIN rather
+ * than queueing the connect, so that one is retried every few ms. */
+static int connect_sync(fuv_stream_t *s, const struct sockaddr *addr,
+                        socklen_t len, int timeout_ms) {
   deadline_t deadline = deadline_after(timeout_ms);
-  int fd, err;
+  int fd = fuv__stream_fd(s);
+  int err;
 
-  err = check_can_connect(tcp);
-  if (err != 0)
-    return err;
-  if (ip == NULL || port == 0 ||
-      fuv__addr_parse(ip, port, &ss, &len) != 0)
-    return FUV_EINVAL;
-  if (tcp->delayed_error != 0)
-    return tcp->delayed_error;
-  err = fuv__tcp_ensure_socket(tcp, ss.ss_family);
-  if (err != 0)
-    return err;
-  fd = fuv__stream_fd(&tcp->stream);
-
-  /* The socket is non-blocking: the connect finishes at once (loopback
-   * can) or goes on in the background while we wait. */
-  err = connect(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : fuv__errno();
+  for (;;) {
+    /* The socket is non-blocking: the connect finishes at once (loopback
+     * can) or goes on in the background while we wait. */
+    err = connect(fd, addr, len) == 0 ? 0 : fuv__errno();
+    if (err == FUV_EINTR)
+      continue;
+    if (err == FUV_EAGAIN && addr->sa_family == AF_UNIX) {
+      int left = deadline_remaining(&deadline);
+      if (left == 0)
+        return FUV_ETIMEDOUT;
+      (void)poll(NULL, 0, left < 0 || left > 10 ? 10 : left);
+      continue;
+    }
+    break;
+  }
   if (err == -EINPROGRESS) {
     err = wait_for(fd, POLLOUT, &deadline);
     if (err == 0)
       err = fuv__socket_error(fd); /* the background connect's outcome */
     if (err != 0)
-      fuv__tcp_reset_connect(fd);
+      fuv__stream_reset_connect(fd);
   }
   if (err != 0)
     return err;
   /* The same bookkeeping as a successful asynchronous connect. */
-  fuv__tcp_set_connected(tcp);
+  fuv__stream_set_connected(s);
   return 0;
+}
+
+int fuv_tcp_connect_sync(fuv_tcp_t *tcp, const char *ip, int port,
+                         int timeout_ms) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int err = fuv__tcp_check(tcp);
+
+  if (err == 0)
+    err = check_can_connect(&tcp->stream);
+  if (err != 0)
+    return err;
+  if (ip == NULL || port == 0 ||
+      fuv__addr_parse(ip, port, &ss, &len) != 0)
+    return FUV_EINVAL;
+  if (tcp->stream.delayed_error != 0)
+    return tcp->stream.delayed_error;
+  err = fuv__tcp_ensure_socket(tcp, ss.ss_family);
+  if (err != 0)
+    return err;
+  return connect_sync(&tcp->stream, (struct sockaddr *)&ss, len, timeout_ms);
+}
+
+int fuv_pipe_connect_sync(fuv_pipe_t *pipe, const char *name,
+                          int timeout_ms) {
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int err = fuv__pipe_check(pipe);
+
+  if (err == 0)
+    err = check_can_connect(&pipe->stream);
+  if (err != 0)
+    return err;
+  if (name == NULL)
+    return FUV_EINVAL;
+  err = fuv__pipe_addr(name, strlen(name), (struct sockaddr *)&ss, &len);
+  if (err == 0)
+    err = fuv__pipe_ensure_socket(pipe);
+  if (err != 0)
+    return err;
+  return connect_sync(&pipe->stream, (struct sockaddr *)&ss, len, timeout_ms);
 }
 
 /* ---- accept ------------------------------------------------------------- */
 
-int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client, int timeout_ms) {
+static int accept_sync(fuv_stream_t *server, fuv_stream_t **client,
+                       int timeout_ms, fuv_handle_type_t want) {
   deadline_t deadline = deadline_after(timeout_ms);
   int fd, err;
 
@@ -134,6 +173,8 @@ int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client, int timeout_ms) {
     return err;
   if (client == NULL || !(server->handle.flags & FUV__STREAM_LISTENING))
     return FUV_EINVAL;
+  if (want != FUV_UNKNOWN_HANDLE && server->ops->type != want)
+    return FUV_EINVAL;
   /* With a callback the loop accepts; two acceptors would race. */
   if (server->connection_cb != NULL)
     return FUV_EBUSY;
@@ -142,9 +183,7 @@ int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client, int timeout_ms) {
   for (;;) {
     int conn = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (conn >= 0) {
-      err = fuv__tcp_new_from_fd(client, server->handle.loop, conn,
-                                 FUV__STREAM_CONNECTED | FUV__STREAM_READABLE |
-                                     FUV__STREAM_WRITABLE | FUV__STREAM_BOUND);
+      err = fuv__stream_accept_fd(server, conn, client);
       if (err != 0)
         fuv__close_fd(conn);
       return err;
@@ -160,6 +199,15 @@ int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client, int timeout_ms) {
     if (err != 0)
       return err;
   }
+}
+
+int fuv_accept_sync(fuv_stream_t *server, fuv_tcp_t **client, int timeout_ms) {
+  return accept_sync(server, (fuv_stream_t **)client, timeout_ms, FUV_TCP);
+}
+
+int fuv_stream_accept_sync(fuv_stream_t *server, fuv_stream_t **client,
+                           int timeout_ms) {
+  return accept_sync(server, client, timeout_ms, FUV_UNKNOWN_HANDLE);
 }
 
 /* ---- send and recv ------------------------------------------------------ */
@@ -200,7 +248,9 @@ int fuv_send(fuv_stream_t *stream, const char *data, size_t len,
 
   fd = fuv__stream_fd(stream);
   while (sent < len) {
-    ssize_t n = send(fd, data + sent, len - sent, MSG_NOSIGNAL);
+    ssize_t n = (stream->handle.flags & FUV__STREAM_RAW_FD)
+                    ? fuv__write_nosigpipe(fd, data + sent, len - sent)
+                    : send(fd, data + sent, len - sent, MSG_NOSIGNAL);
     if (n >= 0) {
       sent += (size_t)n;
       continue;
@@ -237,7 +287,7 @@ int fuv_recv(fuv_stream_t *stream, char *buf, size_t len, int timeout_ms) {
 
   fd = fuv__stream_fd(stream);
   for (;;) {
-    ssize_t n = recv(fd, buf, len, 0);
+    ssize_t n = read(fd, buf, len);
     if (n > 0)
       return (int)n;
     if (n == 0) {

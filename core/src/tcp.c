@@ -13,21 +13,30 @@ int fuv__tcp_check(const fuv_tcp_t *tcp) {
 }
 
 static void tcp_finish_close(fuv_handle_t *h) {
-  fuv_tcp_t *tcp = (fuv_tcp_t *)h;
-  /* A connect still owed a callback learns it was cancelled, first. */
-  if (h->flags & FUV__STREAM_CONNECTING) {
-    h->flags &= ~FUV__STREAM_CONNECTING;
-    if (tcp->connect_cb != NULL)
-      tcp->connect_cb(tcp, FUV_ECANCELED, tcp->connect_arg);
-  }
-  fuv__stream_destroy(&tcp->stream);
+  fuv__stream_destroy((fuv_stream_t *)h);
 }
+
+static void tcp_report_connect(fuv_stream_t *s, int status) {
+  fuv_tcp_t *tcp = (fuv_tcp_t *)s;
+  fuv_connect_cb cb = tcp->connect_cb;
+  tcp->connect_cb = NULL;
+  if (cb != NULL)
+    cb(tcp, status, tcp->connect_arg);
+}
+
+static int tcp_new_from_fd(fuv_stream_t **out, fuv_stream_t *server, int fd,
+                           unsigned flags);
+
+const fuv__stream_ops_t fuv__tcp_ops = {
+  FUV_TCP, tcp_report_connect, tcp_new_from_fd, NULL, NULL, NULL
+};
 
 static int tcp_alloc(fuv_tcp_t **out, fuv_loop_t *loop) {
   fuv_tcp_t *tcp = calloc(1, sizeof *tcp);
   if (tcp == NULL)
     return FUV_ENOMEM;
-  fuv__stream_init(loop, &tcp->stream, FUV_TCP, tcp_finish_close);
+  fuv__stream_init(loop, &tcp->stream, FUV_TCP, &fuv__tcp_ops,
+                   tcp_finish_close);
   *out = tcp;
   return 0;
 }
@@ -100,14 +109,14 @@ int fuv__tcp_ensure_socket(fuv_tcp_t *tcp, int family) {
   return r;
 }
 
-int fuv__tcp_new_from_fd(fuv_tcp_t **out, fuv_loop_t *loop, int fd,
-                         unsigned flags) {
+static int tcp_new_from_fd(fuv_stream_t **out, fuv_stream_t *server, int fd,
+                           unsigned flags) {
   fuv_tcp_t *tcp;
-  int r = tcp_alloc(&tcp, loop);
+  int r = tcp_alloc(&tcp, server->handle.loop);
   if (r != 0)
     return r;
   fuv__stream_open(&tcp->stream, fd, flags);
-  *out = tcp;
+  *out = &tcp->stream;
   return 0;
 }
 
@@ -283,7 +292,7 @@ int fuv_tcp_bind_addr(fuv_tcp_t *tcp, const struct sockaddr *addr,
     if (errno != EADDRINUSE)
       return fuv__errno();
     /* As in libuv, reported by listen() or connect(). */
-    tcp->delayed_error = FUV_EADDRINUSE;
+    tcp->stream.delayed_error = FUV_EADDRINUSE;
   }
   tcp->stream.handle.flags |= FUV__STREAM_BOUND;
   return 0;
@@ -312,8 +321,8 @@ static int get_name_addr(const fuv_tcp_t *tcp, name_fn fn, int no_socket_err,
     return r;
   if (name == NULL || namelen == NULL || *namelen < 0)
     return FUV_EINVAL;
-  if (tcp->delayed_error != 0)
-    return tcp->delayed_error;
+  if (tcp->stream.delayed_error != 0)
+    return tcp->stream.delayed_error;
   if (tcp->stream.io.fd < 0)
     return no_socket_err;
   len = (socklen_t)*namelen;
@@ -358,60 +367,8 @@ int fuv_tcp_getpeername_addr(const fuv_tcp_t *tcp, struct sockaddr *name,
 
 /* ---- connecting --------------------------------------------------------------- */
 
-/* Returns the socket to the unconnected state after a connect that failed
- * or was given up, so that the handle can connect again: connecting to
- * AF_UNSPEC dissolves the association (Linux, the BSDs) and keeps the
- * socket's options and explicit binding. Without it Linux leaves a socket
- * whose connect failed in the background half-reset, and its next connect
- * fails with ECONNABORTED; one still in SYN_SENT would keep trying. */
-void fuv__tcp_reset_connect(int fd) {
-  struct sockaddr unspec;
-  memset(&unspec, 0, sizeof unspec);
-  unspec.sa_family = AF_UNSPEC;
-  (void)connect(fd, &unspec, sizeof unspec);
-}
-
-void fuv__tcp_set_connected(fuv_tcp_t *tcp) {
-  tcp->stream.handle.flags |= FUV__STREAM_CONNECTED | FUV__STREAM_READABLE |
-                              FUV__STREAM_WRITABLE | FUV__STREAM_BOUND;
-  fuv__stream_connected(&tcp->stream);
-}
-
-/* Ends a connect attempt: flags, queued writes, then the callback. */
-static void finish_connect(fuv_tcp_t *tcp, int status) {
-  fuv_connect_cb cb = tcp->connect_cb;
-  tcp->stream.handle.flags &= ~FUV__STREAM_CONNECTING;
-  tcp->connect_done = 0;
-  tcp->connect_cb = NULL;
-  fuv__io_stop(tcp->stream.handle.loop, &tcp->stream.io, FUV__POLLOUT);
-  if (status == 0) {
-    fuv__tcp_set_connected(tcp);
-  } else {
-    fuv__tcp_reset_connect(tcp->stream.io.fd);
-    fuv__stream_connect_failed(&tcp->stream, status);
-  }
-  if (cb != NULL)
-    cb(tcp, status, tcp->connect_arg);
-}
-
-void fuv__tcp_connect_io(fuv_tcp_t *tcp) {
-  int err = fuv__socket_error(tcp->stream.io.fd);
-  if (err == -EINPROGRESS)
-    return; /* spurious wake-up */
-  finish_connect(tcp, err);
-}
-
-int fuv__tcp_report_connect(fuv_tcp_t *tcp) {
-  if (tcp->connect_done) {
-    finish_connect(tcp, tcp->connect_status);
-    if (tcp->stream.handle.flags & FUV__HANDLE_CLOSING)
-      return 0;
-  }
-  return 1;
-}
-
-int fuv_tcp_connect_addr(fuv_tcp_t *tcp, const struct sockaddr *addr,
-                         fuv_connect_cb cb, void *arg) {
+int fuv__tcp_connect_addr(fuv_tcp_t *tcp, const struct sockaddr *addr,
+                          fuv_connect_cb cb, void *arg, fuv_req_t **req) {
   socklen_t len;
   unsigned flags;
   int r = fuv__tcp_check(tcp);
@@ -438,43 +395,49 @@ int fuv_tcp_connect_addr(fuv_tcp_t *tcp, const struct sockaddr *addr,
     return FUV_EISCONN;
   if (flags & FUV__STREAM_LISTENING)
     return FUV_EINVAL;
-  if (tcp->delayed_error != 0)
-    return tcp->delayed_error;
+  if (tcp->stream.delayed_error != 0)
+    return tcp->stream.delayed_error;
   r = fuv__tcp_ensure_socket(tcp, addr->sa_family);
   if (r != 0)
     return r;
-
-  do
-    r = connect(tcp->stream.io.fd, addr, len);
-  while (r != 0 && errno == EINTR);
-
-  tcp->connect_cb = cb;
-  tcp->connect_arg = arg;
-  tcp->stream.handle.flags |= FUV__STREAM_CONNECTING;
-  if (r != 0 && errno == EINPROGRESS) {
-    fuv__io_start(tcp->stream.handle.loop, &tcp->stream.io, FUV__POLLOUT);
-  } else {
-    /* Finished (or failed) at once: the callback still waits for the
-     * loop, never running inside this call. */
-    tcp->connect_status = r == 0 ? 0 : fuv__errno();
-    tcp->connect_done = 1;
-    fuv__handle_make_pending(&tcp->stream.handle);
+  r = fuv__stream_connect(&tcp->stream, addr, len, req);
+  if (r == 0) {
+    tcp->connect_cb = cb;
+    tcp->connect_arg = arg;
   }
-  fuv__stream_update_active(&tcp->stream);
-  return 0;
+  return r;
 }
 
-int fuv_tcp_connect(fuv_tcp_t *tcp, const char *ip, int port,
-                    fuv_connect_cb cb, void *arg) {
+int fuv_tcp_connect_addr(fuv_tcp_t *tcp, const struct sockaddr *addr,
+                         fuv_connect_cb cb, void *arg) {
+  return fuv__tcp_connect_addr(tcp, addr, cb, arg, NULL);
+}
+
+static int tcp_connect(fuv_tcp_t *tcp, const char *ip, int port,
+                       fuv_connect_cb cb, void *arg, fuv_req_t **req) {
   struct sockaddr_storage ss;
   socklen_t len;
   int r = fuv__tcp_check(tcp);
+  if (req != NULL)
+    *req = NULL;
   if (r != 0)
     return r;
   r = fuv__addr_parse(ip, port, &ss, &len);
   if (r != 0)
     return r;
-  return fuv_tcp_connect_addr(tcp, (struct sockaddr *)&ss, cb, arg);
+  return fuv__tcp_connect_addr(tcp, (struct sockaddr *)&ss, cb, arg, req);
+}
+
+int fuv_tcp_connect(fuv_tcp_t *tcp, const char *ip, int port,
+                    fuv_connect_cb cb, void *arg) {
+  return tcp_connect(tcp, ip, port, cb, arg, NULL);
+}
+
+int fuv_tcp_connect_req(fuv_tcp_t *tcp, const char *ip, int port,
+                        fuv_connect_cb cb, void *arg, fuv_req_t **req) {
+  if (req == NULL)
+    return FUV_EINVAL;
+  return tcp_connect(tcp, ip, port, cb, arg, req);
 }
 
 int fuv_tcp_close_reset(fuv_tcp_t *tcp, fuv_close_cb cb, void *arg) {

@@ -1,15 +1,29 @@
 /* Small platform helpers: the clock and file descriptor flags. */
 #include "internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-uint64_t fuv__hrtime_ms(void) {
+uint64_t fuv_hrtime(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t fuv__hrtime_ms(void) { return fuv_hrtime() / 1000000u; }
+
+/* nanosleep() leaves what is left of an interrupted sleep in its second
+ * argument, so resuming with it sleeps msec in all. */
+int fuv_sleep(unsigned int msec) {
+  struct timespec left;
+  left.tv_sec = (time_t)(msec / 1000u);
+  left.tv_nsec = (long)(msec % 1000u) * 1000000L;
+  while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+  }
+  return 0;
 }
 
 int fuv__set_nonblock(int fd, int on) {

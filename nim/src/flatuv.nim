@@ -37,6 +37,8 @@
 ## Using a closed handle raises `FlatuvError` (EINVAL); it never crashes.
 
 from flatuv/raw import nil
+import std/options
+export options # loop.mode() is an Option[RunMode]
 
 type
   FlatuvError* = object of OSError

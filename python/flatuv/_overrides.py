@@ -213,6 +213,25 @@ class Stream:
     write = override(_HandleBase._stream_write, "fuv_write",
                      why="the C fast path of an echo server's every message")
 
+    @override("fuv_accept", "fuv_stream_accept_into",
+              why="pyuv's accept(client=None): two C calls behind one method, "
+                  "chosen by whether a client is given")
+    def accept(self, client: Optional[Stream] = None) -> Self:
+        """Accepts a waiting connection [fuv_accept / fuv_stream_accept_into].
+
+        With client (a handle you created and have not used, of the kind
+        the server gives: a TCP from a TCP server, a Pipe from a pipe
+        server, or on an IPC pipe the kind of pending_handle_type()), fills
+        it and returns it, as pyuv does; without one, returns a new handle
+        of the server's kind, which you own. Error EAGAIN when none is
+        waiting."""
+        if client is None:
+            if isinstance(self, TCP):
+                return _lib.fuv_accept(self, TCP.__new__(TCP))
+            client = type(self)(self.loop)
+        _lib.fuv_stream_accept_into(self, client)
+        return client
+
 
 _lib._set_write_general(_lib.fuv_write)
 

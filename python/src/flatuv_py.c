@@ -82,7 +82,8 @@ static void hook_enter(void *state) {
     PyEval_RestoreThread(ts);
     self->gil_taken = 1;
   }
-  if (self->gil_depth == 1 && self->ndeferred > 0)
+  if (self->gil_depth == 1 &&
+      (self->ndeferred > 0 || self->ndeferred_reqs > 0))
     process_deferred(self);
 }
 
@@ -215,6 +216,8 @@ static void close_unowned(fuvpy_loop_t *loop, fuv_handle_t *handle) {
 }
 
 static void process_deferred(fuvpy_loop_t *self) {
+  while (self->ndeferred_reqs > 0)
+    fuv_req_release(self->deferred_reqs[--self->ndeferred_reqs]);
   while (self->ndeferred > 0)
     close_unowned(self, self->deferred[--self->ndeferred]);
 }
@@ -527,6 +530,11 @@ static void loop_dealloc(PyObject *obj) {
     PyObject_ClearWeakRefs(obj);
   Py_CLEAR(self->error);
   PyMem_Free(self->deferred);
+  /* No request object has this loop any more: nobody else can touch
+   * those requests now. */
+  while (self->ndeferred_reqs > 0)
+    fuv_req_release(self->deferred_reqs[--self->ndeferred_reqs]);
+  PyMem_Free(self->deferred_reqs);
   Py_TYPE(obj)->tp_free(obj);
 }
 
@@ -588,8 +596,9 @@ void fuvpy_loop_leave(fuvpy_loop_t *loop) {
     return;
   /* Still claimed while the deferred closes run: they may run finalizers
    * that let another thread in. */
-  if (loop->claims == 1 && loop->ndeferred > 0 && loop->loop != NULL &&
-      !loop->teardown)
+  if (loop->claims == 1 &&
+      (loop->ndeferred > 0 || loop->ndeferred_reqs > 0) &&
+      loop->loop != NULL && !loop->teardown)
     process_deferred(loop);
   if (--loop->claims == 0)
     loop->owner = 0;
@@ -982,8 +991,122 @@ PyObject *fuvpy_set_release_gil(PyObject *self, PyObject *args) {
   Py_RETURN_NONE;
 }
 
+/* ---- RequestBase ------------------------------------------------------------ */
+
+static PyObject *request_class = (PyObject *)&fuvpy_RequestType;
+
+PyObject *fuvpy_set_request_class(PyObject *self, PyObject *args) {
+  PyObject *cls;
+  (void)self;
+  if (!PyArg_ParseTuple(args, "O!", &PyType_Type, &cls))
+    return NULL;
+  if (!PyType_IsSubtype((PyTypeObject *)cls, &fuvpy_RequestType)) {
+    PyErr_SetString(PyExc_TypeError, "not a subclass of RequestBase");
+    return NULL;
+  }
+  Py_INCREF(cls);
+  request_class = cls; /* kept for the life of the process */
+  Py_RETURN_NONE;
+}
+
+static PyObject *request_new(PyTypeObject *type, PyObject *args,
+                             PyObject *kwds) {
+  (void)type;
+  (void)args;
+  (void)kwds;
+  PyErr_SetString(PyExc_TypeError,
+                  "requests are made by write(), shutdown(), connect() ...");
+  return NULL;
+}
+
+/* Releases the reference now, or has the loop's claiming thread do it. */
+static void request_release(fuv_req_t *req, fuvpy_loop_t *loop) {
+  if (loop != NULL && loop->loop != NULL && claimed_by_other(loop)) {
+    if (loop->ndeferred_reqs == loop->capdeferred_reqs) {
+      size_t cap = loop->capdeferred_reqs ? 2 * loop->capdeferred_reqs : 16;
+      fuv_req_t **grown =
+          PyMem_Realloc(loop->deferred_reqs, cap * sizeof *grown);
+      if (grown == NULL)
+        return; /* leaked rather than raced */
+      loop->deferred_reqs = grown;
+      loop->capdeferred_reqs = cap;
+    }
+    loop->deferred_reqs[loop->ndeferred_reqs++] = req;
+    return;
+  }
+  fuv_req_release(req);
+}
+
+static void request_dealloc(PyObject *obj) {
+  fuvpy_req_t *self = (fuvpy_req_t *)obj;
+  fuv_req_t *req = self->req;
+  fuvpy_loop_t *loop = self->loop;
+  self->req = NULL;
+  self->loop = NULL;
+  if (req != NULL)
+    request_release(req, loop);
+  Py_XDECREF(loop);
+  Py_TYPE(obj)->tp_free(obj);
+}
+
+PyTypeObject fuvpy_RequestType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "flatuv._flatuv.RequestBase",
+    .tp_basicsize = sizeof(fuvpy_req_t),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "The C part of flatuv.Request.",
+    .tp_new = request_new,
+    .tp_dealloc = request_dealloc,
+};
+
+int fuvpy_request_arg(PyObject *obj, fuv_req_t **out, fuvpy_loop_t **entered) {
+  fuvpy_req_t *self = (fuvpy_req_t *)obj;
+  if (!PyObject_TypeCheck(obj, &fuvpy_RequestType)) {
+    PyErr_Format(PyExc_TypeError, "expected a flatuv.Request, not %.100s",
+                 Py_TYPE(obj)->tp_name);
+    return -1;
+  }
+  if (self->req == NULL)
+    return fuvpy_raise(FUV_EINVAL, NULL);
+  if (self->loop != NULL && self->loop->loop != NULL) {
+    if (fuvpy_loop_enter(self->loop) < 0)
+      return -1;
+    *entered = self->loop;
+  }
+  *out = self->req;
+  return 0;
+}
+
+PyObject *fuvpy_request_result(PyObject *result, fuv_req_t *req,
+                               fuv_handle_t *handle) {
+  fuvpy_req_t *obj;
+  fuv_bridge_handle_t *rec;
+  fuvpy_handle_t *owner;
+
+  if (req == NULL)
+    return result;
+  obj = (fuvpy_req_t *)((PyTypeObject *)request_class)->tp_alloc(
+      (PyTypeObject *)request_class, 0);
+  if (obj == NULL) {
+    fuv_req_release(req); /* under the call's claim: ours to give back */
+    Py_XDECREF(result);
+    return NULL;
+  }
+  obj->req = req;
+  rec = handle != NULL ? fuv_bridge_handle_of(handle) : NULL;
+  owner = rec != NULL ? (fuvpy_handle_t *)fuv_bridge_handle_object(rec) : NULL;
+  if (owner != NULL && owner->loop != NULL) {
+    Py_INCREF(owner->loop);
+    obj->loop = owner->loop;
+  }
+  return fuvpy_replace_result(result, (PyObject *)obj);
+}
+
 int fuvpy_module_init(PyObject *module) {
-  if (PyType_Ready(&fuvpy_LoopType) < 0 || PyType_Ready(&fuvpy_HandleType) < 0)
+  if (PyType_Ready(&fuvpy_LoopType) < 0 || PyType_Ready(&fuvpy_HandleType) < 0 ||
+      PyType_Ready(&fuvpy_RequestType) < 0)
+    return -1;
+  if (PyModule_AddObjectRef(module, "RequestBase",
+                            (PyObject *)&fuvpy_RequestType) < 0)
     return -1;
   if (PyModule_AddObjectRef(module, "LoopBase", (PyObject *)&fuvpy_LoopType) <
           0 ||
@@ -1061,4 +1184,25 @@ int fuvpy_sockaddr_in(PyObject *obj, struct sockaddr_storage *ss) {
 PyObject *fuvpy_replace_result(PyObject *old, PyObject *value) {
   Py_XDECREF(old);
   return value;
+}
+
+PyObject *fuvpy_append_result(PyObject *old, PyObject *value) {
+  PyObject *out;
+  Py_ssize_t n, i;
+
+  if (value == NULL) {
+    Py_XDECREF(old);
+    return NULL;
+  }
+  n = (old != NULL && PyTuple_Check(old)) ? PyTuple_GET_SIZE(old) : 0;
+  out = PyTuple_New(n + 1);
+  if (out != NULL) {
+    for (i = 0; i < n; i++)
+      PyTuple_SET_ITEM(out, i, Py_NewRef(PyTuple_GET_ITEM(old, i)));
+    PyTuple_SET_ITEM(out, n, value);
+  } else {
+    Py_DECREF(value);
+  }
+  Py_XDECREF(old);
+  return out;
 }

@@ -68,6 +68,10 @@ typedef struct fuvpy_loop_s {
    * closed by the loop's thread at its next callback or run(). */
   fuv_handle_t **deferred;
   size_t ndeferred, capdeferred;
+  /* Requests whose objects died on another thread while this loop was
+   * claimed: released by the loop's thread, as those handles are closed. */
+  fuv_req_t **deferred_reqs;
+  size_t ndeferred_reqs, capdeferred_reqs;
   int created;
   PyObject *weakreflist;
 } fuvpy_loop_t;
@@ -84,8 +88,21 @@ typedef struct fuvpy_handle_s {
   PyObject *weakreflist;
 } fuvpy_handle_t;
 
+/* A request object (flatuv.Request): one reference to a fuv_req_t, given
+ * back when the object is collected. The library may touch a request
+ * from the loop's thread whenever the loop runs, so a request collected
+ * on another thread while the loop is claimed is released by the claiming
+ * thread (as handles are closed); otherwise at once, under the GIL. It
+ * keeps its Loop object, which knows the claim. */
+typedef struct fuvpy_req_s {
+  PyObject_HEAD
+  fuv_req_t *req;
+  fuvpy_loop_t *loop; /* strong reference, or NULL */
+} fuvpy_req_t;
+
 extern PyTypeObject fuvpy_LoopType;
 extern PyTypeObject fuvpy_HandleType;
+extern PyTypeObject fuvpy_RequestType;
 
 /* Module set-up: readies the types and adds them to the module. */
 int fuvpy_module_init(PyObject *module);
@@ -174,6 +191,17 @@ PyObject *fuvpy_loop_result(fuv_loop_t *loop);
 /* Frees a loop that has no handles left [fuv_loop_free]. */
 int fuvpy_loop_free(fuv_loop_t *loop);
 
+/* A request argument: its fuv_req_t (not NULL), the loop entered as
+ * fuvpy_loop_arg does; -1 with an exception (TypeError, or Error EINVAL
+ * for one the library never made). */
+int fuvpy_request_arg(PyObject *obj, fuv_req_t **out, fuvpy_loop_t **entered);
+/* A request out-parameter after the call: a new request object (of the
+ * class _set_request_class registered) owning req's reference, made from
+ * the loop of handle; None when req is NULL. Replaces result. */
+PyObject *fuvpy_request_result(PyObject *result, fuv_req_t *req,
+                               fuv_handle_t *handle);
+PyObject *fuvpy_set_request_class(PyObject *self, PyObject *args);
+
 /* After read_stop: the read callback is no longer needed. */
 void fuvpy_read_stopped(fuv_handle_t *handle);
 
@@ -181,6 +209,8 @@ void fuvpy_read_stopped(fuv_handle_t *handle);
 
 /* Largest buffer one fuv_recv() call fills; recv may return less anyway. */
 #define FUVPY_MAX_RECV (4 * 1024 * 1024)
+/* The longest pipe name getsockname() returns (sun_path is 108). */
+#define FUVPY_NAME_MAX 256
 
 /* The (bufs, lens, nbufs) triple of fuv_writev from a sequence of
  * bytes-like objects, whose buffers it holds until freed. */
@@ -197,6 +227,9 @@ void fuvpy_bufvec_free(fuvpy_bufvec_t *vec);
 int fuvpy_sockaddr_in(PyObject *obj, struct sockaddr_storage *ss);
 /* Replaces a wrapper's status result with the real return value. */
 PyObject *fuvpy_replace_result(PyObject *old, PyObject *value);
+/* Adds value to the tuple of outputs in old (None: none yet), stealing
+ * value and old; NULL on failure. */
+PyObject *fuvpy_append_result(PyObject *old, PyObject *value);
 
 /* Module functions: _set_error_factory(callable) registers the package's
  * error constructor; _set_release_gil(bool) is for the overhead benchmark

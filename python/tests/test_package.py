@@ -49,10 +49,20 @@ def test_every_header_function_is_reachable():
     assert set(flatuv.C_API) == functions
     raw = {n for n in dir(flatuv._flatuv) if n.startswith("fuv_")}
     binding_owned = {n for n in functions if n.endswith(("_get_data", "_set_data"))}
-    assert raw == functions - binding_owned
+    # Hidden in swig/api.i, each with its reason there: the C-string forms
+    # of the pipe's bind2/connect2, the request reference the Request
+    # object owns, accept's other forms (accept(client) covers them), and
+    # the *_req calls until the core's requests land (issue 12).
+    hidden = {n for n, where in flatuv.C_API.items() if where.startswith("not bound")}
+    assert hidden == {
+        "fuv_pipe_bind", "fuv_pipe_connect",
+        "fuv_req_release", "fuv_stream_accept", "fuv_stream_accept_sync",
+        "fuv_write_req", "fuv_writev_req", "fuv_write2_req", "fuv_shutdown_req",
+        "fuv_tcp_connect_req", "fuv_pipe_connect_req"}
+    assert raw == functions - binding_owned - hidden
     for cname, where in flatuv.C_API.items():
         target = where.split()[0]
-        if target.endswith(".data"):
+        if target.endswith(".data") or where.startswith("not bound"):
             continue  # an instance attribute: test_handle_repr_and_data
         obj = flatuv
         for part in target.split("."):
@@ -71,8 +81,8 @@ def test_docstrings_come_from_the_header():
     read = flatuv.Stream.read_start.__doc__
     assert "Callback typedef void (*fuv_read_cb)" in read
     for name in header_functions():
-        if name.endswith(("_get_data", "_set_data")):
-            continue
+        if name.endswith(("_get_data", "_set_data")) or not hasattr(flatuv._flatuv, name):
+            continue  # hidden: test_every_header_function_is_reachable
         assert getattr(flatuv._flatuv, name).__doc__.strip().startswith("C: "), name
 
 

@@ -4,7 +4,7 @@
         --out DIR [--xml FILE]
 
 LANGUAGE is an emitter, the module apigen/emit_LANGUAGE.py: `roles`
-(roles.i for the SWIG modules), `python`, `lua`, `nim`, or `dump` (the
+(roles.i for the SWIG modules), `bridge` (the bridge's table), `python`, `lua`, `nim`, or `dump` (the
 model as text, to read what the rules made of the header). SWIG runs once
 (the pinned one, apigen/find_swig.py) and every emitter named writes into
 DIR. Each emitter module has write(api, out_dir, options) returning the

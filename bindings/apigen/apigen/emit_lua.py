@@ -42,7 +42,7 @@ no edit of lua.i:
 
 import os
 
-from . import naming
+from . import emit_bridge, naming
 from .emit_roles import _write_if_changed
 from .swigxml import ApigenError
 
@@ -170,11 +170,8 @@ def expected_name(api, klass):
 
 def bridge_kind(callback):
     """The bridge's kind of a callback type: fuv_timer_cb ->
-    FUV_BRIDGE_TIMER_CB (bindings/bridge/fuv_bridge.h)."""
-    word = naming.strip_prefix(callback.cname)
-    if word.endswith("_cb"):
-        word = word[:-3]
-    return "FUV_BRIDGE_%s_CB" % word.upper()
+    FUV_BRIDGE_TIMER_CB, by the rule of the bridge's generated table."""
+    return emit_bridge.kind_name(callback)
 
 
 def callback_rows(api):
@@ -243,6 +240,7 @@ def text(api):
         "  methods = %s," % _lua_table(methods, 2),
         "  bases = %s," % _lua_table(bases, 2),
         "  objects = %s," % _lua_list([k.word for k in held_classes(api)]),
+        "  requests = %s," % _lua_list([k.word for k in api.classes if k.request]),
         "  overridden = %s," % _lua_list(overridden(api)),
         "}",
         ""])
@@ -260,7 +258,11 @@ def swig_text(api):
             "const char *const fuvlua_class_names[] = {",
             "    NULL,"]
     out += ['    "flatuv.%s",' % k.word for k in held]
-    out += ["    NULL};", "%}", "",
+    out += ["    NULL};", "/* The classes each handle type accepts, for the runtime's own",
+            " * functions (bindings/lua/src: accept's adapter). */"]
+    out += ["const unsigned fuvlua_class_mask_%s = %s;" % (k.word, class_mask(api, k))
+            for k in api.handle_classes]
+    out += ["%}", "",
             "/* Each handle type's pointers accept its own class and its",
             " * subclasses'; a held class's TYPE ** (constructors, accept) makes",
             " * a handle of that class. */"]

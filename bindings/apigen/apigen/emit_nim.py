@@ -233,6 +233,14 @@ class Generator:
                 o.append("    pendingError: ref Exception "
                          "# raised by a callback, re-raised by run")
                 continue
+            if klass.request:
+                # A request (fuv:request): its one reference, given back by
+                # the finalizer (newRequest below).
+                o.append("  %s* = ref object" % klass.name)
+                o.extend(doc_lines(klass.doc or "A request.", "    "))
+                o.append("    cptr: ptr %s # nil once released"
+                         % self.raw_type(klass.ctype, klass.ctype))
+                continue
             if not self.is_handle(klass):
                 raise ApigenError("%s is neither the loop nor a handle" % klass.ctype)
             base = klass.base.name if klass.base else "RootObj"
@@ -330,14 +338,32 @@ proc release(h: Handle) =
                  "make; nil once closed.")
         for klass in self.api.classes:
             raw_t = self.raw_type(klass.ctype, klass.ctype)
-            if klass is self.loop_class or klass is self.handle_root:
+            if klass is self.loop_class or klass is self.handle_root or \
+                    klass.request:
                 expr = "x.cptr"
             else:
                 expr = "cast[ptr %s](x.cptr)" % raw_t
             o.append("proc c%s*(x: %s): ptr %s {.inline.} = %s"
                      % (klass.name, klass.name, raw_t, expr))
             o.append("  ## The C %s of x (%s), for flatuv/raw." % (
-                "loop" if klass is self.loop_class else "handle", klass.ctype))
+                "loop" if klass is self.loop_class else
+                "request" if klass.request else "handle", klass.ctype))
+        for klass in self.api.classes:
+            release = [f for f in klass.methods
+                       if naming.strip_prefix(f.cname).endswith("_release")]
+            if not klass.request or not release:
+                continue
+            raw_t = self.raw_type(klass.ctype, klass.ctype)
+            o.append("")
+            o.append("proc release%s(x: %s) =" % (klass.name, klass.name))
+            o.append("  if x.cptr != nil:")
+            o.append("    %s(x.cptr)" % self.raw_name(release[0].cname))
+            o.append("    x.cptr = nil")
+            o.append("proc new%s(p: ptr %s): %s =" % (klass.name, raw_t, klass.name))
+            o.append("  ## Owns p's reference, released when collected.")
+            o.append("  if p == nil: return nil")
+            o.append("  new(result, release%s)" % klass.name)
+            o.append("  result.cptr = p")
         o.append("")
 
     # -- trampolines ---------------------------------------------------------

@@ -112,7 +112,8 @@ def module_text(plan):
            "import enum as _enum", "import math as _math", "",
            "from . import _flatuv as _lib",
            "from ._flatuv import HandleBase as _HandleBase",
-           "from ._flatuv import LoopBase as _LoopBase", ""]
+           "from ._flatuv import LoopBase as _LoopBase",
+           "from ._flatuv import RequestBase as _RequestBase", ""]
     out += all_lines(plan) + [""]
     out += version_lines(api)
     out += c_api_lines(plan) + [""]
@@ -122,6 +123,10 @@ def module_text(plan):
     out += _banner("Argument conversions") + HELPERS.strip("\n").split("\n") + [""]
     for cls in plan.classes:
         out += [""] + class_lines(plan, cls)
+    # The runtime makes request objects of the package's class.
+    for cls in plan.classes:
+        if cls.klass.request:
+            out += ["", "_lib._set_request_class(%s)" % cls.name]
     out += _banner("Functions")
     for member in plan.functions:
         out += [""] + function_lines(api, member, "") + [""]

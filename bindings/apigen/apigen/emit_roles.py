@@ -16,6 +16,8 @@ and Python with no other edit.
                      the results (getsockname, accept, the constructors)
   int FUV_ENUM_<enum> / <enum> FUV_ENUM
                      a value of that enum (Lua gives its name too)
+  int FUV_ENUM_OR_NONE_<enum>
+                     a value of that enum, or < 0 for none (None / nil)
 
 It also applies the typemaps of each parameter group (roles.PARAM_GROUPS:
 bytes, buffers, an address out, a pair of ints out ...) to the C
@@ -51,6 +53,8 @@ def role_lists(api):
             add("int FUV_PREDICATE", func)
         elif role == roles.ENUM:
             add("int FUV_ENUM_%s" % func.result.enum.cname, func)
+        elif role == roles.ENUM_OR_NONE:
+            add("int FUV_ENUM_OR_NONE_%s" % func.result.enum.cname, func)
     return lists
 
 
@@ -65,6 +69,11 @@ ROLE_TYPEMAPS = {
     "recv_buffer": [("char *", "BYTES_OUT"), ("size_t", "LENGTH")],
     "text_out": [("char *", "TEXT_OUT"), ("size_t", "TEXT_LENGTH")],
     "int_pair_out": [("int *", "INT_OUT1"), ("int *", "INT_OUT2")],
+    "uint64_out": [("uint64_t *", "UINT64_OUT")],
+    "name": [("const char *", "NAME"), ("size_t", "NAME_LENGTH"),
+             ("unsigned int", "NAME_FLAGS")],
+    "name_out": [("char *", "NAME_OUT"), ("size_t", "NAME_SIZE"),
+                 ("size_t *", "NAME_LENGTH_OUT")],
     "sockaddr": [("const struct sockaddr *", "SOCKADDR")],
     ("sockaddr_out", "p.struct sockaddr"): [("struct sockaddr *", "SOCKADDR_OUT"),
                                             ("int *", "SOCKADDR_LENGTH")],
@@ -74,6 +83,9 @@ ROLE_TYPEMAPS = {
 
 
 def _role_typemap(arg):
+    if arg.role == "request_out":
+        # A request class's TYPE **REQUEST_OUT (swig/flatuv.i).
+        return [(arg.klass.ctype + " **", "REQUEST_OUT")]
     typemap = ROLE_TYPEMAPS.get(arg.role) or \
         ROLE_TYPEMAPS.get((arg.role, arg.params[0].ctype))
     if typemap is None or len(typemap) != len(arg.params):

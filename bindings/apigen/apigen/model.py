@@ -20,6 +20,14 @@ Annotations (SWIG features, each %feature("fuv:KEY", "VALUE") NAME;):
   on an object type:  base=fuv_handle_t     the class it derives from (by
                                             default fuv_handle_t, but for the
                                             loop and the handle itself)
+                      request               a request, not a handle: owned
+                                            by the library, refcounted; a
+                                            trailing `fuv_X_t **` of its
+                                            type is an output (request_out)
+                                            and the binding object releases
+                                            its reference when collected
+                      release=FUNC          the function that gives a
+                                            reference back (fuv_req_release)
   on a callback type: optional              the callback may be nil/None
   on a function:      result=ROLE[:TYPE]    the result's role (roles.py),
                       unit=ms               the result is a duration in ms
@@ -168,6 +176,7 @@ class Klass:
         self.doc = doc
         self.base = None                   # Klass
         self.kind = None                   # Constant: the handle type (FUV_TCP)
+        self.request = "request" in decl.features   # a request (fuv_req_t)
         self.constructors = []
         self.methods = []
 
@@ -302,7 +311,8 @@ class Api:
             base = klass.decl.features.get("base")
             # An object type added to the header is a handle, unless the
             # interface says it derives from another.
-            if not base and klass.ctype not in (root, loop) and root in self._classes:
+            if not base and klass.ctype not in (root, loop) and \
+                    root in self._classes and not klass.request:
                 base = root
             if base:
                 if base not in self._classes:
@@ -353,7 +363,7 @@ class Api:
         unit = func.feature("unit")
         if role and role not in roles.RESULT_ROLES:
             raise ApigenError("%s: unknown result role %r" % (func.cname, role))
-        if role == roles.ENUM:
+        if role in (roles.ENUM, roles.ENUM_OR_NONE):
             enum = self._enum(typename, func.cname)
             enum.used = True
             return Result(role, ctype, enum=enum, unit=unit)
@@ -426,6 +436,8 @@ class Api:
         if i == 0 and func.is_method:
             return "self", {"klass": func.klass}
         made = roles.object_out(ctype, self._classes)
+        if made and self._classes[made].request:
+            return "request_out", {"klass": self._classes[made]}
         if made:
             return "new_object", {"klass": self._classes[made]}
         owner = roles.object_pointer(ctype, self._classes)

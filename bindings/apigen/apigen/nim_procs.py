@@ -227,6 +227,26 @@ class ProcWriter:
                 g.raw_type(size.ctype, f.cname), n)]
             self.post.append("%s.setLen(len(cstring(%s)))" % (n, n))
             self.outputs.append((n, "string", None))
+        elif role == "uint64_out":
+            p = arg.params[0]
+            n = param_name(p.name)
+            self.pre.append("var %s: %s" % (n, g.raw_type(pointee(p.ctype), f.cname)))
+            self.c_args.append("addr " + n)
+            self.outputs.append(("%s" % n, "uint64", bare(n)))
+        elif role == "name":
+            data, length, flags = arg.params
+            n = param_name(data.name)
+            self._add_param(n, "string")
+            self.c_args.append("cstring(%s)" % n)
+            self.c_args.append("%s(%s.len)" % (g.raw_type(length.ctype, f.cname), n))
+            self.c_args.append("%s(0)" % g.raw_type(flags.ctype, f.cname))
+        elif role == "name_out":
+            buf, size, length = arg.params
+            self.pre.append("var name = newString(256)")
+            self.pre.append("var nameLen: csize_t")
+            self.c_args += ["cstring(name)", "csize_t(name.len)", "addr nameLen"]
+            self.post.append("name.setLen(int(nameLen))")
+            self.outputs.append(("name", "string", None))
         elif role == "int_pair_out":
             for p in arg.params:
                 n = param_name(p.name)
@@ -296,6 +316,8 @@ class ProcWriter:
             return "bool"
         if role == roles.STRING:
             return "string"
+        if role == roles.ENUM_OR_NONE:
+            return "Option[%s]" % enum_name(self.gen._enum_of[f.result.enum.cname])
         if role == roles.ENUM:
             enum = self.gen._enum_of.get(f.result.enum.cname)
             if enum is None:
@@ -345,6 +367,10 @@ class ProcWriter:
             elif role == roles.ENUM:
                 enum = g._enum_of[f.result.enum.cname]
                 out.append("result = to%s(cint(%s))" % (enum_name(enum), checked))
+            elif role == roles.ENUM_OR_NONE:
+                enum = enum_name(g._enum_of[f.result.enum.cname])
+                out.append("result = if rc < 0: none(%s) else: some(to%s(cint(rc)))"
+                           % (enum, enum))
         if klass is not None:
             if g.is_handle(klass):
                 if not persistent_cb:

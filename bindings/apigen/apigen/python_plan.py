@@ -13,7 +13,7 @@ import ast
 
 from . import python_names
 from .python_overrides import MemberList
-from .python_types import RUNTIME_BASES, Signature
+from .python_types import REQUEST_BASE, RUNTIME_BASES, Signature
 from .swigxml import ApigenError
 
 
@@ -158,7 +158,7 @@ class Plan:
 
 
 def _runtime_base(klass):
-    base = RUNTIME_BASES.get(klass.ctype)
+    base = REQUEST_BASE if klass.request else RUNTIME_BASES.get(klass.ctype)
     if base is None:
         raise ApigenError("%s: a root object type with no base class in "
                           "the C runtime (python_types.RUNTIME_BASES)" % klass.ctype)

@@ -34,6 +34,10 @@ class HandleBase:
     def _stream_write(self, data: _Buffer,
                       callback: Optional[Callable[..., object]] = None) -> None: ...
 
+@disjoint_base
+class RequestBase: ...
+
+def _set_request_class(cls: type, /) -> None: ...
 def _set_error_factory(factory: Callable[[int, Optional[str]], BaseException], /) -> None: ...
 def _set_write_general(general: Callable[..., object], /) -> None: ...
 def _set_release_gil(release: bool, /) -> None: ...
@@ -45,7 +49,7 @@ RAW_INPUTS = {
     "int": "int", "enum": "int", "flag": "int", "timeout_ms": "int",
     "duration_ms": "int", "duration_s": "int", "string": "Optional[str]",
     "bytes": BUFFER, "buffers": "Sequence[%s]" % BUFFER, "sockaddr": BUFFER,
-    "recv_buffer": "int",
+    "recv_buffer": "int", "name": "Union[str, bytes]",
 }
 RAW_RESULTS = {roles.STATUS: "int", roles.COUNT: "int", roles.VALUE: "int",
                roles.PREDICATE: "bool", roles.ENUM: "int", roles.STRING: "str",
@@ -55,6 +59,8 @@ RAW_RESULTS = {roles.STATUS: "int", roles.COUNT: "int", roles.VALUE: "int",
 def _base_of(api, klass):
     """The C runtime's type of an object argument."""
     loop = api.klass("fuv_loop_t")
+    if klass.request:
+        return "RequestBase"
     return "LoopBase" if klass is loop else "HandleBase"
 
 
@@ -83,6 +89,10 @@ def raw_result(api, func):
         out = outs[0]
         if out.role == "new_object":
             return _base_of(api, out.klass)
+        if out.role == "request_out":
+            return "Optional[RequestBase]"
+        if all(o.role == "uint64_out" for o in outs):
+            return "Tuple[%s]" % ", ".join("int" for _ in outs)
         return OUTPUT_TYPES[out.role]
     if func.result.role == roles.OBJECT:
         return "Optional[%s]" % _base_of(api, func.result.klass)

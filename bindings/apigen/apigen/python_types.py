@@ -19,6 +19,10 @@ The rules (one per role, never per function):
   duration_s       seconds, rounded up to whole seconds
   address          one (host, port) or (host, port, flowinfo, scope_id)
                    tuple
+  name             a pipe's name: str or bytes (b"\\0name": abstract)
+  enum_or_none     the enum's IntEnum class, or None for a negative value
+  uint64_out       every such output of the call, as one tuple of ints
+  name_out         str (os.fsdecode's)
   bytes, buffers,  passed through: the SWIG typemaps take any bytes-like
   sockaddr         object, a sequence of them, socket address bytes
   recv_buffer      the most bytes to receive (an int); the bytes returned
@@ -36,6 +40,8 @@ from .swigxml import ApigenError
 # The runtime's base classes (python/src/flatuv_py.c) of the object types
 # that are the roots of the hierarchy.
 RUNTIME_BASES = {"fuv_loop_t": "_LoopBase", "fuv_handle_t": "_HandleBase"}
+# ... and of every request class (fuv:request).
+REQUEST_BASE = "_RequestBase"
 
 # The stub's names for the groups of types it uses more than once (private:
 # they exist in the stub only).
@@ -49,7 +55,7 @@ STUB_ALIASES = [
 # Python names of the parameter groups (the model names a group by its
 # role).
 GROUP_NAMES = {"bytes": "data", "buffers": "buffers", "address": "address",
-               "sockaddr": "sockaddr", "recv_buffer": "size"}
+               "sockaddr": "sockaddr", "recv_buffer": "size", "name": "name"}
 
 # Stub types of the inputs, by role.
 INPUT_TYPES = {
@@ -57,13 +63,14 @@ INPUT_TYPES = {
     "timeout_ms": "Optional[float]", "duration_ms": "float",
     "duration_s": "float", "bytes": BUFFER, "buffers": "Sequence[%s]" % BUFFER,
     "sockaddr": BUFFER, "address": ADDRESS, "recv_buffer": "int",
+    "name": "Union[str, bytes]",
 }
 
 # What each output role returns, as a stub type.
 OUTPUT_TYPES = {
     "address_out": "Tuple[str, int]", "sockaddr_out": "bytes",
     "text_out": "str", "int_pair_out": "Tuple[int, int]",
-    "recv_buffer": "bytes",
+    "recv_buffer": "bytes", "name_out": "str",
 }
 
 # The Python value of each C callback parameter after the handle, as
@@ -264,11 +271,15 @@ class Signature:
         func = self.func
         outs = func.outputs
         if outs:
+            if all(o.role == "uint64_out" for o in outs):
+                return "Tuple[%s]" % ", ".join("int" for _ in outs)
             if len(outs) > 1:
                 raise ApigenError("%s: more than one output" % func.cname)
             out = outs[0]
             if out.role == "new_object":
                 return python_names.class_name(out.klass)
+            if out.role == "request_out":
+                return "Optional[%s]" % python_names.class_name(out.klass)
             if out.role == "int_pair_out" and flag_first(out):
                 return "Tuple[bool, int]"
             return OUTPUT_TYPES[out.role]
@@ -277,6 +288,8 @@ class Signature:
             return "None"
         if result.role == roles.ENUM:
             return python_names.enum_class(result.enum)
+        if result.role == roles.ENUM_OR_NONE:
+            return "Optional[%s]" % python_names.enum_class(result.enum)
         if result.unit == "ms":
             return "Optional[float]" if signed_ms(result) else "float"
         if result.role in PLAIN_RESULTS:
@@ -333,6 +346,10 @@ def result_lines(func, call):
         return [call]
     if result.role == roles.ENUM:
         return ["return %s(%s)" % (python_names.enum_class(result.enum), call)]
+    if result.role == roles.ENUM_OR_NONE:
+        return ["result = %s" % call,
+                "return None if result < 0 else %s(result)"
+                % python_names.enum_class(result.enum)]
     if result.unit == "ms":
         if signed_ms(result):
             return ["result = %s" % call,
@@ -441,12 +458,19 @@ def result_notes(func):
         out = outs[0]
         if out.role == "new_object":
             return ["Returns the new %s." % python_names.class_name(out.klass)]
+        if out.role == "request_out":
+            return ["Returns the %s (cancel(), type)."
+                    % python_names.class_name(out.klass)]
         if out.role == "address_out":
             return ["Returns (host, port)."]
         if out.role == "sockaddr_out":
             return ["Returns the socket address as bytes."]
         if out.role == "recv_buffer":
             return ['Returns the bytes received, b"" at the end of the stream.']
+        if out.role == "uint64_out":
+            return ["Returns (%s)." % ", ".join(o.name for o in outs)]
+        if out.role == "name_out":
+            return ['Returns the name, a str ("\\0..." for an abstract one).']
         if out.role == "int_pair_out":
             names = [p.name for p in out.params]
             return ["Returns (%s)%s." % (", ".join(names),
@@ -460,4 +484,7 @@ def result_notes(func):
         return ["Returns seconds (a float)."]
     if result.role == roles.ENUM:
         return ["Returns a %s." % python_names.enum_class(result.enum)]
+    if result.role == roles.ENUM_OR_NONE:
+        return ["Returns a %s, or None for none."
+                % python_names.enum_class(result.enum)]
     return []

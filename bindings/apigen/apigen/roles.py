@@ -25,10 +25,11 @@ PREDICATE = "predicate"    # int: < 0 an error, else a boolean
 ENUM = "enum"              # a value of an enum type
 STRING = "string"          # const char *: a static string
 NONE = "none"              # void
+ENUM_OR_NONE = "enum_or_none"  # int: a value of an enum, or < 0 for none
 OBJECT = "object"          # a pointer to an object (fuv_handle_loop)
 POINTER = "pointer"        # void *: the C data pointer (bindings keep their own)
 RESULT_ROLES = (STATUS, COUNT, VALUE, PREDICATE, ENUM, STRING, NONE, OBJECT,
-                POINTER)
+                POINTER, ENUM_OR_NONE)
 
 # (role, [(C type, C name or None), ...]) in SWIG's type notation; `*` is
 # any pointer to the base type and `T` any object type (fuv_X_t).
@@ -37,11 +38,19 @@ PARAM_GROUPS = [
                  ("p.q(const).size_t", None), ("size_t", None)]),
     ("address_out", [("p.char", "ip"), ("size_t", None), ("p.int", "port")]),
     ("address", [("p.q(const).char", "ip"), ("int", "port")]),
+    # A name given with its length (it may start with NUL: a Linux
+    # abstract socket name) and flags that must be 0 (fuv_pipe_bind2).
+    ("name", [("p.q(const).char", "name"), ("size_t", "namelen"),
+              ("unsigned int", "flags")]),
+    # A name written into the caller's buffer, with its length
+    # (fuv_pipe_getsockname): the name, as bytes that may hold NULs.
+    ("name_out", [("p.char", "buf"), ("size_t", "size"), ("p.size_t", "len")]),
     ("bytes", [("p.q(const).char", "data"), ("size_t", "len")]),
     ("recv_buffer", [("p.char", "buf"), ("size_t", "len")]),
     ("text_out", [("p.char", "dst"), ("size_t", "size")]),
     ("sockaddr_out", [("p.struct sockaddr", "name"), ("p.int", "namelen")]),
     ("int_pair_out", [("p.int", None), ("p.int", None)]),
+    ("uint64_out", [("p.uint64_t", None)]),
     ("sockaddr_out", [("p.struct sockaddr_in", None)]),
     ("sockaddr_out", [("p.struct sockaddr_in6", None)]),
     ("sockaddr", [("p.q(const).struct sockaddr", None)]),
@@ -53,13 +62,14 @@ MS_NAME = re.compile(r"(^|_)ms$")
 SECONDS_NAME = re.compile(r"(^|_)s$|^seconds$")
 # A blocking call's timeout in ms, where -1 waits for ever.
 TIMEOUT_NAME = "timeout_ms"
-FLAG_NAMES = ("enable", "on")
+FLAG_NAMES = ("enable", "on", "ipc")
 # Results that are a predicate by their name: fuv_is_active,
 # fuv_stream_is_congested, fuv_has_ref.
 PREDICATE_NAME = re.compile(r"(^|_)(is|has)_")
 
 # Outputs: what each out-parameter role gives back.
-OUT_ROLES = ("address_out", "text_out", "sockaddr_out", "int_pair_out")
+OUT_ROLES = ("address_out", "text_out", "sockaddr_out", "int_pair_out",
+             "uint64_out", "name_out", "request_out")
 
 
 def is_int(ctype):

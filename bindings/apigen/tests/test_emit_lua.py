@@ -25,7 +25,11 @@ def test_methods_by_class_with_bases(api):
     assert methods["handle"]["close"] == "close"
     assert "loop" not in methods          # one loop per state: uv.* only
     assert bases == {"stream": "handle", "tcp": "stream", "timer": "handle",
-                     "async": "handle"}
+                     "async": "handle", "pipe": "stream", "prepare": "handle",
+                     "check": "handle", "idle": "handle"}
+    # A request is no handle: its own methods, no base.
+    assert methods["req"] == {"cancel": "cancel", "get_type": "req_type"}
+    assert "req" not in bases
 
 
 def test_hidden_functions_are_left_out(api):
@@ -54,7 +58,9 @@ def test_luv_names_and_aliases(api):
 
 def test_overridden_functions_are_left_to_the_overrides(api):
     functions, methods, _ = emit_lua.tables(api)
-    assert emit_lua.overridden(api) == ["socketpair", "timer_start"]
+    assert emit_lua.overridden(api) == [
+        "accept", "metrics_info", "pipe", "print_active_handles",
+        "print_all_handles", "socketpair", "timer_start"]
     assert "timer_start" not in functions and "socketpair" not in functions
     assert "start" not in methods["timer"]
 
@@ -63,16 +69,20 @@ def test_the_text_is_a_lua_table(api):
     text = emit_lua.text(api)
     assert text.startswith("-- Generated")
     assert 'new_tcp = "tcp_new_ex",' in text
-    assert 'objects = { "tcp", "timer", "async" },' in text
-    assert 'overridden = { "socketpair", "timer_start" },' in text
+    assert 'objects = { "tcp", "timer", "async", "pipe", "prepare", "check", ' \
+        '"idle" },' in text
+    assert 'requests = { "req" },' in text
+    assert 'socketpair' in text.split("overridden = ")[1]
 
 
 def test_held_classes_and_masks(api):
-    assert [k.word for k in emit_lua.held_classes(api)] == ["tcp", "timer", "async"]
+    assert [k.word for k in emit_lua.held_classes(api)] == [
+        "tcp", "timer", "async", "pipe", "prepare", "check", "idle"]
     handle = api.klass("fuv_handle_t")
     stream = api.klass("fuv_stream_t")
-    assert emit_lua.class_mask(api, handle) == "((1u << 1) | (1u << 2) | (1u << 3))"
-    assert emit_lua.class_mask(api, stream) == "((1u << 1))"
+    assert emit_lua.class_mask(api, handle) == "(%s)" % " | ".join(
+        "(1u << %d)" % i for i in range(1, 8))
+    assert emit_lua.class_mask(api, stream) == "((1u << 1) | (1u << 4))"
     assert emit_lua.expected_name(api, stream) == "flatuv stream"
     assert emit_lua.expected_name(api, api.klass("fuv_tcp_t")) == "flatuv.tcp"
 
@@ -84,7 +94,8 @@ def test_lua_api_i(api):
     assert "%ignore fuv_write;" in text
     assert "%ignore fuv_tcp_bind;" not in text
     assert '"flatuv.tcp",' in text
-    assert 'FUVLUA_HANDLE_TYPEMAPS(fuv_stream_t, ((1u << 1)), "flatuv stream")' in text
+    assert 'FUVLUA_HANDLE_TYPEMAPS(fuv_stream_t, ((1u << 1) | (1u << 4)), ' \
+        '"flatuv stream")' in text
     assert "FUVLUA_NEW_HANDLE(fuv_async_t, 3)" in text
 
 

@@ -243,7 +243,7 @@ def test_the_stub_types_every_member(plan):
     assert "@property\n    def active(self) -> bool" in text["Handle"]
     assert "@repeat.setter\n    def repeat(self, repeat: float) -> None" in text["Timer"]
     assert "def get_linger(self) -> Tuple[bool, int]" in text["TCP"]
-    assert "def accept(self) -> TCP" in text["Stream"]
+    assert "def accept(self, client: Optional[Stream]=...) -> Self" in text["Stream"]
     assert "def __init__(self, loop: Loop, family: int=...) -> None" in text["TCP"]
     assert "def state(self) -> TCPState" in text["TCP"]
     assert "UNKNOWN = 0" in text["HandleType"]
@@ -272,7 +272,7 @@ def test_the_raw_stub_has_every_function_positional(api):
 def test_python_api_i_comes_from_the_model(api):
     text = python_swig.text(api)
     assert "FUVPY_HANDLE_ARG(fuv_handle_t, FUVPY_ANY_HANDLE)" in text
-    assert "FUVPY_HANDLE_ARG(fuv_stream_t, ((1u << FUV_TCP)))" in text
+    assert "FUVPY_HANDLE_ARG(fuv_stream_t, ((1u << FUV_TCP) | (1u << FUV_PIPE)))" in text
     assert "FUVPY_NEW_HANDLE(fuv_timer_t, FUV_TIMER)" in text
     assert "%ignore fuv_handle_set_data;" in text
     assert "FUVPY_BLOCKING(fuv_accept_sync)" in text
@@ -320,6 +320,14 @@ def _set_error_factory(factory):
 
 
 def _set_write_general(general):
+    pass
+
+
+class RequestBase:
+    pass
+
+
+def _set_request_class(cls):
     pass
 
 

@@ -85,11 +85,11 @@ CALLS = """
     out["set"].append(timer.has_ref())
 
     # The constructor of a new handle kind: a class of its own.
-    idle = flatuv.Idle(loop)
-    out["idle"] = [type(idle).__name__, [c.__name__ for c in type(idle).__mro__][:3],
-                   idle.active, idle.closed]
-    idle.set_referenced(False)
-    idle.close()
+    gauge = flatuv.Gauge(loop)
+    out["gauge"] = [type(gauge).__name__, [c.__name__ for c in type(gauge).__mro__][:3],
+                   gauge.active, gauge.closed]
+    gauge.set_referenced(False)
+    gauge.close()
     timer.close()
     loop.run()
     try:
@@ -101,10 +101,10 @@ CALLS = """
         ("repeating", flatuv.Timer.repeating), ("get_times", flatuv.Timer.get_times),
         ("start_once", flatuv.Timer.start_once),
         ("set_referenced", flatuv.Handle.set_referenced),
-        ("idle", flatuv.Idle.__init__)]}
+        ("gauge", flatuv.Gauge.__init__)]}
     out["c_api"] = {k: v for k, v in flatuv.C_API.items() if k in (
         "fuv_timer_is_repeating", "fuv_handle_set_referenced", "fuv_timer_get_times",
-        "fuv_timer_start_once", "fuv_idle_new")}
+        "fuv_timer_start_once", "fuv_gauge_new")}
     loop.close()
     print(json.dumps(out))
 """
@@ -119,14 +119,14 @@ def test_each_shape_is_callable_from_python(site):
     assert out["times_started"][1] == 0 and out["times_started"][0] >= 0
     assert out["fired"] == [True]
     assert out["set"] == [None, False, True]
-    assert out["idle"] == ["Idle", ["Idle", "Handle", "HandleBase"], False, False]
+    assert out["gauge"] == ["Gauge", ["Gauge", "Handle", "HandleBase"], False, False]
     assert out["closed"] == "EINVAL"
     assert out["c_api"] == {
         "fuv_timer_is_repeating": "Timer.repeating",
         "fuv_handle_set_referenced": "Handle.set_referenced",
         "fuv_timer_get_times": "Timer.get_times",
         "fuv_timer_start_once": "Timer.start_once",
-        "fuv_idle_new": "Idle.__init__",
+        "fuv_gauge_new": "Gauge.__init__",
     }
     # Each docstring is the copied header's comment and the C prototype.
     docs = out["docs"]
@@ -135,7 +135,7 @@ def test_each_shape_is_callable_from_python(site):
             ("get_times", "Writes the timer's time until due and its repeat interval"),
             ("start_once", "Runs cb once after timeout_ms"),
             ("set_referenced", "References (on) or unreferences the handle"),
-            ("idle", "Creates an idle handle on the loop")]:
+            ("gauge", "Creates a gauge handle on the loop")]:
         assert text in " ".join(docs[name].split()), name
         assert text in " ".join(header.split())
         assert "\nC: int fuv_" in docs[name], name
@@ -153,8 +153,8 @@ def shapes(loop: flatuv.Loop) -> Tuple[bool, Tuple[int, int]]:
     repeating: bool = timer.repeating
     timer.start_once(0.5, lambda t: t.stop())
     timer.set_referenced(False)
-    idle: flatuv.Idle = flatuv.Idle(loop)
-    idle.close(lambda handle: None)
+    gauge: flatuv.Gauge = flatuv.Gauge(loop)
+    gauge.close(lambda handle: None)
     return repeating, timer.get_times()
 """
 

@@ -106,11 +106,71 @@ def test_roles_i_lists_every_non_status_int(api):
 def test_roles_i_applies_each_parameter_group_by_its_types(api):
     text = emit_roles.text(api)
     assert "%apply (int *INT_OUT1, int *INT_OUT2) {\n  (int *fd0, int *fd1),\n" \
-           "  (int *on, int *seconds)\n};" in text
+           "  (int *on, int *seconds),\n  (int *read_fd, int *write_fd)\n};" in text
     assert "%apply struct sockaddr_in6 *SOCKADDR_OUT {\n  struct sockaddr_in6 *addr\n};" in text
     assert "%apply (const char *BYTES, size_t LENGTH) {\n  (const char *data, size_t len)\n};" in text
 
 
 def test_handle_classes_are_the_hierarchy_under_handle(api):
     assert [k.name for k in api.handle_classes] == [
-        "Handle", "Stream", "TCP", "Timer", "Async"]
+        "Handle", "Stream", "TCP", "Timer", "Async", "Pipe", "Prepare", "Check",
+        "Idle"]
+
+
+# ---- issue 12: the new header's shapes, by rule ---------------------------------
+
+def test_uint64_out_parameters_are_outputs(api):
+    func = api.function("fuv_metrics_info")
+    assert [a.role for a in func.outputs] == ["uint64_out"] * 3
+    assert func.inputs == [] and func.result.role == roles.STATUS
+
+
+def test_a_name_with_its_length_is_one_argument(api):
+    bind = api.function("fuv_pipe_bind2")
+    assert bind.name == "bind" and [a.role for a in bind.inputs] == ["name"]
+    assert [p.name for p in bind.inputs[0].params] == ["name", "namelen", "flags"]
+    connect = api.function("fuv_pipe_connect2")
+    assert connect.name == "connect"
+    assert [a.role for a in connect.inputs] == ["name", "callback"]
+    assert connect.inputs[1].optional
+    # The C-string forms stay C's.
+    assert not api.function("fuv_pipe_bind").bound_in("python")
+
+
+def test_a_name_out_group_is_one_output(api):
+    func = api.function("fuv_pipe_getsockname")
+    assert [a.role for a in func.outputs] == ["name_out"]
+    assert func.inputs == []
+
+
+def test_a_request_is_an_object_but_no_handle(api):
+    req = api.klass("fuv_req_t")
+    assert req.request and req.base is None
+    assert req not in api.handle_classes
+    assert [f.name for f in req.methods] == ["cancel", "type", "release"]
+    write = api.function("fuv_write_req")
+    assert write.klass is api.klass("fuv_stream_t")
+    assert [a.role for a in write.outputs] == ["request_out"]
+    assert write.outputs[0].klass is req
+    assert api.function("fuv_req_release").result.role == roles.NONE
+
+
+def test_calls_without_arguments_and_optional_enums(api):
+    hrtime = api.function("fuv_hrtime")
+    assert hrtime.args == [] and hrtime.result.role == roles.VALUE
+    mode = api.function("fuv_loop_mode")
+    assert mode.result.role == roles.ENUM_OR_NONE
+    assert mode.result.enum.cname == "fuv_run_mode_t"
+    pipe = api.function("fuv_pipe")
+    assert [a.role for a in pipe.outputs] == ["int_pair_out"]
+    assert [a.default for a in pipe.inputs] == ["0", "0"]
+    new = api.function("fuv_pipe_new")
+    assert [(a.role, a.default) for a in new.inputs][-1] == ("flag", "0")
+
+
+def test_roles_i_applies_the_new_groups(api):
+    text = emit_roles.text(api)
+    assert "%apply uint64_t *UINT64_OUT {" in text
+    assert "%apply (const char *NAME, size_t NAME_LENGTH, unsigned int NAME_FLAGS) {" in text
+    assert "%apply fuv_req_t **REQUEST_OUT {\n  fuv_req_t **req\n};" in text
+    assert "%apply int FUV_ENUM_OR_NONE_fuv_run_mode_t {\n  int fuv_loop_mode\n};" in text

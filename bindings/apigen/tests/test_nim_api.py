@@ -219,25 +219,25 @@ SHAPES_PROGRAM = textwrap.dedent("""\
     doAssert not t.hasRef
 
     # A new kind of handle: its class, its constructor, the handle's methods.
-    let idle = newIdle(loop)
-    doAssert idle of Handle and idle.loop == loop and not idle.isClosed
+    let gauge = newGauge(loop)
+    doAssert gauge of Handle and gauge.loop == loop and not gauge.isClosed
     var walked = 0
     loop.walk(proc (h: Handle) = inc walked)
     doAssert walked == 2
     var closed = false
-    idle.close(proc (h: Handle) =
-      doAssert h == idle
+    gauge.close(proc (h: Handle) =
+      doAssert h == gauge
       closed = true)
     t.close()
     loop.run()
-    doAssert closed and idle.isClosed
+    doAssert closed and gauge.isClosed
     var failed = ""
     try:
       t.referenced = true
     except FlatuvError as e:
       failed = e.errorName
     doAssert failed == "EINVAL"
-    var p: ptr raw.Idle
+    var p: ptr raw.Gauge
     doAssert raw.init(addr p, loop.cLoop) == 0
     doAssert raw.close(cast[ptr raw.Handle](p), nil, nil) == 0
     loop.run()
@@ -260,8 +260,8 @@ def test_each_shape_added_to_the_header_is_callable_raw_and_idiomatic(tmp_path, 
                  "proc `referenced=`*(handle: Handle; on: bool) =",
                  "proc times*(timer: Timer): tuple[dueIn: int, repeat: int] =",
                  "proc startOnce*(timer: Timer; timeoutMs: int; cb: TimerCallback) =",
-                 "proc newIdle*(loop: Loop): Idle =",
-                 "  Idle* = ref object of Handle"):
+                 "proc newGauge*(loop: Loop): Gauge =",
+                 "  Gauge* = ref object of Handle"):
         assert line in api_nim, line
     shutil.copy(os.path.join(SHAPES, "shapes.c"), tmp)
     program = os.path.join(tmp, "use_shapes.nim")

@@ -55,6 +55,14 @@ local kinds = {
     for _, x in ipairs(v) do if type(x) ~= "string" then return false end end
     return true
   end },
+  stream = { valid = uv.new_tcp(), accepts = function(v)
+    return raw.is_handle(v) and (tostring(v):find("^flatuv%.tcp") or
+                                 tostring(v):find("^flatuv%.pipe")) ~= nil
+  end },
+  ["stream?"] = { valid = nil, accepts = function(v)
+    return v == nil or (raw.is_handle(v) and (tostring(v):find("^flatuv%.tcp") or
+                                              tostring(v):find("^flatuv%.pipe")) ~= nil)
+  end },
   cb = { valid = function() end, accepts = function(v) return type(v) == "function" end },
   ["cb?"] = { valid = nil, accepts = function(v) return v == nil or type(v) == "function" end },
   ["flags?"] = { valid = nil, accepts = function(v)
@@ -75,7 +83,8 @@ local handle_sig = {
   get_recv_buffer_size = {}, set_recv_buffer_size = { "int" },
 }
 local stream_sig = {
-  listen = { "int", "cb?" }, accept = {}, accept_sync = { "timeout" },
+  listen = { "int", "cb?" }, accept = { "stream?" },
+  write2 = { "str", "stream", "cb?" }, accept_sync = { "timeout" },
   read_start = { "cb" }, read_stop = {}, write = { "data", "cb?" },
   try_write = { "str" }, shutdown = { "cb?" }, is_readable = {},
   is_writable = {}, get_write_queue_size = {},

@@ -2,6 +2,7 @@
  * Errors in luv's form, and the conversion of arguments: every check
  * raises "bad argument #n to 'f' (...)" naming what was expected.
  */
+#include <signal.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -122,3 +123,36 @@ const fuvlua_flag_name fuvlua_bind_flags[] = {
     {NULL, 0}};
 const fuvlua_flag_name fuvlua_socketpair_flags[] = {
     {"nonblock", FUV_NONBLOCK_PIPE}, {NULL, 0}};
+const fuvlua_enum_name fuvlua_pipe_modes[] = {
+    {"r", FUV_READABLE}, {"w", FUV_WRITABLE},
+    {"rw", FUV_READABLE | FUV_WRITABLE}, {"wr", FUV_READABLE | FUV_WRITABLE},
+    {NULL, 0}};
+const fuvlua_enum_name fuvlua_loop_options[] = {
+    {"block_signal", FUV_LOOP_BLOCK_SIGNAL},
+    {"metrics_idle_time", FUV_METRICS_IDLE_TIME}, {NULL, 0}};
+
+/* luv's signal names, lower case, as loop_configure("block_signal", ...)
+ * takes them (SIGPROF is the one libuv supports). */
+static const fuvlua_enum_name signals[] = {
+    {"sigprof", SIGPROF}, {"sighup", SIGHUP},   {"sigint", SIGINT},
+    {"sigquit", SIGQUIT}, {"sigusr1", SIGUSR1}, {"sigusr2", SIGUSR2},
+    {"sigpipe", SIGPIPE}, {"sigalrm", SIGALRM}, {"sigterm", SIGTERM},
+    {"sigchld", SIGCHLD}, {"sigwinch", SIGWINCH}, {NULL, 0}};
+
+int fuvlua_check_signal(lua_State *L, int arg) {
+  if (lua_isnoneornil(L, arg))
+    return 0;
+  return fuvlua_check_enum(L, arg, "signal", signals);
+}
+
+int fuvlua_push_enum_or_nil(lua_State *L, int value,
+                            const fuvlua_enum_name *names) {
+  for (; value >= 0 && names->name != NULL; names++) {
+    if (names->value == value) {
+      lua_pushstring(L, names->name);
+      return 1;
+    }
+  }
+  lua_pushnil(L);
+  return 1;
+}

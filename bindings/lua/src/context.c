@@ -82,7 +82,46 @@ int fuvlua_metatables(lua_State *L) {
   }
   luaL_getmetatable(L, FUVLUA_SOCKADDR);
   lua_setfield(L, -2, "sockaddr");
+  luaL_getmetatable(L, FUVLUA_REQ);
+  lua_setfield(L, -2, "req");
   return 1;
+}
+
+/* ---- requests ------------------------------------------------------------------ */
+
+static int fuvlua_req_gc(lua_State *L) {
+  fuvlua_req *r = (fuvlua_req *)luaL_checkudata(L, 1, FUVLUA_REQ);
+  fuv_req_t *req = r->req;
+  r->req = NULL;
+  fuv_req_release(req); /* NULL is ignored */
+  return 0;
+}
+
+static int fuvlua_req_tostring(lua_State *L) {
+  fuvlua_req *r = (fuvlua_req *)luaL_checkudata(L, 1, FUVLUA_REQ);
+  lua_pushfstring(L, "uv_%s_t: %p", fuv_req_type_name(fuv_req_type(r->req)),
+                  (void *)r);
+  return 1;
+}
+
+void fuvlua_push_req(lua_State *L, fuv_req_t *req) {
+  fuvlua_req *r = (fuvlua_req *)lua_newuserdata(L, sizeof *r);
+  r->req = req;
+  luaL_getmetatable(L, FUVLUA_REQ);
+  lua_setmetatable(L, -2);
+}
+
+fuv_req_t *fuvlua_check_req(lua_State *L, int arg) {
+  fuvlua_req *r = (fuvlua_req *)lua_touserdata(L, arg);
+  int ok = 0;
+  if (r != NULL && lua_getmetatable(L, arg)) {
+    luaL_getmetatable(L, FUVLUA_REQ);
+    ok = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+  }
+  if (!ok)
+    fuvlua_type_error(L, arg, "uv_req_t");
+  return r->req;
 }
 
 /* Counts for tests: handles attached to the bridge, registrations not yet
@@ -146,6 +185,14 @@ void fuvlua_init(lua_State *L) {
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
   }
+  luaL_newmetatable(L, FUVLUA_REQ);
+  lua_pushcfunction(L, fuvlua_req_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, fuvlua_req_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushstring(L, FUVLUA_REQ);
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
   luaL_newmetatable(L, FUVLUA_SOCKADDR);
   lua_pushcfunction(L, fuvlua_sockaddr_tostring);
   lua_setfield(L, -2, "__tostring");
@@ -189,4 +236,50 @@ void fuvlua_init(lua_State *L) {
   ctx->dispatch_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushboolean(L, 0);
   ctx->error_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* ---- accept, luv's two forms ------------------------------------------------- */
+
+/* The class index of a handle kind's metatable ("flatuv.pipe"), or 0. */
+static int fuvlua_class_of(fuv_handle_t *h) {
+  const char *word = fuv_handle_type_name(fuv_handle_type(h));
+  int cls;
+  for (cls = 1; fuvlua_class_names[cls] != NULL; cls++)
+    if (strcmp(fuvlua_class_names[cls] + sizeof "flatuv." - 1, word) == 0)
+      return cls;
+  return 0;
+}
+
+int fuvlua_accept(lua_State *L) {
+  fuvlua_box *server = fuvlua_check_box(L, 1, fuvlua_class_mask_stream, "flatuv stream");
+  fuv_stream_t *s = (fuv_stream_t *)server->handle;
+  int r;
+
+  if (lua_gettop(L) > 2)
+    luaL_argerror(L, 3, "no more arguments expected");
+  if (lua_isnoneornil(L, 2)) {
+    fuv_stream_t *client = NULL;
+    if (s != NULL && fuv_handle_type((fuv_handle_t *)s) == FUV_TCP)
+      r = fuv_accept(s, (fuv_tcp_t **)&client);
+    else
+      r = fuv_stream_accept(s, &client);
+    if (s != NULL)
+      fuvlua_box_sync(L, server, 1);
+    if (r < 0)
+      return fuvlua_push_error(L, r);
+    fuvlua_box_new(L, (fuv_handle_t *)client,
+                   fuvlua_class_of((fuv_handle_t *)client));
+    return 1;
+  } else {
+    fuvlua_box *client = fuvlua_check_box(L, 2, fuvlua_class_mask_stream, "flatuv stream");
+    r = fuv_stream_accept_into(s, (fuv_stream_t *)client->handle);
+    if (s != NULL)
+      fuvlua_box_sync(L, server, 1);
+    if (client->handle != NULL)
+      fuvlua_box_sync(L, client, 2);
+    if (r < 0)
+      return fuvlua_push_error(L, r);
+    lua_pushinteger(L, 0);
+    return 1;
+  }
 }

@@ -204,6 +204,15 @@ FUVLUA_HIDDEN int fuvlua_check_enum(lua_State *L, int arg, const char *what,
 FUVLUA_HIDDEN extern const fuvlua_enum_name fuvlua_run_modes[];
 FUVLUA_HIDDEN extern const fuvlua_enum_name fuvlua_families[];
 FUVLUA_HIDDEN extern const fuvlua_enum_name fuvlua_socket_types[];
+FUVLUA_HIDDEN extern const fuvlua_enum_name fuvlua_pipe_modes[];
+FUVLUA_HIDDEN extern const fuvlua_enum_name fuvlua_loop_options[];
+/* A signal by luv's name ("sigprof") or number; 0 for nil. */
+FUVLUA_HIDDEN int fuvlua_check_signal(lua_State *L, int arg);
+/* Pushes the name of value in names, or nil (a negative value: none). */
+FUVLUA_HIDDEN int fuvlua_push_enum_or_nil(lua_State *L, int value,
+                                          const fuvlua_enum_name *names);
+/* The longest pipe name getsockname() returns (sun_path is 108). */
+#define FUVLUA_NAME_MAX 256
 FUVLUA_HIDDEN extern const fuvlua_flag_name fuvlua_bind_flags[];
 FUVLUA_HIDDEN extern const fuvlua_flag_name fuvlua_socketpair_flags[];
 
@@ -311,6 +320,19 @@ FUVLUA_HIDDEN void fuvlua_raise_pending(lua_State *L, fuvlua_ctx *ctx);
 
 #define FUVLUA_SOCKADDR "flatuv.sockaddr"
 
+/* A request (luv's uv_req_t userdata): one reference to a fuv_req_t,
+ * given back by __gc. A Lua state's finalizers run on the thread that uses
+ * the state, and releasing is safe at any time (flatuv.h, Requests), also
+ * after the loop was freed. */
+#define FUVLUA_REQ "flatuv.req"
+typedef struct {
+  fuv_req_t *req;
+} fuvlua_req;
+/* Pushes a new request userdata owning req's reference. */
+FUVLUA_HIDDEN void fuvlua_push_req(lua_State *L, fuv_req_t *req);
+/* The request at arg, or an argument error. */
+FUVLUA_HIDDEN fuv_req_t *fuvlua_check_req(lua_State *L, int arg);
+
 FUVLUA_HIDDEN struct sockaddr_storage *fuvlua_new_sockaddr(lua_State *L);
 FUVLUA_HIDDEN struct sockaddr *fuvlua_check_sockaddr(lua_State *L, int arg);
 
@@ -328,6 +350,11 @@ FUVLUA_HIDDEN int fuvlua_stats(lua_State *L);
 FUVLUA_HIDDEN int fuvlua_is_handle(lua_State *L);
 
 /* timer:start(timeout_ms, repeat_ms, cb), in luv's order. */
+/* raw._accept(server[, client]): luv's server:accept(client), filling the
+ * caller's handle, and flatuv's server:accept() returning a new one. */
+FUVLUA_HIDDEN int fuvlua_accept(lua_State *L);
+/* The classes a stream argument accepts (generated, lua_api.i). */
+FUVLUA_HIDDEN extern const unsigned fuvlua_class_mask_stream;
 FUVLUA_HIDDEN int fuvlua_timer_start(fuv_timer_t *timer, uint64_t timeout_ms,
                                      uint64_t repeat_ms, fuv_timer_cb cb,
                                      void *arg);

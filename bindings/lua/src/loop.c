@@ -78,6 +78,7 @@ int fuvlua_dispatch(lua_State *L) {
   case FUV_BRIDGE_WRITE_CB:
   case FUV_BRIDGE_CONNECT_CB:
   case FUV_BRIDGE_SHUTDOWN_CB:
+  case FUV_BRIDGE_PIPE_CONNECT_CB:
     fuvlua_push_status(L, args[1].integer);
     n = 1;
     break;

@@ -55,26 +55,26 @@ uv.run()
 check(fired == 1 and got == timer, "start_once's callback ran once with the timer")
 check(not pcall(timer.start_once, timer, 1), "start_once needs a callback")
 
--- The constructor of a new handle kind, fuv_idle_new: uv.new_idle(), a
+-- The constructor of a new handle kind, fuv_gauge_new: uv.new_gauge(), a
 -- handle of its own class with the handle's methods.
-local idle = uv.new_idle()
-check(uv.idle_new ~= nil, "uv.idle_new exists")
-check(uv.is_handle(idle), "an idle handle is a handle")
-check(tostring(idle):match("^flatuv%.idle: ") ~= nil, "tostring: " .. tostring(idle))
-check(idle:is_active() == false and idle:has_ref() == true, "handle methods on idle")
-check(idle:set_referenced(false) == 0 and idle:has_ref() == false, "set_referenced on idle")
-check(idle.start == nil and idle.is_repeating == nil, "idle has no timer methods")
-check(not pcall(uv.timer_get_times, idle), "an idle handle is not a timer argument")
+local gauge = uv.new_gauge()
+check(uv.gauge_new ~= nil, "uv.gauge_new exists")
+check(uv.is_handle(gauge), "a gauge handle is a handle")
+check(tostring(gauge):match("^flatuv%.gauge: ") ~= nil, "tostring: " .. tostring(gauge))
+check(gauge:is_active() == false and gauge:has_ref() == true, "handle methods on gauge")
+check(gauge:set_referenced(false) == 0 and gauge:has_ref() == false, "set_referenced on gauge")
+check(gauge.start == nil and gauge.is_repeating == nil, "gauge has no timer methods")
+check(not pcall(uv.timer_get_times, gauge), "a gauge handle is not a timer argument")
 
 -- Failures: nil, msg, name.
 local closed = false
 assert(timer:close(function() closed = true end))
-assert(idle:close())
+assert(gauge:close())
 uv.run()
 check(closed, "the timer closed")
 fails_with("EINVAL", "get_times() of a closed timer", timer:get_times())
 fails_with("EINVAL", "set_referenced() of a closed handle", timer:set_referenced(true))
-fails_with("EINVAL", "set_referenced() of a closed idle", idle:set_referenced(true))
+fails_with("EINVAL", "set_referenced() of a closed gauge", gauge:set_referenced(true))
 fails_with("EINVAL", "start_once() of a closed timer", timer:start_once(1, function() end))
 check(uv._stats().registrations == 0, "no registration left")
 

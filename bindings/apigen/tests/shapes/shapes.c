@@ -23,7 +23,7 @@ int fuv_timer_start_once(fuv_timer_t *timer, uint64_t timeout_ms,
   return fuv_timer_start(timer, cb, timeout_ms, 0, arg);
 }
 
-/* An idle handle is a timer that is never started. */
-int fuv_idle_new(fuv_idle_t **out, fuv_loop_t *loop) {
+/* A gauge handle is a timer that is never started. */
+int fuv_gauge_new(fuv_gauge_t **out, fuv_loop_t *loop) {
   return fuv_timer_new((fuv_timer_t **)out, loop);
 }

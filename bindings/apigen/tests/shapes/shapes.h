@@ -20,7 +20,7 @@ FUV_EXTERN int fuv_timer_start_once(fuv_timer_t *timer, uint64_t timeout_ms,
                                     fuv_timer_cb cb, void *arg);
 
 /* A handle that does nothing: a new kind of handle, known only by pointer. */
-typedef struct fuv_idle_s fuv_idle_t;
-/* Creates an idle handle on the loop; close it with fuv_close(). */
-FUV_EXTERN int fuv_idle_new(fuv_idle_t **out, fuv_loop_t *loop);
+typedef struct fuv_gauge_s fuv_gauge_t;
+/* Creates a gauge handle on the loop; close it with fuv_close(). */
+FUV_EXTERN int fuv_gauge_new(fuv_gauge_t **out, fuv_loop_t *loop);
 
