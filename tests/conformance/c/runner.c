@@ -1202,6 +1202,20 @@ static void ignore_timer_cb(fuv_timer_t *t, void *arg) {
   (void)arg;
 }
 
+/* accept_into_busy's connection callback: accepts into a handle with a
+ * socket, then closes the server (and the connection with it). */
+typedef struct {
+  fuv_tcp_t *busy;
+  int err;
+} busy_t;
+
+static void busy_connection_cb(fuv_stream_t *listener, int status, void *arg) {
+  busy_t *b = arg;
+  (void)status;
+  b->err = fuv_stream_accept_into(listener, (fuv_stream_t *)b->busy);
+  fuv_close((fuv_handle_t *)listener, NULL, NULL);
+}
+
 static void ignore_write_cb(fuv_stream_t *s, int status, void *arg) {
   (void)s;
   (void)status;
@@ -1214,7 +1228,7 @@ static int error_op(result_t *r, fuv_loop_t *loop, const char *op) {
   fuv_tcp_t *tcp = NULL, *other = NULL;
   fuv_timer_t *timer = NULL;
   pair_t p;
-  int port = 0, err = 1;
+  int port = 0, other_port = 0, err = 1;
   if (strcmp(op, "bind_bad_ip") == 0) {
     if (MUST(r, fuv_tcp_new(&tcp, loop))) err = fuv_tcp_bind(tcp, "300.1.2.3", 0, 0);
   } else if (strcmp(op, "bind_ipv6only_ipv4") == 0) {
@@ -1268,15 +1282,19 @@ static int error_op(result_t *r, fuv_loop_t *loop, const char *op) {
         MUST(r, fuv_timer_start(timer, ignore_timer_cb, 1000, 0, NULL)))
       err = fuv_loop_free(loop);
   } else if (strcmp(op, "accept_into_busy") == 0) {
-    /* A connection waits; the handle to accept it into is bound. */
-    fuv_tcp_t *bound;
-    int bound_port;
+    /* A connection waits (the loop accepted it for the connection
+     * callback); the handle to accept it into is bound. */
+    busy_t b;
+    b.err = 0;
     tcp = bound_tcp(r, loop, "127.0.0.1", &port);
-    if (tcp != NULL && MUST(r, fuv_listen((fuv_stream_t *)tcp, 16, NULL, NULL)) &&
+    if (tcp != NULL &&
+        MUST(r, fuv_listen((fuv_stream_t *)tcp, 16, busy_connection_cb, &b)) &&
+        (b.busy = bound_tcp(r, loop, "127.0.0.1", &other_port)) != NULL &&
         MUST(r, fuv_tcp_new(&other, loop)) &&
-        MUST(r, fuv_tcp_connect_sync(other, "127.0.0.1", port, 5000)) &&
-        (bound = bound_tcp(r, loop, "127.0.0.1", &bound_port)) != NULL)
-      err = fuv_stream_accept_into((fuv_stream_t *)tcp, (fuv_stream_t *)bound);
+        MUST(r, fuv_tcp_connect(other, "127.0.0.1", port, NULL, NULL))) {
+      run_loop(r, loop);
+      err = b.err;
+    }
   } else if (strcmp(op, "cancel_completed") == 0) {
     fuv_req_t *req = NULL;
     if (sync_pair(r, loop, "127.0.0.1", &p) &&

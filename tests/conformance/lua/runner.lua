@@ -555,7 +555,8 @@ local function ignore() end
 -- Each error op prepares its handles and returns the failing call and its
 -- arguments; finish_loop closes every handle. keep holds the handles the
 -- op needs, since the module closes an idle handle the script drops;
--- cleanups the functions that remove files it made.
+-- cleanups the functions that remove files it made; failures are the
+-- case's, for an op that runs the loop.
 local error_ops = {}
 
 function error_ops.bind_bad_ip()
@@ -640,16 +641,23 @@ function error_ops.loop_close_busy(keep)
   return uv.loop_close
 end
 
-function error_ops.accept_into_busy(keep)
-  -- A connection waits; the handle to accept it into is bound.
+function error_ops.accept_into_busy(keep, _, failures)
+  -- A connection waits (the loop accepted it for the callback); the handle
+  -- to accept it into is bound.
   local server, port = bound_tcp("127.0.0.1")
-  must(server:listen(16))
-  local client = must(uv.new_tcp())
-  must(client:connect_sync("127.0.0.1", port, 5000))
   local bound = bound_tcp("127.0.0.1")
-  keep[#keep + 1] = client
   keep[#keep + 1] = bound
-  return server.accept, server, bound
+  local ok, msg, name
+  must(server:listen(16, function(_, s)
+    ok, msg, name = s:accept(bound)
+    s:close()
+  end))
+  local client = must(uv.new_tcp())
+  must(client:connect("127.0.0.1", port))
+  return function()
+    run_loop(failures)
+    return ok, msg, name
+  end
 end
 
 function error_ops.cancel_completed(keep)
@@ -677,14 +685,14 @@ function error_ops.shutdown_after_close_reset(keep)
   return client.shutdown, client
 end
 
-function scenarios.error(params, seen)
+function scenarios.error(params, seen, failures)
   local op = error_ops[params.op]
   if op == nil then
     error({ failure = "error op '" .. tostring(params.op)
       .. "' is not implemented by this runner" })
   end
   local keep, cleanups = {}, {}
-  local ok, err = pcall(function() seen.error = call_error(op(keep, cleanups)) end)
+  local ok, err = pcall(function() seen.error = call_error(op(keep, cleanups, failures)) end)
   for _, cleanup in ipairs(cleanups) do cleanup() end
   if not ok then error(err, 0) end
 end

@@ -560,12 +560,18 @@ proc errorOp(ctx: Ctx; op, tmpDir: string): proc () =
     timer.start(1000, 0, proc (t: Timer) = discard)
     result = proc () = loop.close()
   of "accept_into_busy":
-    # A connection waits; the handle to accept it into is bound.
+    # A connection waits (the loop accepted it for the callback); the
+    # handle to accept it into is bound. The error the callback raises
+    # stops the loop and comes out of run.
     let (server, port) = ctx.boundTcp("127.0.0.1")
-    server.listen(16, nil)
-    ctx.track(newTCP(loop)).connectSync("127.0.0.1", port, 5000)
     let (bound, _) = ctx.boundTcp("127.0.0.1")
-    result = proc () = server.acceptInto(bound)
+    server.listen(16, proc (s: Stream; err: ref FlatuvError) =
+      try:
+        s.acceptInto(bound)
+      finally:
+        s.close())
+    ctx.track(newTCP(loop)).connect("127.0.0.1", port)
+    result = proc () = ctx.runLoop()
   of "cancel_completed":
     let (client, _) = ctx.syncPair("127.0.0.1")
     let request = client.write("x", proc (s: Stream; err: ref FlatuvError) = discard)

@@ -525,12 +525,13 @@ def ignore(*args):
     pass
 
 
-def error_op(loop, op, keep, tmpdir):
+def error_op(loop, op, keep, tmpdir, failures):
     """Performs one error op; returns the failing call and its arguments.
     Every handle made here is closed by finish_loop(); until then keep
     holds the ones the op needs, since the binding closes an idle handle
     that the program drops (a dropped server side would end the stream);
-    tmpdir is a temporary directory for pipe names."""
+    tmpdir is a temporary directory for pipe names; failures the case's, for
+    an op that runs the loop."""
     if op == "bind_bad_ip":
         return flatuv.TCP(loop).bind, ("300.1.2.3", 0)
     if op == "bind_ipv6only_ipv4":
@@ -580,14 +581,22 @@ def error_op(loop, op, keep, tmpdir):
         flatuv.Timer(loop).start(ignore, 1.0)
         return (loop.close,)
     if op == "accept_into_busy":
-        # A connection waits; the handle to accept it into is bound.
+        # A connection waits (the loop accepted it for the callback); the
+        # handle to accept it into is bound. The error the callback raises
+        # stops the loop and comes out of run.
         server, port = bound_tcp(loop, "127.0.0.1")
-        server.listen(None, 16)
-        client = flatuv.TCP(loop)
-        client.connect_sync(("127.0.0.1", port), timeout=5.0)
         bound, _ = bound_tcp(loop, "127.0.0.1")
-        keep.extend((client, bound))
-        return server.accept, bound
+        keep.append(bound)
+
+        def on_connection(server, error):
+            try:
+                server.accept(bound)
+            finally:
+                server.close()
+
+        server.listen(on_connection, 16)
+        flatuv.TCP(loop).connect(("127.0.0.1", port))
+        return run_loop, loop, failures
     if op == "cancel_completed":
         client, server = sync_pair(loop, "127.0.0.1")
         keep.append(server)
@@ -611,7 +620,8 @@ def error_op(loop, op, keep, tmpdir):
 def run_error(loop, params, seen, failures):
     keep = []
     with tempfile.TemporaryDirectory(prefix="flatuv-conformance-") as tmpdir:
-        seen["error"] = call_error(*error_op(loop, params["op"], keep, tmpdir))
+        seen["error"] = call_error(*error_op(loop, params["op"], keep, tmpdir,
+                                            failures))
 
 
 SCENARIOS = {
