@@ -235,6 +235,94 @@ START_TEST(cancel_a_queued_write_and_release_after_the_loop) {
 }
 END_TEST
 
+static void log_shutdown(fuv_stream_t *s, int status, void *arg) {
+  write_log_t *log = arg;
+  (void)s;
+  log->statuses[log->writes++] = status;
+}
+
+START_TEST(cancel_a_waiting_shutdown) {
+  fuv_loop_t *loop;
+  fuv_pipe_t *a;
+  fuv_req_t *req;
+  int fd0, fd1;
+  static char big[1 << 20];
+  write_log_t log = {0, {0}};
+  FUV_ASSERT_OK(fuv_loop_new(&loop));
+  FUV_ASSERT_OK(fuv_socketpair(SOCK_STREAM, 0, &fd0, &fd1, 0, 0));
+  FUV_ASSERT_OK(fuv_pipe_new(&a, loop, 0));
+  FUV_ASSERT_OK(fuv_pipe_open(a, fd0));
+  FUV_ASSERT_OK(fuv_write((fuv_stream_t *)a, big, sizeof big, NULL, NULL));
+  ck_assert_uint_gt(fuv_write_queue_size((fuv_stream_t *)a), 0);
+  FUV_ASSERT_OK(fuv_shutdown_req((fuv_stream_t *)a, log_shutdown, &log, &req));
+  ck_assert_int_eq(fuv_is_writable((fuv_stream_t *)a), 0);
+  FUV_ASSERT_OK(fuv_cancel(req));
+  ck_assert_int_eq(log.writes, 0); /* never inside the call */
+  ck_assert_int_eq(fuv_is_writable((fuv_stream_t *)a), 1);
+  fuv_test_run_until(loop, &log.writes, 1, 2000);
+  ck_assert_int_eq(log.statuses[0], FUV_ECANCELED);
+  FUV_ASSERT_ERR(fuv_cancel(req), FUV_EBUSY);
+  fuv_req_release(req);
+  fuv_test_free_loop(loop);
+  close(fd1);
+}
+END_TEST
+
+typedef struct {
+  fuv_stream_t *tcp, *busy, *into;
+  int calls, wrong_kind, in_use, ok;
+} into_state_t;
+
+static void accept_into_cb(fuv_stream_t *server, int status, void *arg) {
+  into_state_t *st = arg;
+  FUV_ASSERT_OK(status);
+  st->wrong_kind = fuv_stream_accept_into(server, st->tcp);
+  st->in_use = fuv_stream_accept_into(server, st->busy);
+  st->ok = fuv_stream_accept_into(server, st->into);
+  st->calls++;
+}
+
+START_TEST(accept_into_checks_the_client) {
+  fuv_loop_t *loop;
+  fuv_pipe_t *server, *client, *into, *busy;
+  fuv_tcp_t *tcp;
+  char path[128];
+  int fd0, fd1;
+  FUV_ASSERT_OK(fuv_loop_new(&loop));
+  path_for(path, sizeof path, "into");
+  FUV_ASSERT_OK(fuv_pipe_new(&server, loop, 0));
+  FUV_ASSERT_OK(fuv_pipe_bind(server, path));
+  FUV_ASSERT_OK(fuv_listen((fuv_stream_t *)server, 8, NULL, NULL));
+  FUV_ASSERT_OK(fuv_pipe_new(&client, loop, 0));
+  FUV_ASSERT_OK(fuv_pipe_connect_sync(client, path, 1000));
+  /* The sync accept is the loop-free path; fuv_accept is TCP-only. */
+  FUV_ASSERT_ERR(fuv_accept((fuv_stream_t *)server, &tcp), FUV_EINVAL);
+  FUV_ASSERT_ERR(fuv_accept_sync((fuv_stream_t *)server, &tcp, 0), FUV_EINVAL);
+  FUV_ASSERT_OK(fuv_tcp_new(&tcp, loop));
+  FUV_ASSERT_OK(fuv_pipe_new(&into, loop, 0));
+  FUV_ASSERT_OK(fuv_pipe_new(&busy, loop, 0));
+  FUV_ASSERT_OK(fuv_socketpair(SOCK_STREAM, 0, &fd0, &fd1, 0, 0));
+  FUV_ASSERT_OK(fuv_pipe_open(busy, fd0));
+  close(fd1);
+  FUV_ASSERT_ERR(fuv_stream_accept_into((fuv_stream_t *)server,
+                                        (fuv_stream_t *)into), FUV_EAGAIN);
+  {
+    into_state_t st = {(fuv_stream_t *)tcp, (fuv_stream_t *)busy,
+                       (fuv_stream_t *)into, 0, 0, 0, 1};
+    char buf[4];
+    FUV_ASSERT_OK(fuv_listen((fuv_stream_t *)server, 8, accept_into_cb, &st));
+    fuv_test_run_until(loop, &st.calls, 1, 2000);
+    FUV_ASSERT_ERR(st.wrong_kind, FUV_EINVAL);
+    FUV_ASSERT_ERR(st.in_use, FUV_EBUSY);
+    FUV_ASSERT_OK(st.ok);
+    FUV_ASSERT_OK(fuv_send((fuv_stream_t *)into, "ok", 2, 1000));
+    ck_assert_int_eq(fuv_recv((fuv_stream_t *)client, buf, sizeof buf, 1000),
+                     2);
+  }
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 static Suite *pipe_suite(void) {
   Suite *s = suite_create("pipe_" FUV_TEST_BACKEND);
   TCase *tc = tcase_create("pipe");
@@ -244,6 +332,8 @@ static Suite *pipe_suite(void) {
   tcase_add_test(tc, pipe2_end_without_reader_is_epipe_not_sigpipe);
   tcase_add_test(tc, write2_passes_a_tcp_connection);
   tcase_add_test(tc, cancel_a_queued_write_and_release_after_the_loop);
+  tcase_add_test(tc, cancel_a_waiting_shutdown);
+  tcase_add_test(tc, accept_into_checks_the_client);
   suite_add_tcase(s, tc);
   return s;
 }

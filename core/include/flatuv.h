@@ -813,10 +813,12 @@ FUV_EXTERN int fuv_pipe_connect(fuv_pipe_t *pipe, const char *name,
 FUV_EXTERN int fuv_pipe_connect2(fuv_pipe_t *pipe, const char *name,
                                  size_t namelen, unsigned int flags,
                                  fuv_pipe_connect_cb cb, void *arg);
-/* Writes the bound name into buf (size bytes) and its length into *len,
- * NUL-terminated when there is room (an abstract name starts with NUL, so
- * use *len). FUV_ENOBUFS when buf is too small, with *len set to the size
- * needed; *len is 0 for an unbound socket. FUV_EBADF without a socket. */
+/* Writes the bound name into buf (size bytes) and its length into *len.
+ * A path needs room for its NUL and is always NUL-terminated; an abstract
+ * name (it starts with NUL, so use *len) needs only its bytes and gets a
+ * NUL when there is room. FUV_ENOBUFS when buf is too small, with *len set
+ * to the size needed; *len is 0 for an unbound socket. FUV_EBADF without a
+ * socket. */
 FUV_EXTERN int fuv_pipe_getsockname(const fuv_pipe_t *pipe, char *buf,
                                     size_t size, size_t *len);
 /* As fuv_pipe_getsockname, for the peer. FUV_ENOTCONN when not connected. */
