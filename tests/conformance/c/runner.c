@@ -731,6 +731,462 @@ static void run_read_stop(const case_t *c, result_t *r) {
   free(data);
 }
 
+/* ---- pipe names ---------------------------------------------------------- */
+
+/* A pipe name for a case: a path in a new temporary directory, or a Linux
+ * abstract name (first byte NUL, unique to this process and call). */
+typedef struct {
+  char name[108];
+  size_t len;
+  char dir[64]; /* the temporary directory, "" for an abstract name */
+} pipe_name_t;
+
+static int make_pipe_name(result_t *r, pipe_name_t *n, int abstract) {
+  static int counter;
+  memset(n, 0, sizeof *n);
+  if (abstract) {
+    n->len = 1 + (size_t)snprintf(n->name + 1, sizeof n->name - 1,
+                                  "flatuv-conformance-%ld-%d", (long)getpid(),
+                                  ++counter);
+    return 1;
+  }
+  snprintf(n->dir, sizeof n->dir, "%s", "/tmp/flatuv-conformance-XXXXXX");
+  if (mkdtemp(n->dir) == NULL) {
+    fail(r, "mkdtemp failed");
+    n->dir[0] = '\0';
+    return 0;
+  }
+  n->len = (size_t)snprintf(n->name, sizeof n->name, "%s/pipe", n->dir);
+  return 1;
+}
+
+/* Removes the socket file (if the library left it) and the directory. */
+static void remove_pipe_name(pipe_name_t *n) {
+  if (n->dir[0] == '\0') return;
+  unlink(n->name);
+  rmdir(n->dir);
+}
+
+/* ---- pipe_echo ----------------------------------------------------------- */
+
+/* The echoing side of pipe_echo and fd_passing (arg: the result): writes
+ * back what it reads, shuts down on EOF. */
+static void echo_back_read_cb(fuv_stream_t *s, ssize_t nread, const char *buf,
+                              void *arg) {
+  result_t *r = arg;
+  if (nread > 0) {
+    MUST(r, fuv_write(s, buf, (size_t)nread, NULL, NULL));
+  } else if (nread == FUV_EOF) {
+    MUST(r, fuv_shutdown(s, echo_server_shutdown_cb, NULL));
+  } else {
+    fail(r, "server read: %s", fuv_err_name((int)nread));
+    fuv_close((fuv_handle_t *)s, NULL, NULL);
+  }
+}
+
+typedef struct {
+  result_t *r;
+  int writes, size;
+  bytes_t received;
+  const char *end;
+} pecho_t;
+
+static void pecho_connection_cb(fuv_stream_t *listener, int status,
+                                void *arg) {
+  pecho_t *e = arg;
+  fuv_pipe_t *conn = NULL;
+  if (MUST(e->r, status) &&
+      MUST(e->r, fuv_pipe_new(&conn, fuv_handle_loop((fuv_handle_t *)listener),
+                              0)) &&
+      MUST(e->r, fuv_stream_accept_into(listener, (fuv_stream_t *)conn)))
+    MUST(e->r, fuv_read_start((fuv_stream_t *)conn, echo_back_read_cb, e->r));
+  fuv_close((fuv_handle_t *)listener, NULL, NULL);
+}
+
+static void pecho_client_read_cb(fuv_stream_t *s, ssize_t nread,
+                                 const char *buf, void *arg) {
+  pecho_t *e = arg;
+  if (nread > 0) {
+    bytes_append(&e->received, buf, (size_t)nread);
+    return;
+  }
+  e->end = fuv_err_name((int)nread);
+  fuv_close((fuv_handle_t *)s, NULL, NULL);
+}
+
+static void pecho_connect_cb(fuv_pipe_t *pipe, int status, void *arg) {
+  pecho_t *e = arg;
+  fuv_stream_t *s = (fuv_stream_t *)pipe;
+  char *chunk;
+  int i;
+  observe(e->r, "connect", "%s", status_name(status));
+  if (status < 0) {
+    fuv_close((fuv_handle_t *)pipe, NULL, NULL);
+    return;
+  }
+  chunk = malloc((size_t)e->size);
+  if (chunk == NULL) abort();
+  for (i = 0; i < e->writes; i++) {
+    fill_pattern(chunk, (size_t)e->size, (size_t)i * (size_t)e->size);
+    MUST(e->r, fuv_write(s, chunk, (size_t)e->size, NULL, NULL));
+  }
+  free(chunk);
+  MUST(e->r, fuv_shutdown(s, NULL, NULL));
+  MUST(e->r, fuv_read_start(s, pecho_client_read_cb, e));
+}
+
+static void run_pipe_echo(const case_t *c, result_t *r) {
+  pecho_t e;
+  pipe_name_t n;
+  fuv_loop_t *loop;
+  fuv_pipe_t *listener = NULL, *client = NULL;
+  const char *kind = param(c, "name");
+  char bound[sizeof n.name];
+  size_t bound_len = 0;
+  memset(&e, 0, sizeof e);
+  e.r = r;
+  e.writes = param_int(c, "writes", 1);
+  e.size = param_int(c, "size", 1);
+  e.end = "none";
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  if (make_pipe_name(r, &n, kind != NULL && strcmp(kind, "abstract") == 0) &&
+      MUST(r, fuv_pipe_new(&listener, loop, 0)) &&
+      MUST(r, fuv_pipe_bind2(listener, n.name, n.len, 0)) &&
+      MUST(r, fuv_listen((fuv_stream_t *)listener, 16, pecho_connection_cb,
+                         &e)) &&
+      MUST(r, fuv_pipe_getsockname(listener, bound, sizeof bound,
+                                   &bound_len))) {
+    observe(r, "sockname", "%s",
+            bound_len == n.len && memcmp(bound, n.name, n.len) == 0
+                ? "match"
+                : "mismatch");
+    if (MUST(r, fuv_pipe_new(&client, loop, 0)))
+      MUST(r, fuv_pipe_connect2(client, n.name, n.len, 0, pecho_connect_cb,
+                                &e));
+  }
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  remove_pipe_name(&n);
+  observe(r, "bytes", "%zu", e.received.len);
+  observe(r, "intact", "%s",
+          e.received.len == (size_t)e.writes * (size_t)e.size &&
+                  bytes_match_pattern(&e.received)
+              ? "yes"
+              : "no");
+  observe(r, "end", "%s", e.end);
+  free(e.received.data);
+}
+
+/* ---- fd_passing ---------------------------------------------------------- */
+
+typedef struct {
+  result_t *r;
+  fuv_pipe_t *sender; /* one end of the socketpair */
+  size_t size, half;
+  bytes_t received;
+} pass_t;
+
+static void pass_sent_cb(fuv_stream_t *s, int status, void *arg) {
+  pass_t *st = arg;
+  MUST(st->r, status);
+  fuv_close((fuv_handle_t *)s, NULL, NULL);
+}
+
+/* The TCP server: accepts the client's connection and passes it on. */
+static void pass_connection_cb(fuv_stream_t *listener, int status,
+                               void *arg) {
+  pass_t *st = arg;
+  fuv_tcp_t *conn = NULL;
+  if (MUST(st->r, status) && MUST(st->r, fuv_accept(listener, &conn))) {
+    MUST(st->r, fuv_write2((fuv_stream_t *)st->sender, "h", 1,
+                           (fuv_stream_t *)conn, pass_sent_cb, st));
+    fuv_close((fuv_handle_t *)conn, NULL, NULL);
+  }
+  fuv_close((fuv_handle_t *)listener, NULL, NULL);
+}
+
+/* The other end: accepts the handle that came with the byte and echoes on
+ * it. */
+static void pass_receiver_read_cb(fuv_stream_t *s, ssize_t nread,
+                                  const char *buf, void *arg) {
+  pass_t *st = arg;
+  fuv_pipe_t *pipe = (fuv_pipe_t *)s;
+  fuv_tcp_t *echo = NULL;
+  (void)buf;
+  if (nread == 0) return;
+  if (nread < 0) {
+    fail(st->r, "receiver read: %s", fuv_err_name((int)nread));
+    fuv_close((fuv_handle_t *)s, NULL, NULL);
+    return;
+  }
+  observe(st->r, "pending_count", "%d", fuv_pipe_pending_count(pipe));
+  observe(st->r, "pending_type", "%s",
+          fuv_handle_type_name(fuv_pipe_pending_type(pipe)));
+  if (MUST(st->r, fuv_tcp_new(&echo, fuv_handle_loop((fuv_handle_t *)s))) &&
+      MUST(st->r, fuv_stream_accept_into(s, (fuv_stream_t *)echo)))
+    MUST(st->r, fuv_read_start((fuv_stream_t *)echo, echo_back_read_cb, st->r));
+  fuv_close((fuv_handle_t *)s, NULL, NULL);
+}
+
+static void pass_client_read_cb(fuv_stream_t *s, ssize_t nread,
+                                const char *buf, void *arg) {
+  pass_t *st = arg;
+  char *rest;
+  if (nread < 0) {
+    if (nread != FUV_EOF)
+      fail(st->r, "client read: %s", fuv_err_name((int)nread));
+    fuv_close((fuv_handle_t *)s, NULL, NULL);
+    return;
+  }
+  bytes_append(&st->received, buf, (size_t)nread);
+  if (nread == 0 || st->received.len != st->half) return;
+  /* The first half came back through the passed handle: send the rest. */
+  rest = malloc(st->size - st->half + 1);
+  if (rest == NULL) abort();
+  fill_pattern(rest, st->size - st->half, st->half);
+  MUST(st->r, fuv_write(s, rest, st->size - st->half, NULL, NULL));
+  MUST(st->r, fuv_shutdown(s, NULL, NULL));
+  free(rest);
+}
+
+static void pass_connect_cb(fuv_tcp_t *tcp, int status, void *arg) {
+  pass_t *st = arg;
+  char *first;
+  if (!MUST(st->r, status)) {
+    fuv_close((fuv_handle_t *)tcp, NULL, NULL);
+    return;
+  }
+  /* The first half is sent before the hand-off: it waits in the socket. */
+  first = malloc(st->half);
+  if (first == NULL) abort();
+  fill_pattern(first, st->half, 0);
+  MUST(st->r, fuv_write((fuv_stream_t *)tcp, first, st->half, NULL, NULL));
+  free(first);
+  MUST(st->r, fuv_read_start((fuv_stream_t *)tcp, pass_client_read_cb, st));
+}
+
+static void run_fd_passing(const case_t *c, result_t *r) {
+  pass_t st;
+  fuv_loop_t *loop;
+  fuv_pipe_t *receiver = NULL;
+  fuv_tcp_t *listener, *client = NULL;
+  const char *host = param(c, "host");
+  int fd0 = -1, fd1 = -1, port = 0;
+  memset(&st, 0, sizeof st);
+  st.r = r;
+  st.size = (size_t)param_int(c, "size", 2);
+  st.half = st.size / 2;
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  if (MUST(r, fuv_socketpair(FUV_SOCK_STREAM, 0, &fd0, &fd1, 0, 0)) &&
+      MUST(r, fuv_pipe_new(&st.sender, loop, 1)) &&
+      MUST(r, fuv_pipe_open(st.sender, fd0)) &&
+      MUST(r, fuv_pipe_new(&receiver, loop, 1)) &&
+      MUST(r, fuv_pipe_open(receiver, fd1)) &&
+      MUST(r, fuv_read_start((fuv_stream_t *)receiver, pass_receiver_read_cb,
+                             &st)) &&
+      (listener = bound_tcp(r, loop, host, &port)) != NULL &&
+      MUST(r, fuv_listen((fuv_stream_t *)listener, 16, pass_connection_cb,
+                         &st)) &&
+      MUST(r, fuv_tcp_new(&client, loop)))
+    MUST(r, fuv_tcp_connect(client, host, port, pass_connect_cb, &st));
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  observe(r, "bytes", "%zu", st.received.len);
+  observe(r, "intact", "%s",
+          st.received.len == st.size && bytes_match_pattern(&st.received)
+              ? "yes"
+              : "no");
+  free(st.received.data);
+}
+
+/* ---- loop_phases --------------------------------------------------------- */
+
+typedef struct {
+  events_t ev;
+  fuv_idle_t *idle;
+  fuv_prepare_t *prepare;
+  fuv_check_t *check;
+  int checks;
+} phases_t;
+
+static void phases_timer_cb(fuv_timer_t *t, void *arg) {
+  add_event(arg, "timer");
+  fuv_close((fuv_handle_t *)t, NULL, NULL);
+}
+
+static void phases_idle_cb(fuv_idle_t *h, void *arg) {
+  (void)h;
+  add_event(arg, "idle");
+}
+
+static void phases_prepare_cb(fuv_prepare_t *h, void *arg) {
+  (void)h;
+  add_event(arg, "prepare");
+}
+
+/* The second check ends the case. */
+static void phases_check_cb(fuv_check_t *h, void *arg) {
+  phases_t *st = arg;
+  (void)h;
+  add_event(&st->ev, "check");
+  if (++st->checks < 2) return;
+  fuv_close((fuv_handle_t *)st->idle, NULL, NULL);
+  fuv_close((fuv_handle_t *)st->prepare, NULL, NULL);
+  fuv_close((fuv_handle_t *)st->check, NULL, NULL);
+}
+
+static void run_loop_phases(const case_t *c, result_t *r) {
+  phases_t st;
+  fuv_loop_t *loop;
+  fuv_timer_t *timer = NULL;
+  (void)c;
+  memset(&st, 0, sizeof st);
+  st.ev.r = r;
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  if (MUST(r, fuv_timer_new(&timer, loop)) &&
+      MUST(r, fuv_timer_start(timer, phases_timer_cb, 0, 0, &st.ev)) &&
+      MUST(r, fuv_idle_new(&st.idle, loop)) &&
+      MUST(r, fuv_idle_start(st.idle, phases_idle_cb, &st.ev)) &&
+      MUST(r, fuv_prepare_new(&st.prepare, loop)) &&
+      MUST(r, fuv_prepare_start(st.prepare, phases_prepare_cb, &st.ev)) &&
+      MUST(r, fuv_check_new(&st.check, loop)))
+    MUST(r, fuv_check_start(st.check, phases_check_cb, &st));
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  observe(r, "order", "%s", st.ev.events);
+}
+
+/* ---- cancel_write -------------------------------------------------------- */
+
+typedef struct {
+  events_t ev;
+  bytes_t received;
+} cwrite_t;
+
+static void cwrite_cb(fuv_stream_t *s, int status, void *arg) {
+  const char *name = arg;
+  cwrite_t *st = fuv_handle_get_data((fuv_handle_t *)s);
+  add_event(&st->ev, "%s:%s", name, status_name(status));
+}
+
+static void cwrite_shutdown_cb(fuv_stream_t *s, int status, void *arg) {
+  (void)status;
+  (void)arg;
+  fuv_close((fuv_handle_t *)s, NULL, NULL);
+}
+
+static void cwrite_peer_read_cb(fuv_stream_t *s, ssize_t nread,
+                                const char *buf, void *arg) {
+  cwrite_t *st = arg;
+  if (nread >= 0) {
+    bytes_append(&st->received, buf, (size_t)nread);
+    return;
+  }
+  if (nread != FUV_EOF) fail(st->ev.r, "peer read: %s", fuv_err_name((int)nread));
+  fuv_close((fuv_handle_t *)s, NULL, NULL);
+}
+
+static void run_cancel_write(const case_t *c, result_t *r) {
+  static const char *names[] = {"A", "B", "C"};
+  cwrite_t st;
+  pair_t p;
+  fuv_loop_t *loop;
+  fuv_stream_t *s;
+  fuv_req_t *req[3] = {NULL, NULL, NULL};
+  size_t size = (size_t)param_int(c, "size", 65536), sent = 0;
+  int i, fills = 0;
+  char *chunk;
+  memset(&st, 0, sizeof st);
+  st.ev.r = r;
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  chunk = malloc(size);
+  if (chunk == NULL) abort();
+  if (sync_pair(r, loop, param(c, "host"), &p)) {
+    s = (fuv_stream_t *)p.client;
+    fuv_handle_set_data((fuv_handle_t *)s, &st);
+    /* The peer does not read yet: once both socket buffers are full the
+     * library has to queue (the bound keeps a broken core from looping). */
+    while (fuv_write_queue_size(s) == 0 && fills < 100000) {
+      fill_pattern(chunk, size, sent);
+      if (!MUST(r, fuv_write(s, chunk, size, NULL, NULL))) break;
+      sent += size;
+      fills++;
+    }
+    /* A and C continue the stream; B's bytes (255) would break it. */
+    for (i = 0; i < 3; i++) {
+      if (i == 1) {
+        memset(chunk, 255, size);
+      } else {
+        fill_pattern(chunk, size, sent);
+        sent += size;
+      }
+      MUST(r, fuv_write_req(s, chunk, size, cwrite_cb, (void *)names[i],
+                            &req[i]));
+    }
+    observe(r, "cancel", "%s", status_name(fuv_cancel(req[1])));
+    MUST(r, fuv_shutdown(s, cwrite_shutdown_cb, NULL));
+    MUST(r, fuv_read_start((fuv_stream_t *)p.server, cwrite_peer_read_cb, &st));
+  }
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  for (i = 0; i < 3; i++) fuv_req_release(req[i]);
+  observe(r, "events", "%s", st.ev.events);
+  observe(r, "intact", "%s",
+          st.received.len == sent && bytes_match_pattern(&st.received)
+              ? "yes"
+              : "no");
+  free(st.received.data);
+  free(chunk);
+}
+
+/* ---- cancel_connect ------------------------------------------------------ */
+
+typedef struct {
+  result_t *r;
+  const char *host;
+  int port;
+  fuv_tcp_t *listener;
+} cconn_t;
+
+static void cconn_reconnect_cb(fuv_tcp_t *tcp, int status, void *arg) {
+  cconn_t *st = arg;
+  observe(st->r, "reconnect", "%s", status_name(status));
+  fuv_close((fuv_handle_t *)tcp, NULL, NULL);
+  fuv_close((fuv_handle_t *)st->listener, NULL, NULL);
+}
+
+static void cconn_connect_cb(fuv_tcp_t *tcp, int status, void *arg) {
+  cconn_t *st = arg;
+  observe(st->r, "connect", "%s", status_name(status));
+  if (!MUST(st->r, fuv_tcp_connect(tcp, st->host, st->port, cconn_reconnect_cb,
+                                   st))) {
+    fuv_close((fuv_handle_t *)tcp, NULL, NULL);
+    fuv_close((fuv_handle_t *)st->listener, NULL, NULL);
+  }
+}
+
+static void run_cancel_connect(const case_t *c, result_t *r) {
+  cconn_t st;
+  fuv_loop_t *loop;
+  fuv_tcp_t *client = NULL;
+  fuv_req_t *req = NULL;
+  memset(&st, 0, sizeof st);
+  st.r = r;
+  st.host = param(c, "host");
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  st.listener = bound_tcp(r, loop, st.host, &st.port);
+  if (st.listener != NULL &&
+      MUST(r, fuv_listen((fuv_stream_t *)st.listener, 16, drop_connection_cb,
+                         NULL)) &&
+      MUST(r, fuv_tcp_new(&client, loop)) &&
+      MUST(r, fuv_tcp_connect_req(client, st.host, st.port, cconn_connect_cb,
+                                  &st, &req)))
+    observe(r, "cancel", "%s", status_name(fuv_cancel(req)));
+  run_loop(r, loop);
+  finish_loop(r, loop);
+  fuv_req_release(req);
+}
+
 /* ---- error -------------------------------------------------------------- */
 
 static void ignore_read_cb(fuv_stream_t *s, ssize_t nread, const char *buf,
@@ -746,13 +1202,33 @@ static void ignore_timer_cb(fuv_timer_t *t, void *arg) {
   (void)arg;
 }
 
+/* accept_into_busy's connection callback: accepts into a handle with a
+ * socket, then closes the server (and the connection with it). */
+typedef struct {
+  fuv_tcp_t *busy;
+  int err;
+} busy_t;
+
+static void busy_connection_cb(fuv_stream_t *listener, int status, void *arg) {
+  busy_t *b = arg;
+  (void)status;
+  b->err = fuv_stream_accept_into(listener, (fuv_stream_t *)b->busy);
+  fuv_close((fuv_handle_t *)listener, NULL, NULL);
+}
+
+static void ignore_write_cb(fuv_stream_t *s, int status, void *arg) {
+  (void)s;
+  (void)status;
+  (void)arg;
+}
+
 /* Performs one error op on loop and returns the error it gave (0 when the
  * call unexpectedly succeeded), or 1 for an op this runner does not know. */
 static int error_op(result_t *r, fuv_loop_t *loop, const char *op) {
   fuv_tcp_t *tcp = NULL, *other = NULL;
   fuv_timer_t *timer = NULL;
   pair_t p;
-  int port = 0, err = 1;
+  int port = 0, other_port = 0, err = 1;
   if (strcmp(op, "bind_bad_ip") == 0) {
     if (MUST(r, fuv_tcp_new(&tcp, loop))) err = fuv_tcp_bind(tcp, "300.1.2.3", 0, 0);
   } else if (strcmp(op, "bind_ipv6only_ipv4") == 0) {
@@ -805,6 +1281,43 @@ static int error_op(result_t *r, fuv_loop_t *loop, const char *op) {
     if (MUST(r, fuv_timer_new(&timer, loop)) &&
         MUST(r, fuv_timer_start(timer, ignore_timer_cb, 1000, 0, NULL)))
       err = fuv_loop_free(loop);
+  } else if (strcmp(op, "accept_into_busy") == 0) {
+    /* A connection waits (the loop accepted it for the connection
+     * callback); the handle to accept it into is bound. */
+    busy_t b;
+    b.err = 0;
+    tcp = bound_tcp(r, loop, "127.0.0.1", &port);
+    if (tcp != NULL &&
+        MUST(r, fuv_listen((fuv_stream_t *)tcp, 16, busy_connection_cb, &b)) &&
+        (b.busy = bound_tcp(r, loop, "127.0.0.1", &other_port)) != NULL &&
+        MUST(r, fuv_tcp_new(&other, loop)) &&
+        MUST(r, fuv_tcp_connect(other, "127.0.0.1", port, NULL, NULL))) {
+      run_loop(r, loop);
+      err = b.err;
+    }
+  } else if (strcmp(op, "cancel_completed") == 0) {
+    fuv_req_t *req = NULL;
+    if (sync_pair(r, loop, "127.0.0.1", &p) &&
+        MUST(r, fuv_write_req((fuv_stream_t *)p.client, "x", 1, ignore_write_cb,
+                              NULL, &req))) {
+      fuv_run(loop, FUV_RUN_DEFAULT); /* until the write's callback ran */
+      err = fuv_cancel(req);
+    }
+    fuv_req_release(req);
+  } else if (strcmp(op, "pipe_bind_in_use") == 0) {
+    fuv_pipe_t *first = NULL, *second = NULL;
+    pipe_name_t n;
+    if (make_pipe_name(r, &n, 0)) {
+      if (MUST(r, fuv_pipe_new(&first, loop, 0)) &&
+          MUST(r, fuv_pipe_bind(first, n.name)) &&
+          MUST(r, fuv_pipe_new(&second, loop, 0)))
+        err = fuv_pipe_bind(second, n.name);
+      remove_pipe_name(&n);
+    }
+  } else if (strcmp(op, "shutdown_after_close_reset") == 0) {
+    if (sync_pair(r, loop, "127.0.0.1", &p) &&
+        MUST(r, fuv_tcp_close_reset(p.client, NULL, NULL)))
+      err = fuv_shutdown((fuv_stream_t *)p.client, NULL, NULL);
   }
   /* Every handle made here is closed by finish_loop(). */
   return err;
@@ -839,6 +1352,11 @@ static const kind_t kinds[] = {
     {"shutdown_twice", run_shutdown_twice},
     {"timer_order", run_timer_order},
     {"read_stop", run_read_stop},
+    {"pipe_echo", run_pipe_echo},
+    {"fd_passing", run_fd_passing},
+    {"loop_phases", run_loop_phases},
+    {"cancel_write", run_cancel_write},
+    {"cancel_connect", run_cancel_connect},
     {"error", run_error},
 };
 

@@ -30,10 +30,17 @@ end
 
 -- Bytes offset..offset+length of every test stream (byte i is i mod 251),
 -- so that a reordered, lost or repeated byte shows.
-local function pattern(offset, length)
+local CYCLE
+do
   local bytes = {}
-  for i = 0, length - 1 do bytes[i + 1] = string.char((offset + i) % 251) end
-  return table.concat(bytes)
+  for i = 0, 250 do bytes[i + 1] = string.char(i) end
+  CYCLE = table.concat(bytes)
+end
+
+local function pattern(offset, length)
+  local start = offset % 251
+  local cycles = math.floor(length / 251) + 1
+  return (CYCLE:sub(start + 1) .. CYCLE:rep(cycles)):sub(1, length)
 end
 
 local function intact(data, length)
@@ -336,11 +343,220 @@ function scenarios.read_stop(params, seen, failures)
   seen.intact = intact(data, size)
 end
 
+-- A pipe name: a path next to a fresh temporary file (os.tmpname makes it,
+-- so the name is this run's), or a Linux abstract name (first byte NUL)
+-- made from it. Returns the name and a function that removes the files.
+local function pipe_name(kind)
+  local base = os.tmpname()
+  if kind == "abstract" then
+    os.remove(base)
+    return "\0flatuv-conformance" .. base, function() end
+  end
+  local path = base .. ".pipe"
+  return path, function()
+    os.remove(path)
+    os.remove(base)
+  end
+end
+
+-- The echoing side of pipe_echo and fd_passing: writes back what it
+-- reads, shuts down at EOF.
+local function echo_back(err, chunk, stream)
+  if chunk then
+    must(stream:write(chunk))
+  elseif err == nil then
+    must(stream:shutdown(function(_, s) s:close() end))
+  else
+    error({ failure = "echo read: " .. err })
+  end
+end
+
+function scenarios.pipe_echo(params, seen, failures)
+  local writes, size = tonumber(params.writes), tonumber(params.size)
+  local received = {}
+  seen["end"] = "none"
+  local name, remove = pipe_name(params.name)
+  local listener = must(uv.new_pipe(false))
+  local ok, err = pcall(function()
+    must(listener:bind(name))
+    must(listener:listen(16, function(lerr, server)
+      if lerr then error({ failure = "connection: " .. lerr }) end
+      local conn = must(uv.new_pipe(false))
+      must(server:accept(conn))
+      must(conn:read_start(echo_back))
+      server:close()
+    end))
+    seen.sockname = must(listener:getsockname()) == name and "match"
+      or "mismatch"
+    local client = must(uv.new_pipe(false))
+    must(client:connect(name, function(cerr, pipe)
+      seen.connect = status_name(cerr)
+      if cerr then
+        pipe:close()
+        return
+      end
+      for i = 0, writes - 1 do must(pipe:write(pattern(i * size, size))) end
+      must(pipe:shutdown())
+      must(pipe:read_start(function(rerr, chunk, stream)
+        if chunk then
+          received[#received + 1] = chunk
+          return
+        end
+        seen["end"] = rerr or "EOF"
+        stream:close()
+      end))
+    end))
+    run_loop(failures)
+  end)
+  remove()
+  if not ok then error(err, 0) end
+  local data = table.concat(received)
+  seen.bytes = tostring(#data)
+  seen.intact = intact(data, writes * size)
+end
+
+function scenarios.fd_passing(params, seen, failures)
+  local host, size = params.host, tonumber(params.size)
+  local half = math.floor(size / 2)
+  local received = {}
+  local fds = must(uv.socketpair("stream", 0))
+  local sender, receiver = must(uv.new_pipe(true)), must(uv.new_pipe(true))
+  must(sender:open(fds[1]))
+  must(receiver:open(fds[2]))
+
+  must(receiver:read_start(function(err, chunk, pipe)
+    if not chunk then error({ failure = "receiver read: " .. status_name(err) }) end
+    seen.pending_count = tostring(pipe:pending_count())
+    seen.pending_type = pipe:pending_type()
+    local echo = must(uv.new_tcp())
+    must(pipe:accept(echo))
+    must(echo:read_start(echo_back))
+    pipe:close()
+  end))
+
+  local listener, port = bound_tcp(host)
+  must(listener:listen(16, function(err, server)
+    if err then error({ failure = "connection: " .. err }) end
+    local conn = must(server:accept())
+    must(sender:write2("h", conn, function(_, s) s:close() end))
+    conn:close()
+    server:close()
+  end))
+
+  local client = must(uv.new_tcp())
+  must(client:connect(host, port, function(err, tcp)
+    if err then error({ failure = "connect: " .. err }) end
+    -- The first half is sent before the hand-off: it waits in the socket.
+    must(tcp:write(pattern(0, half)))
+    local got = 0
+    must(tcp:read_start(function(rerr, chunk, stream)
+      if not chunk then
+        if rerr then error({ failure = "client read: " .. rerr }) end
+        stream:close()
+        return
+      end
+      received[#received + 1] = chunk
+      got = got + #chunk
+      if got == half then
+        -- The first half came back through the passed handle.
+        must(stream:write(pattern(half, size - half)))
+        must(stream:shutdown())
+      end
+    end))
+  end))
+  run_loop(failures)
+  local data = table.concat(received)
+  seen.bytes = tostring(#data)
+  seen.intact = intact(data, size)
+end
+
+function scenarios.loop_phases(params, seen, failures)
+  local order, checks = {}, 0
+  local function record(name)
+    return function() order[#order + 1] = name end
+  end
+  local timer = must(uv.new_timer())
+  must(timer:start(0, 0, function(t)
+    order[#order + 1] = "timer"
+    t:close()
+  end))
+  local idle, prepare, check = must(uv.new_idle()), must(uv.new_prepare()),
+    must(uv.new_check())
+  must(idle:start(record("idle")))
+  must(prepare:start(record("prepare")))
+  must(check:start(function()
+    order[#order + 1] = "check"
+    checks = checks + 1
+    if checks == 2 then
+      idle:close()
+      prepare:close()
+      check:close()
+    end
+  end))
+  run_loop(failures)
+  seen.order = table.concat(order, ",")
+end
+
+function scenarios.cancel_write(params, seen, failures)
+  local size = tonumber(params.size)
+  local events, received = {}, {}
+  local client, server = sync_pair(params.host)
+  -- The peer does not read yet: once both socket buffers are full the
+  -- library has to queue. The bound keeps a broken core from looping.
+  local sent = 0
+  while client:get_write_queue_size() == 0 and sent < 100000 * size do
+    must(client:write(pattern(sent, size)))
+    sent = sent + size
+  end
+  local function on_write(name)
+    return function(err)
+      events[#events + 1] = name .. ":" .. status_name(err)
+    end
+  end
+  -- A and C continue the stream; B's bytes (255) would break it.
+  must(client:write(pattern(sent, size), on_write("A")))
+  local b = must(client:write(string.rep("\255", size), on_write("B")))
+  must(client:write(pattern(sent + size, size), on_write("C")))
+  sent = sent + 2 * size
+  seen.cancel = call_error(uv.cancel, b)
+  must(client:shutdown(function(_, s) s:close() end))
+  must(server:read_start(function(err, chunk, stream)
+    if chunk then
+      received[#received + 1] = chunk
+      return
+    end
+    if err then error({ failure = "peer read: " .. err }) end
+    stream:close()
+  end))
+  run_loop(failures)
+  seen.events = table.concat(events, ",")
+  seen.intact = intact(table.concat(received), sent)
+end
+
+function scenarios.cancel_connect(params, seen, failures)
+  local host = params.host
+  local listener, port = bound_tcp(host)
+  must(listener:listen(16, drop_connection))
+  local client = must(uv.new_tcp())
+  local req = must(client:connect(host, port, function(err, tcp)
+    seen.connect = status_name(err)
+    must(tcp:connect(host, port, function(rerr, t)
+      seen.reconnect = status_name(rerr)
+      t:close()
+      listener:close()
+    end))
+  end))
+  seen.cancel = call_error(uv.cancel, req)
+  run_loop(failures)
+end
+
 local function ignore() end
 
 -- Each error op prepares its handles and returns the failing call and its
 -- arguments; finish_loop closes every handle. keep holds the handles the
--- op needs, since the module closes an idle handle the script drops.
+-- op needs, since the module closes an idle handle the script drops;
+-- cleanups the functions that remove files it made; failures are the
+-- case's, for an op that runs the loop.
 local error_ops = {}
 
 function error_ops.bind_bad_ip()
@@ -438,14 +654,60 @@ function error_ops.loop_close_busy(keep)
   return uv.loop_close
 end
 
-function scenarios.error(params, seen)
+function error_ops.accept_into_busy(keep, _, failures)
+  -- A connection waits (the loop accepted it for the callback); the handle
+  -- to accept it into is bound.
+  local server, port = bound_tcp("127.0.0.1")
+  local bound = bound_tcp("127.0.0.1")
+  keep[#keep + 1] = bound
+  local ok, msg, name
+  must(server:listen(16, function(_, s)
+    ok, msg, name = s:accept(bound)
+    s:close()
+  end))
+  local client = must(uv.new_tcp())
+  must(client:connect("127.0.0.1", port))
+  return function()
+    run_loop(failures)
+    return ok, msg, name
+  end
+end
+
+function error_ops.cancel_completed(keep)
+  local client, server = sync_pair("127.0.0.1")
+  keep[#keep + 1] = server
+  local req = must(client:write("x", ignore))
+  must(uv.run()) -- until the write's callback ran
+  return uv.cancel, req
+end
+
+function error_ops.pipe_bind_in_use(keep, cleanups)
+  local name, remove = pipe_name("path")
+  cleanups[#cleanups + 1] = remove
+  local first = must(uv.new_pipe(false))
+  must(first:bind(name))
+  keep[#keep + 1] = first
+  local second = must(uv.new_pipe(false))
+  return second.bind, second, name
+end
+
+function error_ops.shutdown_after_close_reset(keep)
+  local client, server = sync_pair("127.0.0.1")
+  keep[#keep + 1] = server
+  must(client:close_reset())
+  return client.shutdown, client
+end
+
+function scenarios.error(params, seen, failures)
   local op = error_ops[params.op]
   if op == nil then
     error({ failure = "error op '" .. tostring(params.op)
       .. "' is not implemented by this runner" })
   end
-  local keep = {}
-  seen.error = call_error(op(keep))
+  local keep, cleanups = {}, {}
+  local ok, err = pcall(function() seen.error = call_error(op(keep, cleanups, failures)) end)
+  for _, cleanup in ipairs(cleanups) do cleanup() end
+  if not ok then error(err, 0) end
 end
 
 -- ---- the driver -----------------------------------------------------------

@@ -12,7 +12,7 @@
 ## It uses the module's idiomatic layer; the raw layer only for the one
 ## call that layer does not wrap (fuv_tcp_pending_bytes).
 
-import std/[os, strutils, tables]
+import std/[os, sequtils, strutils, tables, tempfiles]
 import flatuv
 from flatuv/raw import nil
 
@@ -315,12 +315,196 @@ proc runReadStop(ctx: Ctx) =
   ctx.seen["bytes"] = $received.len
   ctx.seen["intact"] = intact(received, size)
 
+var abstractNames = 0
+
+proc pipeName(kind, tmpDir: string): string =
+  ## A path in tmpDir, or a Linux abstract name (first byte NUL) unique to
+  ## this process and call.
+  if kind == "abstract":
+    inc abstractNames
+    return "\0flatuv-conformance-" & $getCurrentProcessId() & "-" & $abstractNames
+  tmpDir / "pipe"
+
+proc echoBack(ctx: Ctx): ReadCallback =
+  ## The echoing side of pipe_echo and fd_passing: writes back what it
+  ## reads, shuts down at EOF.
+  result = proc (c: Stream; data: openArray[char]; err: ref FlatuvError) =
+    if err == nil:
+      c.write(data)
+    elif err.errorName == "EOF":
+      c.shutdown(proc (c: Stream; err: ref FlatuvError) = c.close())
+    else:
+      ctx.failures.add "echo read: " & err.errorName
+      c.close()
+
+proc runPipeEcho(ctx: Ctx) =
+  let writes = ctx.intParam("writes")
+  let size = ctx.intParam("size")
+  var received = ""
+  ctx.seen["end"] = "none"
+  let tmpDir = createTempDir("flatuv-conformance-", "")
+  defer: removeDir(tmpDir)
+  let name = pipeName(ctx.param("name"), tmpDir)
+
+  let listener = ctx.track newPipe(ctx.loop)
+  `bind`(listener, name)
+  listener.listen(16, proc (s: Stream; err: ref FlatuvError) =
+    if err != nil:
+      ctx.failures.add "connection: " & err.errorName
+      return
+    let conn = ctx.track newPipe(ctx.loop)
+    s.acceptInto(conn)
+    conn.readStart(echoBack(ctx))
+    s.close())
+  ctx.seen["sockname"] = if listener.getsockname() == name: "match" else: "mismatch"
+
+  let client = ctx.track newPipe(ctx.loop)
+  client.connect(name, proc (p: Pipe; err: ref FlatuvError) =
+    ctx.seen["connect"] = statusName(err)
+    if err != nil:
+      p.close()
+      return
+    for i in 0 ..< writes:
+      p.write(pattern(i * size, size))
+    p.shutdown()
+    p.readStart(proc (c: Stream; data: openArray[char];
+                      err: ref FlatuvError) =
+      if err == nil:
+        received.add toString(data)
+        return
+      ctx.seen["end"] = err.errorName
+      c.close()))
+  ctx.runLoop()
+  ctx.seen["bytes"] = $received.len
+  ctx.seen["intact"] = intact(received, writes * size)
+
+proc runFdPassing(ctx: Ctx) =
+  let host = ctx.param("host")
+  let size = ctx.intParam("size")
+  let half = size div 2
+  var received = ""
+  let (fd0, fd1) = socketpair()
+  let sender = ctx.track newPipe(ctx.loop, ipc = true)
+  let receiver = ctx.track newPipe(ctx.loop, ipc = true)
+  sender.open(fd0)
+  receiver.open(fd1)
+
+  receiver.readStart(proc (c: Stream; data: openArray[char];
+                           err: ref FlatuvError) =
+    if err != nil:
+      raise newException(CaseFailure, "receiver read: " & err.errorName)
+    ctx.seen["pending_count"] = $receiver.pendingCount()
+    ctx.seen["pending_type"] = handleTypeName(receiver.pendingType())
+    let echo = ctx.track newTCP(ctx.loop)
+    c.acceptInto(echo)
+    echo.readStart(echoBack(ctx))
+    c.close())
+
+  let (listener, port) = ctx.boundTcp(host)
+  listener.listen(16, proc (s: Stream; err: ref FlatuvError) =
+    if err != nil:
+      raise newException(CaseFailure, "connection: " & err.errorName)
+    let conn = ctx.track s.accept()
+    sender.write2("h", conn, proc (c: Stream; err: ref FlatuvError) = c.close())
+    conn.close()
+    s.close())
+
+  let client = ctx.track newTCP(ctx.loop)
+  client.connect(host, port, proc (t: TCP; err: ref FlatuvError) =
+    if err != nil:
+      raise newException(CaseFailure, "connect: " & err.errorName)
+    # The first half is sent before the hand-off: it waits in the socket.
+    t.write(pattern(0, half))
+    t.readStart(proc (c: Stream; data: openArray[char];
+                      err: ref FlatuvError) =
+      if err != nil:
+        if err.errorName != "EOF":
+          raise newException(CaseFailure, "client read: " & err.errorName)
+        c.close()
+        return
+      received.add toString(data)
+      if received.len == half:
+        # The first half came back through the passed handle.
+        c.write(pattern(half, size - half))
+        c.shutdown()))
+  ctx.runLoop()
+  ctx.seen["bytes"] = $received.len
+  ctx.seen["intact"] = intact(received, size)
+
+proc runLoopPhases(ctx: Ctx) =
+  var order: seq[string]
+  ctx.track(newTimer(ctx.loop)).start(0, 0, proc (t: Timer) =
+    order.add "timer"
+    t.close())
+  let idle = ctx.track newIdle(ctx.loop)
+  let prepare = ctx.track newPrepare(ctx.loop)
+  let check = ctx.track newCheck(ctx.loop)
+  idle.start(proc (h: Idle) = order.add "idle")
+  prepare.start(proc (h: Prepare) = order.add "prepare")
+  check.start(proc (h: Check) =
+    order.add "check"
+    if order.count("check") == 2:
+      idle.close()
+      prepare.close()
+      check.close())
+  ctx.runLoop()
+  ctx.seen["order"] = order.join(",")
+
+proc runCancelWrite(ctx: Ctx) =
+  let size = ctx.intParam("size")
+  var events: seq[string]
+  var received = ""
+  let (client, server) = ctx.syncPair(ctx.param("host"))
+  # The peer does not read yet: once both socket buffers are full the
+  # library has to queue. The bound keeps a broken core from looping.
+  var sent = 0
+  while client.writeQueueSize == 0 and sent < 100_000 * size:
+    client.write(pattern(sent, size))
+    sent += size
+  # One callback per name, made by a proc (see runCancelWrites).
+  proc onWrite(name: string): WriteCallback =
+    result = proc (s: Stream; err: ref FlatuvError) =
+      events.add name & ":" & statusName(err)
+  # A and C continue the stream; B's bytes (255) would break it.
+  client.write(pattern(sent, size), onWrite("A"))
+  let b = client.write(repeat('\255', size), onWrite("B"))
+  client.write(pattern(sent + size, size), onWrite("C"))
+  sent += 2 * size
+  ctx.seen["cancel"] = callError(proc () = b.cancel())
+  client.shutdown(proc (s: Stream; err: ref FlatuvError) = s.close())
+  server.readStart(proc (c: Stream; data: openArray[char];
+                         err: ref FlatuvError) =
+    if err == nil:
+      received.add toString(data)
+      return
+    if err.errorName != "EOF":
+      ctx.failures.add "peer read: " & err.errorName
+    c.close())
+  ctx.runLoop()
+  ctx.seen["events"] = events.join(",")
+  ctx.seen["intact"] = intact(received, sent)
+
+proc runCancelConnect(ctx: Ctx) =
+  let host = ctx.param("host")
+  let (listener, port) = ctx.boundTcp(host)
+  listener.listen(16, dropConnections(ctx))
+  let client = ctx.track newTCP(ctx.loop)
+  let request = client.connect(host, port, proc (t: TCP; err: ref FlatuvError) =
+    ctx.seen["connect"] = statusName(err)
+    t.connect(host, port, proc (t: TCP; err: ref FlatuvError) =
+      ctx.seen["reconnect"] = statusName(err)
+      t.close()
+      listener.close()))
+  ctx.seen["cancel"] = callError(proc () = request.cancel())
+  ctx.runLoop()
+
 proc ignoreRead(c: Stream; data: openArray[char]; err: ref FlatuvError) =
   discard
 
-proc errorOp(ctx: Ctx; op: string): proc () =
+proc errorOp(ctx: Ctx; op, tmpDir: string): proc () =
   ## Prepares one error op and returns the failing call. Every handle made
-  ## here is closed by finishLoop.
+  ## here is closed by finishLoop; tmpDir is a temporary directory for pipe
+  ## names.
   let loop = ctx.loop
   case op
   of "bind_bad_ip":
@@ -375,12 +559,41 @@ proc errorOp(ctx: Ctx; op: string): proc () =
     let timer = ctx.track newTimer(loop)
     timer.start(1000, 0, proc (t: Timer) = discard)
     result = proc () = loop.close()
+  of "accept_into_busy":
+    # A connection waits (the loop accepted it for the callback); the
+    # handle to accept it into is bound. The error the callback raises
+    # stops the loop and comes out of run.
+    let (server, port) = ctx.boundTcp("127.0.0.1")
+    let (bound, _) = ctx.boundTcp("127.0.0.1")
+    server.listen(16, proc (s: Stream; err: ref FlatuvError) =
+      try:
+        s.acceptInto(bound)
+      finally:
+        s.close())
+    ctx.track(newTCP(loop)).connect("127.0.0.1", port)
+    result = proc () = ctx.runLoop()
+  of "cancel_completed":
+    let (client, _) = ctx.syncPair("127.0.0.1")
+    let request = client.write("x", proc (s: Stream; err: ref FlatuvError) = discard)
+    loop.run() # until the write's callback ran
+    result = proc () = request.cancel()
+  of "pipe_bind_in_use":
+    let name = pipeName("path", tmpDir)
+    `bind`(ctx.track(newPipe(loop)), name)
+    let second = ctx.track newPipe(loop)
+    result = proc () = `bind`(second, name)
+  of "shutdown_after_close_reset":
+    let (client, _) = ctx.syncPair("127.0.0.1")
+    client.closeReset()
+    result = proc () = client.shutdown()
   else:
     raise newException(CaseFailure,
                        "error op '" & op & "' is not implemented by this runner")
 
 proc runError(ctx: Ctx) =
-  ctx.seen["error"] = callError(ctx.errorOp(ctx.param("op")))
+  let tmpDir = createTempDir("flatuv-conformance-", "")
+  defer: removeDir(tmpDir)
+  ctx.seen["error"] = callError(ctx.errorOp(ctx.param("op"), tmpDir))
 
 type Scenario = proc (ctx: Ctx) {.nimcall.}
 
@@ -393,6 +606,11 @@ let scenarios = {
   "shutdown_twice": runShutdownTwice,
   "timer_order": runTimerOrder,
   "read_stop": runReadStop,
+  "pipe_echo": runPipeEcho,
+  "fd_passing": runFdPassing,
+  "loop_phases": runLoopPhases,
+  "cancel_write": runCancelWrite,
+  "cancel_connect": runCancelConnect,
   "error": runError,
 }.toTable
 

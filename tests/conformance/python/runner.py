@@ -10,7 +10,10 @@ a kind (or an error op) this runner does not know fails. Exits non-zero
 when any case failed.
 """
 
+import itertools
+import os
 import sys
+import tempfile
 
 import flatuv
 
@@ -29,7 +32,11 @@ def status_name(error):
 def pattern(offset, length):
     """Bytes offset..offset+length of every test stream (byte i is i mod
     251), so that a reordered, lost or repeated byte shows."""
-    return bytes((offset + i) % 251 for i in range(length))
+    start = offset % 251
+    return (_CYCLE[start:] + _CYCLE * (length // 251 + 1))[:length]
+
+
+_CYCLE = bytes(range(251))
 
 
 def intact(data, length):
@@ -321,15 +328,210 @@ def run_read_stop(loop, params, seen, failures):
     seen["intact"] = intact(bytes(received), size)
 
 
+_abstract_names = itertools.count(1)
+
+
+def pipe_name(kind, tmpdir):
+    """A path in tmpdir, or a Linux abstract name (first byte NUL) unique
+    to this process and call."""
+    if kind == "abstract":
+        return "\0flatuv-conformance-%d-%d" % (os.getpid(), next(_abstract_names))
+    return os.path.join(tmpdir, "pipe")
+
+
+def echo_back(stream, data, error):
+    """The echoing side of pipe_echo and fd_passing: writes back what it
+    reads, shuts down at EOF."""
+    if data is not None:
+        stream.write(data)
+    elif error is None:
+        stream.shutdown(lambda s, err: s.close())
+    else:
+        raise CaseFailure("echo read: %s" % error.name)
+
+
+def run_pipe_echo(loop, params, seen, failures):
+    writes, size = int(params["writes"]), int(params["size"])
+    received = bytearray()
+    seen["end"] = "none"
+
+    def on_connection(listener, error):
+        if error is not None:
+            raise CaseFailure("connection: %s" % error.name)
+        listener.accept(flatuv.Pipe(loop)).read_start(echo_back)
+        listener.close()
+
+    def on_client_read(stream, data, error):
+        if data is not None:
+            received.extend(data)
+            return
+        seen["end"] = "EOF" if error is None else error.name
+        stream.close()
+
+    def on_connect(pipe, error):
+        seen["connect"] = status_name(error)
+        if error is not None:
+            pipe.close()
+            return
+        for i in range(writes):
+            pipe.write(pattern(i * size, size))
+        pipe.shutdown()
+        pipe.read_start(on_client_read)
+
+    with tempfile.TemporaryDirectory(prefix="flatuv-conformance-") as tmpdir:
+        name = pipe_name(params["name"], tmpdir)
+        listener = flatuv.Pipe(loop)
+        listener.bind(name)
+        listener.listen(on_connection, 16)
+        seen["sockname"] = "match" if listener.getsockname() == name else "mismatch"
+        flatuv.Pipe(loop).connect(name, on_connect)
+        run_loop(loop, failures)
+    seen["bytes"] = str(len(received))
+    seen["intact"] = intact(bytes(received), writes * size)
+
+
+def run_fd_passing(loop, params, seen, failures):
+    host, size = params["host"], int(params["size"])
+    half = size // 2
+    received = bytearray()
+    fd0, fd1 = flatuv.socketpair()
+    sender, receiver = flatuv.Pipe(loop, ipc=True), flatuv.Pipe(loop, ipc=True)
+    sender.open(fd0)
+    receiver.open(fd1)
+
+    def on_connection(listener, error):
+        if error is not None:
+            raise CaseFailure("connection: %s" % error.name)
+        conn = listener.accept()
+        sender.write2(b"h", conn, lambda s, err: s.close())
+        conn.close()
+        listener.close()
+
+    def on_receiver_read(pipe, data, error):
+        if data is None:
+            raise CaseFailure("receiver read: %s" % status_name(error))
+        seen["pending_count"] = str(pipe.pending_count)
+        seen["pending_type"] = flatuv.handle_type_name(pipe.pending_handle_type())
+        pipe.accept(flatuv.TCP(loop)).read_start(echo_back)
+        pipe.close()
+
+    def on_client_read(tcp, data, error):
+        if data is None:
+            if error is not None:
+                raise CaseFailure("client read: %s" % error.name)
+            tcp.close()
+            return
+        received.extend(data)
+        if len(received) == half:
+            # The first half came back through the passed handle.
+            tcp.write(pattern(half, size - half))
+            tcp.shutdown()
+
+    def on_connect(tcp, error):
+        if error is not None:
+            raise CaseFailure("connect: %s" % error.name)
+        # The first half is sent before the hand-off: it waits in the socket.
+        tcp.write(pattern(0, half))
+        tcp.read_start(on_client_read)
+
+    receiver.read_start(on_receiver_read)
+    listener, port = bound_tcp(loop, host)
+    listener.listen(on_connection, 16)
+    flatuv.TCP(loop).connect((host, port), on_connect)
+    run_loop(loop, failures)
+    seen["bytes"] = str(len(received))
+    seen["intact"] = intact(bytes(received), size)
+
+
+def run_loop_phases(loop, params, seen, failures):
+    order = []
+
+    def on_timer(timer):
+        order.append("timer")
+        timer.close()
+
+    def on_check(check):
+        order.append("check")
+        if order.count("check") == 2:
+            for handle in (idle, prepare, check):
+                handle.close()
+
+    flatuv.Timer(loop).start(on_timer, 0)
+    idle, prepare, check = flatuv.Idle(loop), flatuv.Prepare(loop), flatuv.Check(loop)
+    idle.start(lambda handle: order.append("idle"))
+    prepare.start(lambda handle: order.append("prepare"))
+    check.start(on_check)
+    run_loop(loop, failures)
+    seen["order"] = ",".join(order)
+
+
+def run_cancel_write(loop, params, seen, failures):
+    size = int(params["size"])
+    events, received = [], bytearray()
+    client, server = sync_pair(loop, params["host"])
+    # The peer does not read yet: once both socket buffers are full the
+    # library has to queue. The bound keeps a broken core from looping.
+    sent = 0
+    while client.write_queue_size == 0 and sent < 100000 * size:
+        client.write(pattern(sent, size))
+        sent += size
+
+    def on_write(name):
+        return lambda stream, error: events.append(
+            "%s:%s" % (name, status_name(error)))
+
+    # A and C continue the stream; B's bytes (255) would break it.
+    client.write(pattern(sent, size), on_write("A"))
+    b = client.write(b"\xff" * size, on_write("B"))
+    client.write(pattern(sent + size, size), on_write("C"))
+    sent += 2 * size
+    seen["cancel"] = call_error(b.cancel)
+    client.shutdown(lambda stream, error: stream.close())
+
+    def on_peer_read(stream, data, error):
+        if data is not None:
+            received.extend(data)
+            return
+        if error is not None:
+            raise CaseFailure("peer read: %s" % error.name)
+        stream.close()
+
+    server.read_start(on_peer_read)
+    run_loop(loop, failures)
+    seen["events"] = ",".join(events)
+    seen["intact"] = intact(bytes(received), sent)
+
+
+def run_cancel_connect(loop, params, seen, failures):
+    host = params["host"]
+    listener, port = bound_tcp(loop, host)
+    listener.listen(drop_connection, 16)
+
+    def on_reconnect(tcp, error):
+        seen["reconnect"] = status_name(error)
+        tcp.close()
+        listener.close()
+
+    def on_connect(tcp, error):
+        seen["connect"] = status_name(error)
+        tcp.connect((host, port), on_reconnect)
+
+    request = flatuv.TCP(loop).connect((host, port), on_connect)
+    seen["cancel"] = call_error(request.cancel)
+    run_loop(loop, failures)
+
+
 def ignore(*args):
     pass
 
 
-def error_op(loop, op, keep):
+def error_op(loop, op, keep, tmpdir, failures):
     """Performs one error op; returns the failing call and its arguments.
     Every handle made here is closed by finish_loop(); until then keep
     holds the ones the op needs, since the binding closes an idle handle
-    that the program drops (a dropped server side would end the stream)."""
+    that the program drops (a dropped server side would end the stream);
+    tmpdir is a temporary directory for pipe names; failures the case's, for
+    an op that runs the loop."""
     if op == "bind_bad_ip":
         return flatuv.TCP(loop).bind, ("300.1.2.3", 0)
     if op == "bind_ipv6only_ipv4":
@@ -378,12 +580,48 @@ def error_op(loop, op, keep):
     if op == "loop_close_busy":
         flatuv.Timer(loop).start(ignore, 1.0)
         return (loop.close,)
+    if op == "accept_into_busy":
+        # A connection waits (the loop accepted it for the callback); the
+        # handle to accept it into is bound. The error the callback raises
+        # stops the loop and comes out of run.
+        server, port = bound_tcp(loop, "127.0.0.1")
+        bound, _ = bound_tcp(loop, "127.0.0.1")
+        keep.append(bound)
+
+        def on_connection(server, error):
+            try:
+                server.accept(bound)
+            finally:
+                server.close()
+
+        server.listen(on_connection, 16)
+        flatuv.TCP(loop).connect(("127.0.0.1", port))
+        return run_loop, loop, failures
+    if op == "cancel_completed":
+        client, server = sync_pair(loop, "127.0.0.1")
+        keep.append(server)
+        request = client.write(b"x", ignore)
+        loop.run()  # until the write's callback ran
+        return (request.cancel,)
+    if op == "pipe_bind_in_use":
+        name = pipe_name("path", tmpdir)
+        first = flatuv.Pipe(loop)
+        first.bind(name)
+        keep.append(first)
+        return flatuv.Pipe(loop).bind, name
+    if op == "shutdown_after_close_reset":
+        client, server = sync_pair(loop, "127.0.0.1")
+        keep.append(server)
+        client.close_reset()
+        return (client.shutdown,)
     raise CaseFailure("error op %r is not implemented by this runner" % op)
 
 
 def run_error(loop, params, seen, failures):
     keep = []
-    seen["error"] = call_error(*error_op(loop, params["op"], keep))
+    with tempfile.TemporaryDirectory(prefix="flatuv-conformance-") as tmpdir:
+        seen["error"] = call_error(*error_op(loop, params["op"], keep, tmpdir,
+                                            failures))
 
 
 SCENARIOS = {
@@ -395,6 +633,11 @@ SCENARIOS = {
     "shutdown_twice": run_shutdown_twice,
     "timer_order": run_timer_order,
     "read_stop": run_read_stop,
+    "pipe_echo": run_pipe_echo,
+    "fd_passing": run_fd_passing,
+    "loop_phases": run_loop_phases,
+    "cancel_write": run_cancel_write,
+    "cancel_connect": run_cancel_connect,
     "error": run_error,
 }
 
