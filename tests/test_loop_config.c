@@ -334,7 +334,7 @@ START_TEST(print_handles_lists_each_handle_with_its_flags_and_kind) {
 
   FUV_ASSERT_ERR(fuv_print_all_handles(NULL, 1), FUV_EINVAL);
   FUV_ASSERT_ERR(fuv_print_all_handles(loop, -1), FUV_EINVAL);
-  /* A closed fd is the write's own error. */
+  /* A closed fd is an error, whatever there is to print. */
   FUV_ASSERT_ERR(fuv_print_active_handles(loop, 1000), FUV_EBADF);
 
   free(all);
@@ -350,6 +350,8 @@ START_TEST(print_handles_of_an_empty_loop_writes_nothing) {
   fuv_loop_t *loop = new_loop();
   char *all = print_to_pipe(fuv_print_all_handles, loop);
   ck_assert_str_eq(all, "");
+  /* Nothing to print, yet a closed fd is still refused. */
+  FUV_ASSERT_ERR(fuv_print_all_handles(loop, 1000), FUV_EBADF);
   free(all);
   fuv_test_free_loop(loop);
 }

@@ -596,7 +596,8 @@ FUV_EXTERN int fuv_try_write(fuv_stream_t *stream, const char *data,
                              size_t len);
 /* Shuts down the write side once every queued write has gone out; cb (may
  * be NULL) gets the outcome. FUV_ENOTCONN when not connected, already shut
- * down or shutting down, or closing (as libuv). */
+ * down or shutting down, or closing (as libuv); FUV_EBUSY while a cancelled
+ * shutdown's callback is still due (one shutdown at a time). */
 FUV_EXTERN int fuv_shutdown(fuv_stream_t *stream, fuv_shutdown_cb cb,
                             void *arg);
 /* Return 1 if the stream can be read from / written to. */

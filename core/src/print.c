@@ -3,6 +3,7 @@
  * descriptor so that every binding can use it (a FILE is C's alone). */
 #include "internal.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -39,6 +40,9 @@ static int print_handles(fuv_loop_t *loop, int fd, int only_active) {
   fuv__queue_t *q;
   if (loop == NULL || fd < 0)
     return FUV_EINVAL;
+  /* A closed fd is an error even when there is nothing to print. */
+  if (fcntl(fd, F_GETFD) < 0)
+    return fuv__errno();
   for (q = loop->handles.next; q != &loop->handles; q = q->next) {
     const fuv_handle_t *h =
         FUV__CONTAINER_OF(q, fuv_handle_t, handle_queue);
