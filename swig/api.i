@@ -130,16 +130,37 @@
 %feature("fuv:hidden", "python,lua,nim") fuv_stream_accept;
 %feature("fuv:hidden", "python,lua,nim") fuv_stream_accept_sync;
 
-/* Requests in flight: Lua's write/write2/shutdown/connect are the *_req
- * calls (luv returns requests; see Lua below). Python and Nim keep the
- * plain calls, as pyuv returns nothing from them. */
-%feature("fuv:hidden", "python,nim") fuv_write_req;
-%feature("fuv:hidden", "python,nim") fuv_writev_req;
-%feature("fuv:hidden", "python,nim") fuv_write2_req;
-%feature("fuv:hidden", "python,nim") fuv_shutdown_req;
-%feature("fuv:hidden", "python,nim") fuv_tcp_connect_req;
+/* Requests in flight: every language's write, writev, write2, shutdown
+ * and connect are the *_req calls, returning the request (luv returns it;
+ * pyuv programs ignore what these return, so a Request harms none), and
+ * the plain calls stay C's. Lua and Python ask for a request only when a
+ * callback is given (see lua.i, python.i): an echo server's every write
+ * makes none. */
 %feature("fuv:hidden", "python,lua,nim") fuv_pipe_connect_req;
-%feature("fuv:hidden", "python,nim") fuv_pipe_connect2_req;
+%feature("fuv:python:name", "writev") fuv_writev_req;
+%feature("fuv:python:hidden") fuv_writev;
+%feature("fuv:python:name", "write2") fuv_write2_req;
+%feature("fuv:python:hidden") fuv_write2;
+%feature("fuv:python:name", "shutdown") fuv_shutdown_req;
+%feature("fuv:python:hidden") fuv_shutdown;
+%feature("fuv:python:name", "connect") fuv_tcp_connect_req;
+%feature("fuv:python:hidden") fuv_tcp_connect;
+%feature("fuv:python:name", "connect") fuv_pipe_connect2_req;
+%feature("fuv:python:hidden") fuv_pipe_connect2;
+/* Nim: the *_req procs take the plain calls' names and return a
+ * discardable Req. */
+%feature("fuv:nim:name", "write") fuv_write_req;
+%feature("fuv:nim:name", "write") fuv_writev_req;
+%feature("fuv:nim:name", "write2") fuv_write2_req;
+%feature("fuv:nim:name", "shutdown") fuv_shutdown_req;
+%feature("fuv:nim:name", "connect") fuv_tcp_connect_req;
+%feature("fuv:nim:name", "connect") fuv_pipe_connect2_req;
+%feature("fuv:nim:hidden") fuv_write;
+%feature("fuv:nim:hidden") fuv_writev;
+%feature("fuv:nim:hidden") fuv_write2;
+%feature("fuv:nim:hidden") fuv_shutdown;
+%feature("fuv:nim:hidden") fuv_tcp_connect;
+%feature("fuv:nim:hidden") fuv_pipe_connect2;
 
 /* ---- enums -------------------------------------------------------------------- */
 
@@ -208,6 +229,7 @@
 %feature("fuv:python:override") fuv_is_active;
 %feature("fuv:python:override") fuv_is_closing;
 %feature("fuv:python:override") fuv_write;
+%feature("fuv:python:override") fuv_write_req;
 %feature("fuv:python:override") fuv_tcp_new;
 %feature("fuv:python:override") fuv_tcp_new_ex;
 %feature("fuv:python:override") fuv_accept;

@@ -248,8 +248,9 @@ class Stream:
     # An echo server calls write once per message: bytes without a callback
     # skip this layer (no Python frame), the rest goes to fuv_write's SWIG
     # wrapper, so behaviour and errors are the same either way.
-    write = override(_HandleBase._stream_write, "fuv_write",
-                     why="the C fast path of an echo server's every message")
+    write = override(_HandleBase._stream_write, "fuv_write", "fuv_write_req",
+                     why="the C fast path of an echo server's every message; "
+                         "the rest returns a Request (fuv_write_req)")
 
     @override("fuv_accept", "fuv_stream_accept_into",
               why="pyuv's accept(client=None): two C calls behind one method, "
@@ -284,7 +285,7 @@ class Stream:
         self.read_stop()
 
 
-_lib._set_write_general(_lib.fuv_write)
+_lib._set_write_general(_lib.fuv_write_req)
 
 
 class TCP:

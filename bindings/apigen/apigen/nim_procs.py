@@ -70,8 +70,9 @@ class ProcWriter:
             shown.append("%s: %s%s" % (name, typ, (" = " + default) if has_default else ""))
         shown.reverse()
         ret = self._result_type()
-        head = "proc %s*(%s)%s =" % (self.name, "; ".join(shown),
-                                     (": " + ret) if ret else "")
+        pragma = " {.discardable.}" if ret == "Req" else ""
+        head = "proc %s*(%s)%s%s =" % (self.name, "; ".join(shown),
+                                       (": " + ret) if ret else "", pragma)
         g._signatures.append((self.name, tuple(p[1] for p in params), f.cname))
         g.procs.append((self.name, [p[1] for p in params], ret is not None))
         body = self._body()
@@ -251,6 +252,12 @@ class ProcWriter:
             self.c_args += ["cstring(name)", "csize_t(name.len)", "addr nameLen"]
             self.post.append("name.setLen(int(nameLen))")
             self.outputs.append(("name", "string", None))
+        elif role == "request_out":
+            # The request the call made: a Req the caller may ignore (the
+            # proc is discardable), released when collected.
+            self.pre.append("var reqOut: ptr raw.Req")
+            self.c_args.append("addr reqOut")
+            self.outputs.append(("newReq(reqOut)", "Req", None))
         elif role == "int_pair_out":
             for p in arg.params:
                 n = param_name(p.name)
