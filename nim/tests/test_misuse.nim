@@ -39,7 +39,15 @@ proc tcpCallsNotRaisingEinval(t: TCP): seq[string] =
   raisesEinval(result, "readStop"): t.readStop()
   raisesEinval(result, "write"): t.write("data")
   raisesEinval(result, "tryWrite"): discard t.tryWrite("data")
-  raisesEinval(result, "shutdown"): t.shutdown()
+  # shutdown is ENOTCONN on a closing handle, as libuv's uv_shutdown.
+  block:
+    var outcome = "nothing raised"
+    try:
+      t.shutdown()
+    except FlatuvError as e:
+      outcome = e.errorName
+    if outcome notin ["ENOTCONN", "EINVAL"]:
+      result.add "shutdown: " & outcome
   raisesEinval(result, "connect"): t.connect("127.0.0.1", 9, noConnect)
   raisesEinval(result, "setNoDelay"): t.setNoDelay(true)
   raisesEinval(result, "setKeepAlive"): t.setKeepAlive(true, 10)

@@ -96,10 +96,13 @@ def test_each_iteration_handle_runs_its_callback(loop, cls):
         calls.append(h)
         if len(calls) == 3:
             h.stop()
+            stopper.stop()
 
     core(handle.start, cb)
+    # A repeating timer keeps the loop iterating (an active prepare or check
+    # alone keeps it alive but waiting), until the third call stops both.
     stopper = flatuv.Timer(loop)
-    stopper.start(lambda t: None, 0.05)  # keeps the loop iterating
+    stopper.start(lambda t: None, 0.01, 0.01)
     run(loop)
     assert calls[:3] == [handle] * 3
     handle.close()

@@ -103,6 +103,9 @@ def _enum_results(api):
         if name == "FUV_ENUM":
             out.append('%%typemap(out) %s FUV_ENUM "$result = PyLong_FromLong((long)$1);";'
                        % ctype)
+        elif name.startswith("FUV_ENUM_OR_NONE_"):
+            # < 0 is "none", not an error: python.i's typemap stands.
+            continue
         elif name.startswith("FUV_ENUM_"):
             out.append("%%typemap(out) int %s = int FUV_COUNT;" % name)
     return out

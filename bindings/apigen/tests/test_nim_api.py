@@ -131,8 +131,10 @@ def test_out_parameters_are_returned(gen):
 
 def test_one_shot_callbacks_live_in_a_request(gen):
     body = proc_of(gen, "proc write*(stream: Stream; data: openArray[char]; "
-                        "cb: WriteCallback = nil) =")
+                        "cb: WriteCallback = nil): Req {.discardable.} =")
     assert "GC_ref(req)" in body and "GC_unref(req)" in body
+    # The request the C call made is the proc's result.
+    assert "addr reqOut" in body and "result = newReq(reqOut)" in body
     assert "proc closeReset*(tcp: TCP; cb: CloseCallback = nil) =" in gen.text
 
 
