@@ -23,7 +23,9 @@ return function(raw, uv, methods)
   --    luv's {fd1, fd2} (flags are {nonblock = true}), not two values.
   local socketpair = raw.socketpair
   function uv.socketpair(socktype, protocol, flags1, flags2)
-    local fd1, fd2, name = socketpair(socktype, protocol, flags1, flags2)
+    -- luv's defaults: a stream pair, protocol 0.
+    local fd1, fd2, name = socketpair(socktype or "stream", protocol or 0,
+                                      flags1, flags2)
     if fd1 == nil then return nil, fd2, name end
     return { fd1, fd2 }
   end
