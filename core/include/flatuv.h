@@ -884,7 +884,8 @@ FUV_EXTERN int fuv_pipe_connect_sync(fuv_pipe_t *pipe, const char *name,
 FUV_EXTERN int fuv_send(fuv_stream_t *stream, const char *data, size_t len,
                         int timeout_ms);
 /* Receives up to len bytes into buf: returns the count (> 0), 0 at end of
- * stream, or an error. len 0 or a NULL buf is FUV_EINVAL, so that 0 always
+ * stream, or an error. On an IPC pipe it reads bytes only: a handle sent
+ * with them is dropped, so read IPC pipes with fuv_read_start(). len 0 or a NULL buf is FUV_EINVAL, so that 0 always
  * means end of stream. */
 FUV_EXTERN int fuv_recv(fuv_stream_t *stream, char *buf, size_t len,
                         int timeout_ms);
