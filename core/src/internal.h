@@ -349,8 +349,9 @@ int fuv__stream_connect(fuv_stream_t *s, const struct sockaddr *addr,
 /* Marks a connect as succeeded (flags, queued writes); shared by the
  * asynchronous and the synchronous connect. */
 void fuv__stream_set_connected(fuv_stream_t *s);
-/* Dissolves a failed or abandoned connect so the socket can connect again. */
-void fuv__stream_reset_connect(int fd);
+/* Dissolves a failed or abandoned connect so the socket can connect again.
+ * Returns 0, or the error of a socket that cannot dissolve one (AF_UNIX). */
+int fuv__stream_reset_connect(int fd);
 /* Returns the stream's fd or -1. */
 static inline int fuv__stream_fd(const fuv_stream_t *s) { return s->io.fd; }
 /* Checks s is a live stream (TCP or pipe), not closing. */
@@ -503,7 +504,7 @@ struct fuv_loop_s {
 
   /* FUV_LOOP_BLOCK_SIGNAL: blocked while waiting, if any is set. */
   sigset_t blocked_signals;
-  int nblocked_signals;
+  int blocks_signals; /* blocked_signals is not empty (POSIX cannot ask) */
 
   uint64_t metrics_loop_count;
   uint64_t metrics_events;

@@ -259,7 +259,7 @@ int fuv_loop_configure(fuv_loop_t *loop, fuv_loop_option_t option,
     if (value == SIGKILL || value == SIGSTOP ||
         sigaddset(&loop->blocked_signals, value) != 0)
       return FUV_EINVAL;
-    loop->nblocked_signals = 1;
+    loop->blocks_signals = 1;
     return 0;
   case FUV_METRICS_IDLE_TIME:
     loop->metrics_idle_on = 1;

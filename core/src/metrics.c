@@ -35,7 +35,7 @@ uint64_t fuv_metrics_idle_time(const fuv_loop_t *loop) {
 }
 
 const sigset_t *fuv__loop_wait_mask(const fuv_loop_t *loop, sigset_t *buf) {
-  if (loop->nblocked_signals == 0)
+  if (!loop->blocks_signals)
     return NULL;
   /* The wait's mask replaces the thread's, so start from the thread's own
    * and add the loop's: a signal the thread blocks stays blocked. */

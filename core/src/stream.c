@@ -1056,11 +1056,11 @@ int fuv_stream_accept_into(fuv_stream_t *server, fuv_stream_t *client) {
  * whose connect failed in the background half-reset, and its next connect
  * fails with ECONNABORTED; one still in SYN_SENT would keep trying. An
  * AF_UNIX socket is left as it was, which is what it needs. */
-void fuv__stream_reset_connect(int fd) {
+int fuv__stream_reset_connect(int fd) {
   struct sockaddr unspec;
   memset(&unspec, 0, sizeof unspec);
   unspec.sa_family = AF_UNSPEC;
-  (void)connect(fd, &unspec, sizeof unspec);
+  return connect(fd, &unspec, sizeof unspec) == 0 ? 0 : fuv__errno();
 }
 
 /* Ends a connect attempt: flags, queued writes, then the kind's callback. */
@@ -1128,10 +1128,7 @@ int fuv__stream_connect(fuv_stream_t *s, const struct sockaddr *addr,
  * usually does): TCP dissolves the association; an AF_UNIX socket cannot,
  * so it is closed and the handle makes a new one for its next connect. */
 static void drop_completed_connect(fuv_stream_t *s) {
-  struct sockaddr unspec;
-  memset(&unspec, 0, sizeof unspec);
-  unspec.sa_family = AF_UNSPEC;
-  if (connect(s->io.fd, &unspec, sizeof unspec) == 0)
+  if (fuv__stream_reset_connect(s->io.fd) == 0)
     return;
   fuv__io_close(s->handle.loop, &s->io);
   fuv__close_fd(s->io.fd);
