@@ -104,6 +104,7 @@ FUV_EXTERN const char *fuv_version_string(void);
   XX(ECONNABORTED, -ECONNABORTED, "software caused connection abort")       \
   XX(ECONNREFUSED, -ECONNREFUSED, "connection refused")                     \
   XX(ECONNRESET, -ECONNRESET, "connection reset by peer")                   \
+  XX(EDESTADDRREQ, -EDESTADDRREQ, "destination address required")           \
   XX(EEXIST, -EEXIST, "file already exists")                                \
   XX(EFAULT, -EFAULT, "bad address in system call argument")                \
   XX(EHOSTDOWN, -EHOSTDOWN, "host is down")                                 \
@@ -170,6 +171,7 @@ typedef struct fuv_pipe_s fuv_pipe_t;
 typedef struct fuv_prepare_s fuv_prepare_t;
 typedef struct fuv_check_s fuv_check_t;
 typedef struct fuv_idle_s fuv_idle_t;
+typedef struct fuv_udp_s fuv_udp_t;
 /* A request: a connect, write or shutdown in flight, for callers that want
  * to cancel it or ask its type (see "Requests" below). */
 typedef struct fuv_req_s fuv_req_t;
@@ -183,7 +185,8 @@ typedef enum {
   FUV_PREPARE = 5,
   FUV_CHECK = 6,
   FUV_IDLE = 7,
-  FUV_HANDLE_TYPE_MAX = 8
+  FUV_UDP = 8,
+  FUV_HANDLE_TYPE_MAX = 9
 } fuv_handle_type_t;
 
 /* The kinds of request, as returned by fuv_req_type(). */
@@ -192,7 +195,8 @@ typedef enum {
   FUV_CONNECT = 1,
   FUV_WRITE = 2,
   FUV_SHUTDOWN = 3,
-  FUV_REQ_TYPE_MAX = 4
+  FUV_UDP_SEND = 4,
+  FUV_REQ_TYPE_MAX = 5
 } fuv_req_type_t;
 
 /* Options for fuv_loop_configure(). */
@@ -249,6 +253,34 @@ typedef enum {
   FUV_SOCK_STREAM = SOCK_STREAM,
   FUV_SOCK_DGRAM = SOCK_DGRAM
 } fuv_socket_type_t;
+
+/* Flags of UDP handles, with libuv's values: fuv_udp_new_ex() takes
+ * RECVMMSG, fuv_udp_bind() the IPV6ONLY, REUSEADDR and REUSEPORT flags,
+ * and the receive callback gets PARTIAL. */
+typedef enum {
+  /* Bind an IPv6 socket for IPv6 only (FUV_EINVAL with an IPv4 address). */
+  FUV_UDP_IPV6ONLY = 1,
+  /* In a receive callback: the datagram was longer than the buffer and the
+   * rest of it was discarded by the kernel. */
+  FUV_UDP_PARTIAL = 2,
+  /* SO_REUSEADDR: several sockets may bind one address and port; each
+   * gets the multicast and broadcast datagrams sent to it (unicast goes to
+   * the last bound). */
+  FUV_UDP_REUSEADDR = 4,
+  /* SO_REUSEPORT: several sockets bound to one port share its unicast
+   * datagrams by the kernel's hash of the sender. FUV_ENOTSUP where the
+   * platform lacks it. */
+  FUV_UDP_REUSEPORT = 64,
+  /* Receive with recvmmsg(2): many datagrams in one system call, each into
+   * its own 64 KiB chunk of a loop-owned area, so none is truncated. */
+  FUV_UDP_RECVMMSG = 256
+} fuv_udp_flags_t;
+
+/* For fuv_udp_set_membership() and fuv_udp_set_source_membership(). */
+typedef enum {
+  FUV_LEAVE_GROUP = 0,
+  FUV_JOIN_GROUP = 1
+} fuv_membership_t;
 
 /* The eleven TCP states, as returned by fuv_tcp_state(). */
 typedef enum {
@@ -311,6 +343,21 @@ typedef void (*fuv_prepare_cb)(fuv_prepare_t *prepare, void *arg);
 typedef void (*fuv_check_cb)(fuv_check_t *check, void *arg);
 /* Called once per loop iteration while the idle handle is active. */
 typedef void (*fuv_idle_cb)(fuv_idle_t *idle, void *arg);
+/* Called once a datagram has been handed to the kernel (status 0) or its
+ * send failed; FUV_ECANCELED when the handle was closed or the request
+ * cancelled first. */
+typedef void (*fuv_udp_send_cb)(fuv_udp_t *udp, int status, void *arg);
+/* Called for each datagram received: nread >= 0 bytes at buf from the
+ * sender addr (an AF_INET or AF_INET6 sockaddr; fuv_sockaddr_ip() gives
+ * its text and port). nread 0 with an addr is an empty datagram: flatuv
+ * never calls with "nothing to read". flags has FUV_UDP_PARTIAL when the
+ * datagram was truncated. nread < 0 is an error (FUV_ECONNREFUSED on a
+ * connected socket whose peer has no listener), with buf and addr NULL.
+ * The buffer and the address belong to the loop and are valid only during
+ * the callback. */
+typedef void (*fuv_udp_recv_cb)(fuv_udp_t *udp, ssize_t nread,
+                                const char *buf, const struct sockaddr *addr,
+                                unsigned int flags, void *arg);
 
 /* ------------------------------------------------------------------------ */
 /* Loop                                                                     */
@@ -850,6 +897,181 @@ FUV_EXTERN int fuv_pipe(int *read_fd, int *write_fd, int read_flags,
                         int write_flags);
 
 /* ------------------------------------------------------------------------ */
+/* UDP                                                                      */
+/* ------------------------------------------------------------------------ */
+/*
+ * A UDP handle is a datagram socket. An address is given as text and port,
+ * as for TCP, or as a sockaddr to the *_addr calls. A handle gets its
+ * socket from fuv_udp_new_ex(), fuv_udp_open(), or the first bind,
+ * connect or send (an unbound socket that sends is bound to a free port by
+ * the kernel, as in libuv). Sends are datagrams: each is sent whole or not
+ * at all, and the ones queued go out in order. Every call needs an open
+ * handle (FUV_EINVAL when closing); the socket options need a socket
+ * (FUV_EBADF when there is none).
+ */
+
+/* Creates a UDP handle [uv_udp_init]; no socket is created yet. */
+FUV_EXTERN int fuv_udp_new(fuv_udp_t **out, fuv_loop_t *loop);
+/* Creates a UDP handle with a socket of the given domain (FUV_AF_INET or
+ * FUV_AF_INET6; FUV_AF_UNSPEC creates none yet) and flags (0 or
+ * FUV_UDP_RECVMMSG) [uv_udp_init_ex]. FUV_EINVAL for other values. */
+FUV_EXTERN int fuv_udp_new_ex(fuv_udp_t **out, fuv_loop_t *loop, int domain,
+                              unsigned int flags);
+/* Opens an existing datagram socket as this handle, making it
+ * non-blocking. FUV_EBUSY if the handle has a socket; FUV_EBADF for a bad
+ * fd; FUV_EINVAL for a socket that is not a datagram socket. */
+FUV_EXTERN int fuv_udp_open(fuv_udp_t *udp, int fd);
+/* Binds to ip and port (0 picks a free port) with FUV_UDP_IPV6ONLY,
+ * FUV_UDP_REUSEADDR and FUV_UDP_REUSEPORT flags. Errors: FUV_EINVAL (bad
+ * ip, port out of range, other flags, already bound), FUV_EADDRINUSE,
+ * FUV_EADDRNOTAVAIL, FUV_EACCES. */
+FUV_EXTERN int fuv_udp_bind(fuv_udp_t *udp, const char *ip, int port,
+                            unsigned int flags);
+FUV_EXTERN int fuv_udp_bind_addr(fuv_udp_t *udp, const struct sockaddr *addr,
+                                 unsigned int flags);
+/* Connects the socket to one peer [uv_udp_connect]: sends then go there
+ * without an address (giving one is FUV_EISCONN), only its datagrams are
+ * received, and an ICMP port-unreachable from it is reported as
+ * FUV_ECONNREFUSED to the receive callback or the next send. A NULL ip
+ * disconnects (FUV_ENOTCONN when not connected). FUV_EISCONN when already
+ * connected; FUV_EINVAL for a bad address or port 0. */
+FUV_EXTERN int fuv_udp_connect(fuv_udp_t *udp, const char *ip, int port);
+FUV_EXTERN int fuv_udp_connect_addr(fuv_udp_t *udp,
+                                    const struct sockaddr *addr);
+/* Writes the bound address as text into ip (FUV_IP_NAME_MAX is always
+ * enough) and the port into *port. FUV_ENOSPC if ip is too small. */
+FUV_EXTERN int fuv_udp_getsockname(const fuv_udp_t *udp, char *ip,
+                                   size_t iplen, int *port);
+/* As fuv_udp_getsockname, for the connected peer (FUV_ENOTCONN). */
+FUV_EXTERN int fuv_udp_getpeername(const fuv_udp_t *udp, char *ip,
+                                   size_t iplen, int *port);
+FUV_EXTERN int fuv_udp_getsockname_addr(const fuv_udp_t *udp,
+                                        struct sockaddr *name, int *namelen);
+FUV_EXTERN int fuv_udp_getpeername_addr(const fuv_udp_t *udp,
+                                        struct sockaddr *name, int *namelen);
+
+/* Sends one datagram of len bytes to ip and port, or to the connected peer
+ * when ip is NULL [uv_udp_send]. If nothing is queued it is sent at once;
+ * otherwise, or when the kernel's buffer is full, the bytes are copied and
+ * queued, so data may be reused when this returns. cb (may be NULL) runs
+ * from fuv_run(), never from this call. Errors at call time: FUV_EINVAL
+ * (bad address, port 0 or out of range), FUV_EDESTADDRREQ (no address and
+ * not connected), FUV_EISCONN (an address on a connected socket),
+ * FUV_EMSGSIZE; a datagram the kernel refuses later reaches cb. */
+FUV_EXTERN int fuv_udp_send(fuv_udp_t *udp, const char *data, size_t len,
+                            const char *ip, int port, fuv_udp_send_cb cb,
+                            void *arg);
+FUV_EXTERN int fuv_udp_send_addr(fuv_udp_t *udp, const char *data, size_t len,
+                                 const struct sockaddr *addr,
+                                 fuv_udp_send_cb cb, void *arg);
+/* fuv_udp_send giving a request object in *req (which may be NULL) that
+ * fuv_cancel() withdraws while the datagram is still queued. */
+FUV_EXTERN int fuv_udp_send_req(fuv_udp_t *udp, const char *data, size_t len,
+                                const char *ip, int port, fuv_udp_send_cb cb,
+                                void *arg, fuv_req_t **req);
+/* Sends one datagram now or not at all [uv_udp_try_send]: returns len, or
+ * FUV_EAGAIN when sends are queued or the kernel's buffer is full, or an
+ * error as fuv_udp_send. */
+FUV_EXTERN int fuv_udp_try_send(fuv_udp_t *udp, const char *data, size_t len,
+                                const char *ip, int port);
+FUV_EXTERN int fuv_udp_try_send_addr(fuv_udp_t *udp, const char *data,
+                                     size_t len, const struct sockaddr *addr);
+/* Sends nbufs datagrams (bufs[i] of lens[i] bytes), all to ip and port or
+ * to the connected peer (ip NULL), in as few system calls as sendmmsg(2)
+ * allows [uv_udp_try_send2]. Returns how many were sent, in order (a
+ * prefix: fewer when the kernel's buffer filled), or an error for the
+ * first (FUV_EAGAIN when sends are queued). */
+FUV_EXTERN int fuv_udp_try_send_many(fuv_udp_t *udp, const char *const *bufs,
+                                     const size_t *lens, size_t nbufs,
+                                     const char *ip, int port);
+/* As fuv_udp_try_send_many, each datagram to its own address (addrs[i],
+ * or NULL for the connected peer). */
+FUV_EXTERN int fuv_udp_try_send_many_addr(fuv_udp_t *udp,
+                                          const char *const *bufs,
+                                          const size_t *lens, size_t nbufs,
+                                          const struct sockaddr *const *addrs);
+/* The bytes, and the datagrams, queued and not yet sent. */
+FUV_EXTERN size_t fuv_udp_get_send_queue_size(const fuv_udp_t *udp);
+FUV_EXTERN size_t fuv_udp_get_send_queue_count(const fuv_udp_t *udp);
+
+/* Starts receiving; cb runs for every datagram [uv_udp_recv_start]. A
+ * socket without an address is bound to 0.0.0.0 and a free port first.
+ * FUV_EALREADY when already receiving. */
+FUV_EXTERN int fuv_udp_recv_start(fuv_udp_t *udp, fuv_udp_recv_cb cb,
+                                  void *arg);
+/* Stops receiving; no callback runs after it returns. */
+FUV_EXTERN int fuv_udp_recv_stop(fuv_udp_t *udp);
+/* 1 if the handle receives with recvmmsg(2) (FUV_UDP_RECVMMSG), else 0. */
+FUV_EXTERN int fuv_udp_using_recvmmsg(const fuv_udp_t *udp);
+
+/* Options. */
+
+/* SO_BROADCAST: without it, a send to a broadcast address is FUV_EACCES. */
+FUV_EXTERN int fuv_udp_set_broadcast(fuv_udp_t *udp, int on);
+/* The unicast TTL (IPv6: hop limit), 1-255. */
+FUV_EXTERN int fuv_udp_set_ttl(fuv_udp_t *udp, int ttl);
+FUV_EXTERN int fuv_udp_get_ttl(const fuv_udp_t *udp);
+/* The multicast TTL (hop limit), 0-255. */
+FUV_EXTERN int fuv_udp_set_multicast_ttl(fuv_udp_t *udp, int ttl);
+/* Whether multicast datagrams sent are looped back to this host. */
+FUV_EXTERN int fuv_udp_set_multicast_loop(fuv_udp_t *udp, int on);
+/* The interface multicast datagrams go out from: its IPv4 address, or for
+ * IPv6 an address with its scope ("::%lo") or an interface name; NULL
+ * for the system's choice. */
+FUV_EXTERN int fuv_udp_set_multicast_interface(fuv_udp_t *udp,
+                                               const char *interface_addr);
+/* Joins (FUV_JOIN_GROUP) or leaves (FUV_LEAVE_GROUP) the multicast group
+ * multicast_addr on the interface with interface_addr (NULL: the system's
+ * choice). FUV_EINVAL for an address that is not multicast. */
+FUV_EXTERN int fuv_udp_set_membership(fuv_udp_t *udp,
+                                      const char *multicast_addr,
+                                      const char *interface_addr,
+                                      int membership);
+/* As fuv_udp_set_membership, for datagrams of one source only
+ * (source-specific multicast). */
+FUV_EXTERN int fuv_udp_set_source_membership(fuv_udp_t *udp,
+                                             const char *multicast_addr,
+                                             const char *interface_addr,
+                                             const char *source_addr,
+                                             int membership);
+/* The TOS byte (IPv4) or traffic class (IPv6) of datagrams sent, 0-255:
+ * DSCP in its high six bits, ECN in its low two. */
+FUV_EXTERN int fuv_udp_set_tos(fuv_udp_t *udp, int tos);
+FUV_EXTERN int fuv_udp_get_tos(const fuv_udp_t *udp);
+/* The ECN codepoint of datagrams sent, 0-3 (0 not ECT, 1 ECT(1), 2 ECT(0),
+ * 3 CE), keeping the DSCP bits of the TOS byte. */
+FUV_EXTERN int fuv_udp_set_ecn(fuv_udp_t *udp, int ecn);
+FUV_EXTERN int fuv_udp_get_ecn(const fuv_udp_t *udp);
+/* Asks the kernel for each received datagram's destination address
+ * (IP_PKTINFO / IPV6_RECVPKTINFO) and TOS byte (IP_RECVTOS /
+ * IPV6_RECVTCLASS), which fuv_udp_recv_dest() and fuv_udp_recv_tos() give
+ * during the receive callback. */
+FUV_EXTERN int fuv_udp_set_recv_dest(fuv_udp_t *udp, int on);
+FUV_EXTERN int fuv_udp_set_recv_tos(fuv_udp_t *udp, int on);
+/* During a receive callback, the address the datagram was sent to (e.g. a
+ * multicast group, or one of several local addresses of a socket bound to
+ * 0.0.0.0) and the socket's port. FUV_ENOENT outside a callback or when
+ * fuv_udp_set_recv_dest() is off. */
+FUV_EXTERN int fuv_udp_recv_dest(const fuv_udp_t *udp, char *ip,
+                                 size_t iplen, int *port);
+/* During a receive callback, the TOS byte (ECN in its low two bits) the
+ * datagram arrived with; FUV_ENOENT as fuv_udp_recv_dest(). */
+FUV_EXTERN int fuv_udp_recv_tos(const fuv_udp_t *udp);
+/* UDP generic segmentation offload (UDP_SEGMENT): with a segment size
+ * (1-65507), every datagram sent that is longer is cut by the kernel into
+ * datagrams of that size (the last may be shorter), so one system call
+ * sends up to 64 segments; 0 turns it off. FUV_ENOTSUP where the kernel
+ * lacks it. */
+FUV_EXTERN int fuv_udp_set_gso(fuv_udp_t *udp, int segment_size);
+FUV_EXTERN int fuv_udp_get_gso(const fuv_udp_t *udp);
+/* UDP generic receive offload (UDP_GRO): the kernel may coalesce datagrams
+ * of one flow; flatuv splits them again, so the receive callback still
+ * gets one call per datagram, with fewer system calls. FUV_ENOTSUP where
+ * the kernel lacks it. */
+FUV_EXTERN int fuv_udp_set_gro(fuv_udp_t *udp, int on);
+FUV_EXTERN int fuv_udp_get_gro(const fuv_udp_t *udp);
+
+/* ------------------------------------------------------------------------ */
 /* Synchronous I/O with timeouts                                            */
 /* ------------------------------------------------------------------------ */
 /*
@@ -890,6 +1112,21 @@ FUV_EXTERN int fuv_send(fuv_stream_t *stream, const char *data, size_t len,
 FUV_EXTERN int fuv_recv(fuv_stream_t *stream, char *buf, size_t len,
                         int timeout_ms);
 
+/* Sends one datagram to ip and port (or the connected peer when ip is
+ * NULL), waiting at most timeout_ms for room in the kernel's buffer.
+ * FUV_EBUSY while asynchronous sends are queued. */
+FUV_EXTERN int fuv_udp_send_sync(fuv_udp_t *udp, const char *data,
+                                 size_t len, const char *ip, int port,
+                                 int timeout_ms);
+/* Receives one datagram into buf (len bytes; a longer datagram is
+ * truncated, so give 65536 to receive any), waiting at most timeout_ms,
+ * and writes its sender into ip (iplen) and *port. Returns its length
+ * (0 for an empty datagram). FUV_EBUSY while receiving asynchronously;
+ * FUV_EINVAL for a NULL buf or len 0. */
+FUV_EXTERN int fuv_udp_recv_sync(fuv_udp_t *udp, char *buf, size_t len,
+                                 char *ip, size_t iplen, int *port,
+                                 int timeout_ms);
+
 /* ------------------------------------------------------------------------ */
 /* Addresses                                                                */
 /* ------------------------------------------------------------------------ */
@@ -904,6 +1141,12 @@ FUV_EXTERN int fuv_ip6_addr(const char *ip, int port,
  * FUV_ENOSPC if dst is too small, FUV_EAFNOSUPPORT for other families. */
 FUV_EXTERN int fuv_ip_name(const struct sockaddr *addr, char *dst,
                            size_t size);
+
+/* Splits an AF_INET or AF_INET6 sockaddr (as a receive callback gets it)
+ * into text and port. FUV_ENOSPC if ip is too small, FUV_EAFNOSUPPORT for
+ * other families. */
+FUV_EXTERN int fuv_sockaddr_ip(const struct sockaddr *addr, char *ip,
+                               size_t iplen, int *port);
 
 #ifdef __cplusplus
 }
