@@ -1,7 +1,11 @@
 #include "fuv_test.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 const char *const fuv_test_loopback[FUV_TEST_NFAMILIES] = {"127.0.0.1", "::1"};
@@ -141,4 +145,141 @@ int fuv_test_main(Suite *(*make_suite)(void)) {
   int failed = srunner_ntests_failed(runner);
   srunner_free(runner);
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* ---- UDP ---------------------------------------------------------------- */
+
+int fuv_test_skip_ipv6(const char *ip, const char *test) {
+  struct sockaddr_in6 sa;
+  if (strchr(ip, ':') == NULL)
+    return 0;
+  int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int ok = fd >= 0;
+  if (ok) {
+    ck_assert_int_eq(fuv_ip6_addr("::1", 0, &sa), 0);
+    ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+  }
+  int err = errno;
+  if (fd >= 0)
+    close(fd);
+  if (ok)
+    return 0;
+  printf("SKIPPED %s over IPv6: ::1 cannot be bound here (%s)\n", test,
+         strerror(err));
+  fflush(stdout);
+  return 1;
+}
+
+fuv_udp_t *fuv_test_udp_bound(fuv_loop_t *loop, const char *ip,
+                              unsigned int flags, int *port) {
+  fuv_udp_t *udp;
+  char name[FUV_IP_NAME_MAX];
+  FUV_ASSERT_OK(fuv_udp_new(&udp, loop));
+  FUV_ASSERT_OK(fuv_udp_bind(udp, ip, 0, flags));
+  FUV_ASSERT_OK(fuv_udp_getsockname(udp, name, sizeof name, port));
+  ck_assert_int_gt(*port, 0);
+  return udp;
+}
+
+void fuv_test_record_dgram(fuv_udp_t *udp, ssize_t nread, const char *buf,
+                           const struct sockaddr *addr, unsigned int flags,
+                           void *arg) {
+  struct fuv_test_dgrams *dg = arg;
+  struct fuv_test_dgram *d;
+  (void)udp;
+  if (dg->count == dg->capacity) {
+    int capacity = dg->capacity ? dg->capacity * 2 : 64;
+    struct fuv_test_dgram *grown =
+        realloc(dg->d, (size_t)capacity * sizeof *grown);
+    ck_assert_ptr_nonnull(grown);
+    dg->d = grown;
+    dg->capacity = capacity;
+  }
+  d = &dg->d[dg->count++];
+  memset(d, 0, sizeof *d);
+  d->nread = nread;
+  d->flags = flags;
+  if (nread < 0) {
+    dg->errors++;
+    dg->last_error = (int)nread;
+    ck_assert_ptr_null(buf);
+    ck_assert_ptr_null(addr);
+    return;
+  }
+  ck_assert_ptr_nonnull(addr);
+  d->has_addr = 1;
+  FUV_ASSERT_OK(fuv_sockaddr_ip(addr, d->ip, sizeof d->ip, &d->port));
+  if (nread > 0) {
+    ck_assert_ptr_nonnull(buf);
+    d->data = malloc((size_t)nread);
+    ck_assert_ptr_nonnull(d->data);
+    memcpy(d->data, buf, (size_t)nread);
+  }
+}
+
+void fuv_test_dgrams_free(struct fuv_test_dgrams *dg) {
+  for (int i = 0; i < dg->count; i++)
+    free(dg->d[i].data);
+  free(dg->d);
+  memset(dg, 0, sizeof *dg);
+}
+
+struct netns_job {
+  int family, type, n;
+  int *fds;
+  const char *const *cmds;
+  size_t ncmds;
+  char *reason;
+  size_t size;
+  int result;
+};
+
+/* Runs on a thread of its own: unshare() moves only the calling thread into
+ * the new namespace (and what it forks: system()'s shell), and a socket
+ * stays in the namespace it was created in. */
+static void *netns_thread(void *arg) {
+  struct netns_job *job = arg;
+  char line[512];
+  job->result = -1;
+  if (unshare(CLONE_NEWNET) != 0) {
+    snprintf(job->reason, job->size, "unshare(CLONE_NEWNET): %s",
+             strerror(errno));
+    return NULL;
+  }
+  if (system("ip link set lo up >/dev/null 2>&1") != 0) {
+    snprintf(job->reason, job->size, "`ip link set lo up` failed");
+    return NULL;
+  }
+  for (size_t i = 0; i < job->ncmds; i++) {
+    snprintf(line, sizeof line, "%s >/dev/null 2>&1", job->cmds[i]);
+    if (system(line) != 0) {
+      snprintf(job->reason, job->size, "`%s` failed", job->cmds[i]);
+      return NULL;
+    }
+  }
+  for (int i = 0; i < job->n; i++) {
+    job->fds[i] = socket(job->family, job->type | SOCK_CLOEXEC, 0);
+    if (job->fds[i] < 0) {
+      snprintf(job->reason, job->size, "socket: %s", strerror(errno));
+      while (i-- > 0)
+        close(job->fds[i]);
+      return NULL;
+    }
+  }
+  job->result = 0;
+  return NULL;
+}
+
+int fuv_test_netns_sockets(int family, int type, int n, int *fds,
+                           const char *const *cmds, size_t ncmds,
+                           char *reason, size_t size) {
+  struct netns_job job = {family, type, n, fds, cmds, ncmds, reason, size, -1};
+  pthread_t thread;
+  if (geteuid() != 0) {
+    snprintf(reason, size, "not running as root");
+    return -1;
+  }
+  ck_assert_int_eq(pthread_create(&thread, NULL, netns_thread, &job), 0);
+  ck_assert_int_eq(pthread_join(thread, NULL), 0);
+  return job.result;
 }

@@ -69,6 +69,49 @@ void fuv_test_fill_pattern(char *buf, size_t len, uint64_t offset);
 /* A close callback that counts into the int pointed to by arg. */
 void fuv_test_count_close(fuv_handle_t *handle, void *arg);
 
+/* ---- UDP ---------------------------------------------------------------- */
+
+/* Returns 1, after printing why, when ip is an IPv6 address and ::1 cannot
+ * be bound on this machine, so that the named IPv6 case is skipped; 0
+ * otherwise. */
+int fuv_test_skip_ipv6(const char *ip, const char *test);
+/* Creates a UDP handle bound to ip, port 0, with flags (fuv_udp_bind's);
+ * returns it and writes the chosen port. */
+fuv_udp_t *fuv_test_udp_bound(fuv_loop_t *loop, const char *ip,
+                              unsigned int flags, int *port);
+
+/* What a UDP receive callback got, one entry per call. */
+struct fuv_test_dgram {
+  ssize_t nread;
+  unsigned int flags;
+  int has_addr;
+  char ip[FUV_IP_NAME_MAX]; /* the sender, from fuv_sockaddr_ip */
+  int port;
+  char *data; /* a copy of the nread bytes (NULL when nread <= 0) */
+};
+struct fuv_test_dgrams {
+  int count;  /* calls, datagrams and errors */
+  int errors; /* calls with nread < 0 */
+  int last_error;
+  int capacity;
+  struct fuv_test_dgram *d;
+};
+/* A fuv_udp_recv_cb that appends to the struct fuv_test_dgrams at arg
+ * (zero it first; free it with fuv_test_dgrams_free). */
+void fuv_test_record_dgram(fuv_udp_t *udp, ssize_t nread, const char *buf,
+                           const struct sockaddr *addr, unsigned int flags,
+                           void *arg);
+void fuv_test_dgrams_free(struct fuv_test_dgrams *dg);
+
+/* Creates n sockets (fds[0..n-1], of family and type) in a network
+ * namespace of their own, whose lo is up and in which each of the ncmds
+ * shell commands of cmds has been run first (e.g. a tc qdisc on lo). The
+ * namespace lives as long as its sockets. Returns 0, or -1 with nothing
+ * left behind and the reason in reason. */
+int fuv_test_netns_sockets(int family, int type, int n, int *fds,
+                           const char *const *cmds, size_t ncmds,
+                           char *reason, size_t size);
+
 /* Builds and runs the suite; exits non-zero on any failure. */
 int fuv_test_main(Suite *(*make_suite)(void));
 #define FUV_TEST_MAIN(make_suite)                                            \
