@@ -1,0 +1,756 @@
+/*
+ * UDP socket options over real loopback sockets: broadcast, multicast
+ * (groups, loop, TTL, source-specific), REUSEPORT, TTL / TOS / ECN read
+ * back, the destination address and TOS byte of received datagrams,
+ * GSO / GRO, and handles that receive with recvmmsg.
+ */
+#include "fuv_test.h"
+
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TIMEOUT_MS 10000
+
+#define H(x) ((fuv_handle_t *)(x))
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static fuv_loop_t *new_loop(void) {
+  fuv_loop_t *loop = NULL;
+  FUV_ASSERT_OK(fuv_loop_new(&loop));
+  return loop;
+}
+
+static int bound_port(const fuv_udp_t *udp) {
+  char ip[FUV_IP_NAME_MAX];
+  int port = -1;
+  FUV_ASSERT_OK(fuv_udp_getsockname(udp, ip, sizeof ip, &port));
+  return port;
+}
+
+static int raw_int_option(const fuv_udp_t *udp, int level, int name) {
+  int value = -1;
+  socklen_t len = sizeof value;
+  int fd = fuv_fileno((const fuv_handle_t *)udp);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(getsockopt(fd, level, name, &value, &len), 0);
+  return value;
+}
+
+static void assert_dgram(const struct fuv_test_dgrams *dg, int i,
+                         const char *data, size_t len) {
+  ck_assert_int_lt(i, dg->count);
+  ck_assert_msg(dg->d[i].nread == (ssize_t)len,
+                "datagram %d: nread %zd, wanted %zu", i, dg->d[i].nread, len);
+  ck_assert_msg(len == 0 || memcmp(dg->d[i].data, data, len) == 0,
+                "datagram %d has the wrong bytes", i);
+  ck_assert_uint_eq(dg->d[i].flags & FUV_UDP_PARTIAL, 0);
+}
+
+/* Runs the loop for ms milliseconds, to let anything that would arrive
+ * arrive. */
+static void run_for(fuv_loop_t *loop, uint64_t ms) {
+  fuv_timer_t *timer;
+  int fired = 0;
+  FUV_ASSERT_OK(fuv_timer_new(&timer, loop));
+  FUV_ASSERT_OK(fuv_timer_start(timer, fuv_test_set_flag, ms, 0, &fired));
+  fuv_test_run_until(loop, &fired, 1, ms + TIMEOUT_MS);
+  FUV_ASSERT_OK(fuv_close(H(timer), NULL, NULL));
+}
+
+/* What a receive callback learnt about each datagram's destination and TOS
+ * byte, asked during the callback. */
+#define META_MAX 16
+struct meta {
+  int count;
+  char data[META_MAX][32];
+  char dest[META_MAX][FUV_IP_NAME_MAX];
+  int dest_port[META_MAX];
+  int dest_err[META_MAX];
+  int tos[META_MAX];
+};
+
+static void meta_on_recv(fuv_udp_t *udp, ssize_t nread, const char *buf,
+                         const struct sockaddr *addr, unsigned int flags,
+                         void *arg) {
+  struct meta *m = arg;
+  (void)flags;
+  ck_assert_int_ge(nread, 0);
+  ck_assert_ptr_nonnull(addr);
+  ck_assert_int_lt(m->count, META_MAX);
+  int i = m->count++;
+  ck_assert_int_lt(nread, 32);
+  memcpy(m->data[i], buf, (size_t)nread);
+  m->data[i][nread] = '\0';
+  m->dest_err[i] = fuv_udp_recv_dest(udp, m->dest[i], sizeof m->dest[i],
+                                     &m->dest_port[i]);
+  m->tos[i] = fuv_udp_recv_tos(udp);
+}
+
+/* ---- broadcast ------------------------------------------------------------ */
+
+/* Without SO_BROADCAST a send to a broadcast address is refused with
+ * EACCES; with it, it goes out. 127.255.255.255 is lo's broadcast address,
+ * so a socket bound to the wildcard address receives it. */
+START_TEST(broadcast_needs_set_broadcast) {
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *tx;
+  struct fuv_test_dgrams dg;
+  int port, r;
+  memset(&dg, 0, sizeof dg);
+  rx = fuv_test_udp_bound(loop, "0.0.0.0", 0, &port);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  FUV_ASSERT_OK(fuv_udp_new_ex(&tx, loop, FUV_AF_INET, 0));
+
+  ck_assert_int_eq(raw_int_option(tx, SOL_SOCKET, SO_BROADCAST), 0);
+  FUV_ASSERT_ERR(fuv_udp_try_send(tx, "no", 2, "127.255.255.255", port),
+                 FUV_EACCES);
+  FUV_ASSERT_ERR(fuv_udp_try_send(tx, "no", 2, "255.255.255.255", port),
+                 FUV_EACCES);
+  FUV_ASSERT_ERR(fuv_udp_send_sync(tx, "no", 2, "127.255.255.255", port, 1000),
+                 FUV_EACCES);
+
+  FUV_ASSERT_OK(fuv_udp_set_broadcast(tx, 1));
+  ck_assert_int_ne(raw_int_option(tx, SOL_SOCKET, SO_BROADCAST), 0);
+  ck_assert_int_eq(fuv_udp_try_send(tx, "lo-bcast", 8, "127.255.255.255",
+                                    port),
+                   8);
+  fuv_test_run_until(loop, &dg.count, 1, TIMEOUT_MS);
+  assert_dgram(&dg, 0, "lo-bcast", 8);
+  /* The limited broadcast leaves by the default route, if there is one:
+   * whatever happens, it is no longer refused for want of SO_BROADCAST. */
+  r = fuv_udp_try_send(tx, "all", 3, "255.255.255.255", port);
+  ck_assert_msg(r != FUV_EACCES, "255.255.255.255 still refused with EACCES");
+  if (r != 3)
+    printf("note: broadcast_needs_set_broadcast: 255.255.255.255 gave %s "
+           "(no route; not EACCES, as wanted)\n", fuv_err_name(r));
+  FUV_ASSERT_OK(fuv_udp_set_broadcast(tx, 0));
+  FUV_ASSERT_ERR(fuv_udp_try_send(tx, "no", 2, "127.255.255.255", port),
+                 FUV_EACCES);
+  fuv_test_dgrams_free(&dg);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* ---- multicast ------------------------------------------------------------ */
+
+#define GROUP "239.255.42.99"
+
+/* The multicast case proper: two receivers bound to one port with
+ * REUSEADDR join GROUP on lo (127.0.0.1); a sender with multicast loop on
+ * sends to the group, and both get it, with the group as destination.
+ * fds, when not NULL, are three datagram sockets (made in a network
+ * namespace of their own) that the handles open. Returns 0, or an error
+ * of joining the group. */
+static int multicast_case(const int *fds) {
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx[2], *tx;
+  struct meta m[2];
+  int port = 0, r;
+  memset(m, 0, sizeof m);
+
+  for (int i = 0; i < 2; i++) {
+    FUV_ASSERT_OK(fuv_udp_new(&rx[i], loop));
+    if (fds)
+      FUV_ASSERT_OK(fuv_udp_open(rx[i], fds[i]));
+    FUV_ASSERT_OK(fuv_udp_bind(rx[i], "0.0.0.0", port, FUV_UDP_REUSEADDR));
+    port = bound_port(rx[i]);
+    ck_assert_int_ne(raw_int_option(rx[i], SOL_SOCKET, SO_REUSEADDR), 0);
+    r = fuv_udp_set_membership(rx[i], GROUP, "127.0.0.1", FUV_JOIN_GROUP);
+    if (r != 0) {
+      fuv_test_free_loop(loop);
+      return r;
+    }
+    FUV_ASSERT_OK(fuv_udp_set_recv_dest(rx[i], 1));
+    FUV_ASSERT_OK(fuv_udp_recv_start(rx[i], meta_on_recv, &m[i]));
+  }
+  /* Joining twice is the kernel's EADDRINUSE. */
+  FUV_ASSERT_ERR(fuv_udp_set_membership(rx[0], GROUP, "127.0.0.1",
+                                        FUV_JOIN_GROUP),
+                 FUV_EADDRINUSE);
+
+  FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
+  if (fds)
+    FUV_ASSERT_OK(fuv_udp_open(tx, fds[2]));
+  FUV_ASSERT_OK(fuv_udp_bind(tx, "127.0.0.1", 0, 0));
+  FUV_ASSERT_OK(fuv_udp_set_multicast_interface(tx, "127.0.0.1"));
+  FUV_ASSERT_OK(fuv_udp_set_multicast_loop(tx, 1));
+  ck_assert_int_eq(raw_int_option(tx, IPPROTO_IP, IP_MULTICAST_LOOP), 1);
+  FUV_ASSERT_OK(fuv_udp_set_multicast_ttl(tx, 1));
+  ck_assert_int_eq(raw_int_option(tx, IPPROTO_IP, IP_MULTICAST_TTL), 1);
+  FUV_ASSERT_OK(fuv_udp_send(tx, "group", 5, GROUP, port, NULL, NULL));
+  fuv_test_run_until(loop, &m[0].count, 1, TIMEOUT_MS);
+  fuv_test_run_until(loop, &m[1].count, 1, TIMEOUT_MS);
+  for (int i = 0; i < 2; i++) {
+    ck_assert_str_eq(m[i].data[0], "group");
+    FUV_ASSERT_OK(m[i].dest_err[0]);
+    ck_assert_str_eq(m[i].dest[0], GROUP);
+    ck_assert_int_eq(m[i].dest_port[0], port);
+  }
+
+  /* The second leaves; only the first gets the next one. */
+  FUV_ASSERT_OK(fuv_udp_set_membership(rx[1], GROUP, "127.0.0.1",
+                                       FUV_LEAVE_GROUP));
+  FUV_ASSERT_ERR(fuv_udp_set_membership(rx[1], GROUP, "127.0.0.1",
+                                        FUV_LEAVE_GROUP),
+                 FUV_EADDRNOTAVAIL);
+  FUV_ASSERT_OK(fuv_udp_send(tx, "again", 5, GROUP, port, NULL, NULL));
+  fuv_test_run_until(loop, &m[0].count, 2, TIMEOUT_MS);
+  ck_assert_str_eq(m[0].data[1], "again");
+  run_for(loop, 100);
+  ck_assert_int_eq(m[1].count, 1);
+  fuv_test_free_loop(loop);
+  return 0;
+}
+
+/* Multicast on lo works in the machine's own namespace on Linux, even
+ * when lo lacks the MULTICAST flag (a route exists for its own
+ * addresses). When the kernel refuses to join there, the case runs again
+ * in a network namespace of its own, with lo up and flagged MULTICAST, so
+ * that the test neither changes the machine's network nor passes
+ * silently. */
+START_TEST(multicast_reaches_every_member) {
+  static const char *const cmds[] = {"ip link set lo multicast on"};
+  char reason[256];
+  int fds[3];
+  int r = multicast_case(NULL);
+  if (r == 0)
+    return;
+  printf("note: multicast_reaches_every_member: joining on this machine's "
+         "lo gave %s; trying in a network namespace\n", fuv_err_name(r));
+  fflush(stdout);
+  if (fuv_test_netns_sockets(AF_INET, SOCK_DGRAM, 3, fds, cmds, 1, reason,
+                             sizeof reason) != 0) {
+    printf("SKIPPED multicast_reaches_every_member: no network namespace: "
+           "%s\n", reason);
+    fflush(stdout);
+    return;
+  }
+  FUV_ASSERT_OK(multicast_case(fds));
+}
+END_TEST
+
+/* Source-specific multicast: a member for source 127.0.0.1 hears the
+ * sender bound to 127.0.0.1, not one bound to 127.0.0.2. */
+START_TEST(source_membership_filters_by_source) {
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *good, *bad;
+  struct fuv_test_dgrams dg;
+  int port, r;
+  memset(&dg, 0, sizeof dg);
+  rx = fuv_test_udp_bound(loop, "0.0.0.0", 0, &port);
+  FUV_ASSERT_ERR(fuv_udp_set_source_membership(rx, "127.0.0.1", "127.0.0.1",
+                                               "127.0.0.1", FUV_JOIN_GROUP),
+                 FUV_EINVAL);
+  r = fuv_udp_set_source_membership(rx, "232.1.2.3", "127.0.0.1", "127.0.0.1",
+                                    FUV_JOIN_GROUP);
+  if (r == FUV_ENOSYS || r == FUV_ENOTSUP) {
+    printf("SKIPPED source_membership_filters_by_source: %s\n",
+           fuv_err_name(r));
+    fuv_test_free_loop(loop);
+    return;
+  }
+  FUV_ASSERT_OK(r);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  FUV_ASSERT_OK(fuv_udp_new(&bad, loop));
+  FUV_ASSERT_OK(fuv_udp_bind(bad, "127.0.0.2", 0, 0));
+  FUV_ASSERT_OK(fuv_udp_set_multicast_interface(bad, "127.0.0.1"));
+  FUV_ASSERT_OK(fuv_udp_new(&good, loop));
+  FUV_ASSERT_OK(fuv_udp_bind(good, "127.0.0.1", 0, 0));
+  FUV_ASSERT_OK(fuv_udp_set_multicast_interface(good, "127.0.0.1"));
+  FUV_ASSERT_OK(fuv_udp_set_multicast_loop(good, 1));
+  FUV_ASSERT_OK(fuv_udp_set_multicast_loop(bad, 1));
+  ck_assert_int_eq(fuv_udp_try_send(bad, "bad", 3, "232.1.2.3", port), 3);
+  ck_assert_int_eq(fuv_udp_try_send(good, "good", 4, "232.1.2.3", port), 4);
+  fuv_test_run_until(loop, &dg.count, 1, TIMEOUT_MS);
+  assert_dgram(&dg, 0, "good", 4);
+  ck_assert_str_eq(dg.d[0].ip, "127.0.0.1");
+  run_for(loop, 100);
+  ck_assert_int_eq(dg.count, 1);
+  FUV_ASSERT_OK(fuv_udp_set_source_membership(rx, "232.1.2.3", "127.0.0.1",
+                                              "127.0.0.1", FUV_LEAVE_GROUP));
+  fuv_test_dgrams_free(&dg);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* ---- REUSEPORT ------------------------------------------------------------ */
+
+enum { REUSE_SENDERS = 64, REUSE_EACH = 4 };
+
+START_TEST(reuseport_spreads_datagrams_over_both_receivers) {
+  const char *ip = fuv_test_loopback[_i];
+  if (fuv_test_skip_ipv6(ip, "reuseport_spreads_datagrams_over_both_receivers"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx[2], *third;
+  struct fuv_test_dgrams dg[2];
+  int port;
+  memset(dg, 0, sizeof dg);
+
+  rx[0] = fuv_test_udp_bound(loop, ip, FUV_UDP_REUSEPORT, &port);
+  FUV_ASSERT_OK(fuv_udp_new(&rx[1], loop));
+  FUV_ASSERT_OK(fuv_udp_bind(rx[1], ip, port, FUV_UDP_REUSEPORT));
+  ck_assert_int_eq(bound_port(rx[1]), port);
+  ck_assert_int_ne(raw_int_option(rx[1], SOL_SOCKET, SO_REUSEPORT), 0);
+  /* Without the flag the port is taken. */
+  FUV_ASSERT_OK(fuv_udp_new(&third, loop));
+  FUV_ASSERT_ERR(fuv_udp_bind(third, ip, port, 0), FUV_EADDRINUSE);
+  for (int r = 0; r < 2; r++)
+    FUV_ASSERT_OK(fuv_udp_recv_start(rx[r], fuv_test_record_dgram, &dg[r]));
+
+  for (int s = 0; s < REUSE_SENDERS; s++) {
+    fuv_udp_t *tx;
+    FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
+    for (int k = 0; k < REUSE_EACH; k++)
+      ck_assert_int_eq(fuv_udp_try_send(tx, "spread", 6, ip, port), 6);
+    /* Keep the loop draining so that no receive buffer overflows. */
+    fuv_run(loop, FUV_RUN_NOWAIT);
+  }
+  fuv_timer_t *watchdog;
+  int expired = 0;
+  FUV_ASSERT_OK(fuv_timer_new(&watchdog, loop));
+  FUV_ASSERT_OK(fuv_timer_start(watchdog, fuv_test_set_flag, TIMEOUT_MS, 0,
+                                &expired));
+  while (dg[0].count + dg[1].count < REUSE_SENDERS * REUSE_EACH && !expired)
+    ck_assert_int_ge(fuv_run(loop, FUV_RUN_ONCE), 0);
+  FUV_ASSERT_OK(fuv_close(H(watchdog), NULL, NULL));
+  ck_assert_int_eq(dg[0].count + dg[1].count, REUSE_SENDERS * REUSE_EACH);
+  ck_assert_msg(dg[0].count > 0 && dg[1].count > 0,
+                "all %d datagrams from %d senders went to one receiver "
+                "(%d / %d)", REUSE_SENDERS * REUSE_EACH, REUSE_SENDERS,
+                dg[0].count, dg[1].count);
+  ck_assert_int_eq(dg[0].errors + dg[1].errors, 0);
+  fuv_test_dgrams_free(&dg[0]);
+  fuv_test_dgrams_free(&dg[1]);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* ---- TTL, TOS, ECN ----------------------------------------------------------- */
+
+START_TEST(ttl_tos_and_ecn_are_read_back) {
+  const char *ip = fuv_test_loopback[_i];
+  if (fuv_test_skip_ipv6(ip, "ttl_tos_and_ecn_are_read_back"))
+    return;
+  int v6 = _i == 1;
+  fuv_loop_t *loop = new_loop();
+  int port;
+  fuv_udp_t *udp = fuv_test_udp_bound(loop, ip, 0, &port);
+  int ttl_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  int ttl_name = v6 ? IPV6_UNICAST_HOPS : IP_TTL;
+  int mttl_name = v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL;
+  int tos_name = v6 ? IPV6_TCLASS : IP_TOS;
+
+  FUV_ASSERT_OK(fuv_udp_set_ttl(udp, 5));
+  ck_assert_int_eq(fuv_udp_get_ttl(udp), 5);
+  ck_assert_int_eq(raw_int_option(udp, ttl_level, ttl_name), 5);
+  FUV_ASSERT_OK(fuv_udp_set_ttl(udp, 255));
+  ck_assert_int_eq(fuv_udp_get_ttl(udp), 255);
+  FUV_ASSERT_OK(fuv_udp_set_ttl(udp, 1));
+  ck_assert_int_eq(fuv_udp_get_ttl(udp), 1);
+  FUV_ASSERT_ERR(fuv_udp_set_ttl(udp, 0), FUV_EINVAL);
+  ck_assert_int_eq(fuv_udp_get_ttl(udp), 1);
+
+  FUV_ASSERT_OK(fuv_udp_set_multicast_ttl(udp, 7));
+  ck_assert_int_eq(raw_int_option(udp, ttl_level, mttl_name), 7);
+  FUV_ASSERT_OK(fuv_udp_set_multicast_ttl(udp, 0));
+  ck_assert_int_eq(raw_int_option(udp, ttl_level, mttl_name), 0);
+  FUV_ASSERT_OK(fuv_udp_set_multicast_ttl(udp, 255));
+  ck_assert_int_eq(raw_int_option(udp, ttl_level, mttl_name), 255);
+
+  /* DSCP AF41 (34 << 2 = 0x88), ECN not ECT. */
+  FUV_ASSERT_OK(fuv_udp_set_tos(udp, 0x88));
+  ck_assert_int_eq(fuv_udp_get_tos(udp), 0x88);
+  ck_assert_int_eq(fuv_udp_get_ecn(udp), 0);
+  ck_assert_int_eq(raw_int_option(udp, ttl_level, tos_name), 0x88);
+  /* Each ECN codepoint keeps the DSCP bits. */
+  for (int ecn = 0; ecn <= 3; ecn++) {
+    FUV_ASSERT_OK(fuv_udp_set_ecn(udp, ecn));
+    ck_assert_int_eq(fuv_udp_get_ecn(udp), ecn);
+    ck_assert_int_eq(fuv_udp_get_tos(udp), 0x88 | ecn);
+    ck_assert_int_eq(raw_int_option(udp, ttl_level, tos_name), 0x88 | ecn);
+  }
+  /* A new TOS replaces both halves. */
+  FUV_ASSERT_OK(fuv_udp_set_tos(udp, 0x2a));
+  ck_assert_int_eq(fuv_udp_get_tos(udp), 0x2a);
+  ck_assert_int_eq(fuv_udp_get_ecn(udp), 2);
+  FUV_ASSERT_OK(fuv_udp_set_tos(udp, 0));
+  ck_assert_int_eq(fuv_udp_get_ecn(udp), 0);
+  FUV_ASSERT_OK(fuv_udp_set_tos(udp, 255));
+  ck_assert_int_eq(fuv_udp_get_tos(udp), 255);
+  FUV_ASSERT_ERR(fuv_udp_set_tos(udp, 256), FUV_EINVAL);
+  FUV_ASSERT_ERR(fuv_udp_set_ecn(udp, 4), FUV_EINVAL);
+  ck_assert_int_eq(fuv_udp_get_tos(udp), 255);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* ---- destination address and TOS of received datagrams --------------------- */
+
+/* A socket bound to the wildcard address learns which of its addresses
+ * each datagram was sent to. */
+START_TEST(recv_dest_reports_the_address_sent_to) {
+  const char *ip = fuv_test_loopback[_i];
+  if (fuv_test_skip_ipv6(ip, "recv_dest_reports_the_address_sent_to"))
+    return;
+  int v6 = _i == 1;
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *plain, *tx;
+  struct meta m, pm;
+  char name[FUV_IP_NAME_MAX];
+  int port, plain_port, p;
+  memset(&m, 0, sizeof m);
+  memset(&pm, 0, sizeof pm);
+
+  rx = fuv_test_udp_bound(loop, v6 ? "::" : "0.0.0.0", 0, &port);
+  /* Outside a callback there is no datagram to ask about. */
+  FUV_ASSERT_ERR(fuv_udp_recv_dest(rx, name, sizeof name, &p), FUV_ENOENT);
+  FUV_ASSERT_OK(fuv_udp_set_recv_dest(rx, 1));
+  FUV_ASSERT_ERR(fuv_udp_recv_dest(rx, name, sizeof name, &p), FUV_ENOENT);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, meta_on_recv, &m));
+  /* Without set_recv_dest, ENOENT in the callback too. */
+  plain = fuv_test_udp_bound(loop, v6 ? "::" : "0.0.0.0", 0, &plain_port);
+  FUV_ASSERT_OK(fuv_udp_recv_start(plain, meta_on_recv, &pm));
+
+  FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
+  ck_assert_int_eq(fuv_udp_try_send(tx, "one", 3, ip, port), 3);
+  if (!v6)
+    ck_assert_int_eq(fuv_udp_try_send(tx, "two", 3, "127.0.0.2", port), 3);
+  ck_assert_int_eq(fuv_udp_try_send(tx, "plain", 5, ip, plain_port), 5);
+  fuv_test_run_until(loop, &m.count, v6 ? 1 : 2, TIMEOUT_MS);
+  fuv_test_run_until(loop, &pm.count, 1, TIMEOUT_MS);
+  ck_assert_str_eq(m.data[0], "one");
+  FUV_ASSERT_OK(m.dest_err[0]);
+  ck_assert_str_eq(m.dest[0], ip);
+  ck_assert_int_eq(m.dest_port[0], port);
+  if (!v6) {
+    ck_assert_str_eq(m.data[1], "two");
+    FUV_ASSERT_OK(m.dest_err[1]);
+    ck_assert_str_eq(m.dest[1], "127.0.0.2");
+    ck_assert_int_eq(m.dest_port[1], port);
+  }
+  FUV_ASSERT_ERR(pm.dest_err[0], FUV_ENOENT);
+  /* TOS was not asked for either. */
+  FUV_ASSERT_ERR(m.tos[0], FUV_ENOENT);
+  FUV_ASSERT_ERR(fuv_udp_recv_dest(rx, name, sizeof name, &p), FUV_ENOENT);
+
+  /* Turned off again, it is ENOENT in the callback. */
+  FUV_ASSERT_OK(fuv_udp_set_recv_dest(rx, 0));
+  ck_assert_int_eq(fuv_udp_try_send(tx, "off", 3, ip, port), 3);
+  fuv_test_run_until(loop, &m.count, v6 ? 2 : 3, TIMEOUT_MS);
+  FUV_ASSERT_ERR(m.dest_err[m.count - 1], FUV_ENOENT);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* The receiver sees the TOS byte (traffic class) the sender set, ECN
+ * included. */
+START_TEST(recv_tos_reports_the_senders_tos_and_ecn) {
+  const char *ip = fuv_test_loopback[_i];
+  if (fuv_test_skip_ipv6(ip, "recv_tos_reports_the_senders_tos_and_ecn"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *tx;
+  struct meta m;
+  int port, tx_port;
+  memset(&m, 0, sizeof m);
+  rx = fuv_test_udp_bound(loop, ip, 0, &port);
+  FUV_ASSERT_ERR(fuv_udp_recv_tos(rx), FUV_ENOENT);
+  FUV_ASSERT_OK(fuv_udp_set_recv_tos(rx, 1));
+  FUV_ASSERT_ERR(fuv_udp_recv_tos(rx), FUV_ENOENT);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, meta_on_recv, &m));
+  tx = fuv_test_udp_bound(loop, ip, 0, &tx_port);
+
+  ck_assert_int_eq(fuv_udp_try_send(tx, "zero", 4, ip, port), 4);
+  FUV_ASSERT_OK(fuv_udp_set_tos(tx, 0x28));
+  FUV_ASSERT_OK(fuv_udp_set_ecn(tx, 2)); /* ECT(0) */
+  ck_assert_int_eq(fuv_udp_try_send(tx, "ect0", 4, ip, port), 4);
+  FUV_ASSERT_OK(fuv_udp_set_ecn(tx, 1)); /* ECT(1) */
+  ck_assert_int_eq(fuv_udp_try_send(tx, "ect1", 4, ip, port), 4);
+  FUV_ASSERT_OK(fuv_udp_set_ecn(tx, 3)); /* CE */
+  ck_assert_int_eq(fuv_udp_try_send(tx, "ce", 2, ip, port), 2);
+  FUV_ASSERT_OK(fuv_udp_set_tos(tx, 0xb8)); /* EF, not ECT */
+  ck_assert_int_eq(fuv_udp_try_send(tx, "ef", 2, ip, port), 2);
+  fuv_test_run_until(loop, &m.count, 5, TIMEOUT_MS);
+  static const int want[5] = {0x00, 0x2a, 0x29, 0x2b, 0xb8};
+  static const char *const data[5] = {"zero", "ect0", "ect1", "ce", "ef"};
+  for (int i = 0; i < 5; i++) {
+    ck_assert_str_eq(m.data[i], data[i]);
+    ck_assert_msg(m.tos[i] == want[i], "datagram %d (%s): recv_tos %d "
+                  "(%s), wanted 0x%02x", i, data[i], m.tos[i],
+                  m.tos[i] < 0 ? fuv_err_name(m.tos[i]) : "", want[i]);
+    /* Destination was not asked for. */
+    FUV_ASSERT_ERR(m.dest_err[i], FUV_ENOENT);
+  }
+  FUV_ASSERT_ERR(fuv_udp_recv_tos(rx), FUV_ENOENT);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* ---- GSO and GRO ------------------------------------------------------------ */
+
+enum { SEG = 1200, NSEG = 10, TAIL = 500 };
+
+/* Sets GSO on tx; returns 0, or, when the kernel lacks it, prints why and
+ * returns 1 after asserting that ENOTSUP is what came back. */
+static int gso_unsupported(fuv_udp_t *tx, const char *test) {
+  int r = fuv_udp_set_gso(tx, SEG);
+  if (r == FUV_ENOTSUP) {
+    printf("SKIPPED %s: fuv_udp_set_gso gave ENOTSUP: this kernel has no "
+           "UDP_SEGMENT\n", test);
+    fflush(stdout);
+    return 1;
+  }
+  FUV_ASSERT_OK(r);
+  ck_assert_int_eq(fuv_udp_get_gso(tx), SEG);
+  ck_assert_int_eq(raw_int_option(tx, SOL_UDP, UDP_SEGMENT), SEG);
+  return 0;
+}
+
+static void assert_segments(const struct fuv_test_dgrams *dg, int first,
+                            const char *sent, size_t len) {
+  int n = (int)((len + SEG - 1) / SEG);
+  for (int k = 0; k < n; k++) {
+    size_t seg = k < n - 1 ? SEG : len - (size_t)k * SEG;
+    assert_dgram(dg, first + k, sent + (size_t)k * SEG, seg);
+  }
+}
+
+/* One send of NSEG * SEG bytes leaves as NSEG datagrams of SEG bytes, one
+ * of NSEG * SEG + TAIL as NSEG of SEG and one of TAIL. */
+START_TEST(gso_cuts_one_send_into_segments) {
+  const char *ip = fuv_test_loopback[_i];
+  if (fuv_test_skip_ipv6(ip, "gso_cuts_one_send_into_segments"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *tx;
+  struct fuv_test_dgrams dg;
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  int port, tx_port;
+  char *data = malloc(NSEG * SEG + TAIL);
+  ck_assert_ptr_nonnull(data);
+  fuv_test_fill_pattern(data, NSEG * SEG + TAIL, 99);
+  memset(&dg, 0, sizeof dg);
+
+  rx = fuv_test_udp_bound(loop, ip, 0, &port);
+  FUV_ASSERT_OK(fuv_udp_getsockname_addr(rx, (struct sockaddr *)&ss, &len));
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  tx = fuv_test_udp_bound(loop, ip, 0, &tx_port);
+  ck_assert_int_eq(fuv_udp_get_gso(tx), 0);
+  if (gso_unsupported(tx, "gso_cuts_one_send_into_segments")) {
+    free(data);
+    fuv_test_free_loop(loop);
+    return;
+  }
+  FUV_ASSERT_OK(fuv_udp_send(tx, data, NSEG * SEG, ip, port, NULL, NULL));
+  fuv_test_run_until(loop, &dg.count, NSEG, TIMEOUT_MS);
+  assert_segments(&dg, 0, data, NSEG * SEG);
+  ck_assert_int_eq(fuv_udp_try_send_addr(tx, data, NSEG * SEG + TAIL,
+                                         (struct sockaddr *)&ss),
+                   NSEG * SEG + TAIL);
+  fuv_test_run_until(loop, &dg.count, 2 * NSEG + 1, TIMEOUT_MS);
+  assert_segments(&dg, NSEG, data, NSEG * SEG + TAIL);
+  for (int i = 0; i < dg.count; i++)
+    ck_assert_int_eq(dg.d[i].port, tx_port);
+  /* A datagram no longer than a segment goes as it is. */
+  ck_assert_int_eq(fuv_udp_try_send(tx, "short", 5, ip, port), 5);
+  fuv_test_run_until(loop, &dg.count, 2 * NSEG + 2, TIMEOUT_MS);
+  assert_dgram(&dg, 2 * NSEG + 1, "short", 5);
+  /* Off again: one send, one datagram. */
+  FUV_ASSERT_OK(fuv_udp_set_gso(tx, 0));
+  ck_assert_int_eq(fuv_udp_get_gso(tx), 0);
+  ck_assert_int_eq(fuv_udp_try_send(tx, data, 3 * SEG, ip, port), 3 * SEG);
+  fuv_test_run_until(loop, &dg.count, 2 * NSEG + 3, TIMEOUT_MS);
+  assert_dgram(&dg, 2 * NSEG + 2, data, 3 * SEG);
+  FUV_ASSERT_ERR(fuv_udp_set_gso(tx, 65508), FUV_EINVAL);
+  run_for(loop, 50);
+  ck_assert_int_eq(dg.count, 2 * NSEG + 3);
+  free(data);
+  fuv_test_dgrams_free(&dg);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* The receiver asks for GRO; the kernel hands it the sender's GSO burst
+ * coalesced, and flatuv still calls back once per datagram, with the right
+ * sizes and bytes. Both receive paths (recvmsg and recvmmsg). */
+START_TEST(gro_delivers_every_datagram_separately) {
+  const char *ip = fuv_test_loopback[_i];
+  if (fuv_test_skip_ipv6(ip, "gro_delivers_every_datagram_separately"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx[2], *tx;
+  struct fuv_test_dgrams dg[2];
+  int port[2], r;
+  char *data = malloc(NSEG * SEG + TAIL);
+  ck_assert_ptr_nonnull(data);
+  fuv_test_fill_pattern(data, NSEG * SEG + TAIL, 1234);
+  memset(dg, 0, sizeof dg);
+
+  for (int i = 0; i < 2; i++) {
+    FUV_ASSERT_OK(fuv_udp_new_ex(&rx[i], loop,
+                                 _i == 0 ? FUV_AF_INET : FUV_AF_INET6,
+                                 i ? FUV_UDP_RECVMMSG : 0));
+    FUV_ASSERT_OK(fuv_udp_bind(rx[i], ip, 0, 0));
+    port[i] = bound_port(rx[i]);
+    ck_assert_int_eq(fuv_udp_get_gro(rx[i]), 0);
+    r = fuv_udp_set_gro(rx[i], 1);
+    if (r == FUV_ENOTSUP) {
+      printf("SKIPPED gro_delivers_every_datagram_separately: "
+             "fuv_udp_set_gro gave ENOTSUP: this kernel has no UDP_GRO\n");
+      free(data);
+      fuv_test_free_loop(loop);
+      return;
+    }
+    FUV_ASSERT_OK(r);
+    ck_assert_int_eq(fuv_udp_get_gro(rx[i]), 1);
+    ck_assert_int_ne(raw_int_option(rx[i], SOL_UDP, UDP_GRO), 0);
+    FUV_ASSERT_OK(fuv_udp_recv_start(rx[i], fuv_test_record_dgram, &dg[i]));
+  }
+  tx = fuv_test_udp_bound(loop, ip, 0, &r);
+  if (gso_unsupported(tx, "gro_delivers_every_datagram_separately")) {
+    free(data);
+    fuv_test_free_loop(loop);
+    return;
+  }
+  for (int i = 0; i < 2; i++) {
+    ck_assert_int_eq(fuv_udp_try_send(tx, data, NSEG * SEG, ip, port[i]),
+                     NSEG * SEG);
+    ck_assert_int_eq(fuv_udp_try_send(tx, data, NSEG * SEG + TAIL, ip,
+                                      port[i]),
+                     NSEG * SEG + TAIL);
+  }
+  /* And datagrams of other sizes from a sender without GSO, in a batch. */
+  fuv_udp_t *plain;
+  FUV_ASSERT_OK(fuv_udp_new(&plain, loop));
+  const char *bufs[4] = {data, data + 1, data + 2, data + 3};
+  size_t lens[4] = {700, 700, 1500, 1};
+  for (int i = 0; i < 2; i++)
+    ck_assert_int_eq(fuv_udp_try_send_many(plain, bufs, lens, 4, ip, port[i]),
+                     4);
+  for (int i = 0; i < 2; i++) {
+    fuv_test_run_until(loop, &dg[i].count, 2 * NSEG + 1 + 4, TIMEOUT_MS);
+    assert_segments(&dg[i], 0, data, NSEG * SEG);
+    assert_segments(&dg[i], NSEG, data, NSEG * SEG + TAIL);
+    for (int k = 0; k < 4; k++)
+      assert_dgram(&dg[i], 2 * NSEG + 1 + k, bufs[k], lens[k]);
+  }
+  FUV_ASSERT_OK(fuv_udp_set_gro(rx[0], 0));
+  ck_assert_int_eq(fuv_udp_get_gro(rx[0]), 0);
+  run_for(loop, 50);
+  ck_assert_int_eq(dg[0].count, 2 * NSEG + 5);
+  ck_assert_int_eq(dg[1].count, 2 * NSEG + 5);
+  free(data);
+  fuv_test_dgrams_free(&dg[0]);
+  fuv_test_dgrams_free(&dg[1]);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* ---- recvmmsg ------------------------------------------------------------- */
+
+enum { BURST = 64 };
+
+/* A handle that receives with recvmmsg gets a burst from two senders, each
+ * datagram whole, in order, with its own sender. */
+START_TEST(recvmmsg_delivers_a_burst_in_order) {
+  const char *ip = fuv_test_loopback[_i];
+  if (fuv_test_skip_ipv6(ip, "recvmmsg_delivers_a_burst_in_order"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *tx[2];
+  struct fuv_test_dgrams dg;
+  int port, tx_port[2];
+  char *data = malloc(BURST * 1024);
+  const char *bufs[BURST];
+  size_t lens[BURST];
+  ck_assert_ptr_nonnull(data);
+  fuv_test_fill_pattern(data, BURST * 1024, 5);
+  memset(&dg, 0, sizeof dg);
+
+  FUV_ASSERT_OK(fuv_udp_new_ex(&rx, loop,
+                               _i == 0 ? FUV_AF_INET : FUV_AF_INET6,
+                               FUV_UDP_RECVMMSG));
+  ck_assert_int_eq(fuv_udp_using_recvmmsg(rx), 1);
+  FUV_ASSERT_OK(fuv_udp_bind(rx, ip, 0, 0));
+  port = bound_port(rx);
+  ck_assert_int_eq(fuv_udp_using_recvmmsg(rx), 1);
+  for (int s = 0; s < 2; s++)
+    tx[s] = fuv_test_udp_bound(loop, ip, 0, &tx_port[s]);
+  for (int i = 0; i < BURST; i++) {
+    bufs[i] = data + i * 1024;
+    lens[i] = (size_t)(1 + (i * 37) % 1024);
+  }
+  /* All of the burst waits in the socket before receiving starts, so that
+   * recvmmsg takes many at once. */
+  ck_assert_int_eq(fuv_udp_try_send_many(tx[0], bufs, lens, BURST / 2, ip,
+                                         port),
+                   BURST / 2);
+  ck_assert_int_eq(fuv_udp_try_send_many(tx[1], bufs + BURST / 2,
+                                         lens + BURST / 2, BURST / 2, ip,
+                                         port),
+                   BURST / 2);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  fuv_test_run_until(loop, &dg.count, BURST, TIMEOUT_MS);
+  for (int i = 0; i < BURST; i++) {
+    assert_dgram(&dg, i, bufs[i], lens[i]);
+    ck_assert_int_eq(dg.d[i].port, tx_port[i < BURST / 2 ? 0 : 1]);
+    ck_assert_str_eq(dg.d[i].ip, ip);
+  }
+  /* And one at a time as they come. */
+  for (int i = 0; i < 5; i++) {
+    FUV_ASSERT_OK(fuv_udp_send(tx[i % 2], bufs[i], lens[i], ip, port, NULL,
+                               NULL));
+    fuv_test_run_until(loop, &dg.count, BURST + i + 1, TIMEOUT_MS);
+    assert_dgram(&dg, BURST + i, bufs[i], lens[i]);
+  }
+  /* An empty datagram is an empty datagram here too. */
+  ck_assert_int_eq(fuv_udp_try_send(tx[0], "", 0, ip, port), 0);
+  fuv_test_run_until(loop, &dg.count, BURST + 6, TIMEOUT_MS);
+  ck_assert_int_eq(dg.d[BURST + 5].nread, 0);
+  ck_assert_int_eq(dg.d[BURST + 5].has_addr, 1);
+  free(data);
+  fuv_test_dgrams_free(&dg);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+static Suite *udp_options_suite(void) {
+  Suite *s = suite_create("udp_options_" FUV_TEST_BACKEND);
+  TCase *tc = tcase_create("broadcast_multicast");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, broadcast_needs_set_broadcast);
+  tcase_add_test(tc, multicast_reaches_every_member);
+  tcase_add_test(tc, source_membership_filters_by_source);
+  tcase_add_loop_test(tc, reuseport_spreads_datagrams_over_both_receivers, 0,
+                      FUV_TEST_NFAMILIES);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("options");
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, ttl_tos_and_ecn_are_read_back, 0,
+                      FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, recv_dest_reports_the_address_sent_to, 0,
+                      FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, recv_tos_reports_the_senders_tos_and_ecn, 0,
+                      FUV_TEST_NFAMILIES);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("offload");
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, gso_cuts_one_send_into_segments, 0,
+                      FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, gro_delivers_every_datagram_separately, 0,
+                      FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, recvmmsg_delivers_a_burst_in_order, 0,
+                      FUV_TEST_NFAMILIES);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+FUV_TEST_MAIN(udp_options_suite)

@@ -1,0 +1,344 @@
+/*
+ * The UDP send queue: sends that find the kernel's buffer full are queued,
+ * counted (fuv_udp_get_send_queue_size / _count), and go out in order once
+ * there is room, every one reaching the receiver; a queued send can be
+ * cancelled, and closing the handle cancels every queued send once.
+ *
+ * On plain loopback a UDP send never finds the socket's buffer full: lo
+ * hands each packet to the receiver at once and the sender's buffer is
+ * freed in the same call (the receiver drops what does not fit instead).
+ * So these tests run in a network namespace of their own whose lo has a
+ * tbf qdisc: packets wait in it, still charged to the sender, so a small
+ * SO_SNDBUF fills and send(2) gives EAGAIN, and then drains at the qdisc's
+ * rate. The sockets are made in the namespace (on a thread of their own,
+ * so the test process stays where it is) and opened as handles.
+ */
+#include "fuv_test.h"
+
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TIMEOUT_MS 20000
+
+#define H(x) ((fuv_handle_t *)(x))
+
+enum { NSEND = 100, DGRAM = 1000 };
+
+static fuv_loop_t *new_loop(void) {
+  fuv_loop_t *loop = NULL;
+  FUV_ASSERT_OK(fuv_loop_new(&loop));
+  return loop;
+}
+
+static int bound_port(const fuv_udp_t *udp) {
+  char ip[FUV_IP_NAME_MAX];
+  int port = -1;
+  FUV_ASSERT_OK(fuv_udp_getsockname(udp, ip, sizeof ip, &port));
+  return port;
+}
+
+/* A receiver and a sender, in a namespace whose lo is rate-limited, bound
+ * to ip; the sender's SO_SNDBUF is as small as the kernel allows. Returns
+ * 0, or 1 after printing why the named test is skipped. */
+static int shaped_pair(fuv_loop_t *loop, const char *ip, const char *test,
+                       fuv_udp_t **rx, fuv_udp_t **tx, int *port) {
+  static const char *const cmds[] = {
+      "tc qdisc add dev lo root tbf rate 8mbit burst 10kb latency 2s"};
+  char reason[256];
+  int fds[2];
+  int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
+  if (fuv_test_netns_sockets(family, SOCK_DGRAM, 2, fds, cmds, 1, reason,
+                             sizeof reason) != 0) {
+    printf("SKIPPED %s: no rate-limited network namespace: %s\n", test,
+           reason);
+    fflush(stdout);
+    return 1;
+  }
+  FUV_ASSERT_OK(fuv_udp_new(rx, loop));
+  FUV_ASSERT_OK(fuv_udp_open(*rx, fds[0]));
+  FUV_ASSERT_OK(fuv_udp_new(tx, loop));
+  FUV_ASSERT_OK(fuv_udp_open(*tx, fds[1]));
+  int r = fuv_udp_bind(*rx, ip, 0, 0);
+  if (r != 0 && family == AF_INET6) {
+    printf("SKIPPED %s over IPv6: ::1 cannot be bound in the namespace "
+           "(%s)\n", test, fuv_err_name(r));
+    fflush(stdout);
+    return 1;
+  }
+  FUV_ASSERT_OK(r);
+  FUV_ASSERT_OK(fuv_udp_bind(*tx, ip, 0, 0));
+  *port = bound_port(*rx);
+  FUV_ASSERT_OK(fuv_set_send_buffer_size(H(*tx), 1));
+  return 0;
+}
+
+/* One datagram's bytes: its index in the first four, then a pattern. */
+static void fill_dgram(char *buf, int i) {
+  fuv_test_fill_pattern(buf, DGRAM, (uint64_t)i * DGRAM);
+  memcpy(buf, &i, sizeof i);
+}
+
+struct queue_state {
+  int done;              /* send callbacks */
+  int order[NSEND];      /* index of the nth callback */
+  int status[NSEND];     /* status per index */
+  int calls[NSEND];      /* callbacks per index */
+  int closed;
+  int done_at_close;
+};
+
+struct send_ctx {
+  struct queue_state *qs;
+  int index;
+};
+
+static void queue_on_send(fuv_udp_t *udp, int status, void *arg) {
+  struct send_ctx *ctx = arg;
+  struct queue_state *qs = ctx->qs;
+  (void)udp;
+  ck_assert_int_lt(qs->done, NSEND);
+  qs->order[qs->done++] = ctx->index;
+  qs->status[ctx->index] = status;
+  qs->calls[ctx->index]++;
+}
+
+static void queue_on_close(fuv_handle_t *handle, void *arg) {
+  struct queue_state *qs = arg;
+  (void)handle;
+  qs->closed++;
+  qs->done_at_close = qs->done;
+}
+
+/* Sends NSEND datagrams as fast as the calls go, keeping requests when
+ * reqs is not NULL. Returns how many were queued. */
+static size_t send_all(fuv_udp_t *tx, const char *ip, int port,
+                       struct queue_state *qs, struct send_ctx *ctx,
+                       fuv_req_t **reqs) {
+  char buf[DGRAM];
+  for (int i = 0; i < NSEND; i++) {
+    ctx[i].qs = qs;
+    ctx[i].index = i;
+    fill_dgram(buf, i);
+    FUV_ASSERT_OK(fuv_udp_send_req(tx, buf, DGRAM, ip, port, queue_on_send,
+                                   &ctx[i], reqs ? &reqs[i] : NULL));
+    if (reqs) {
+      ck_assert_ptr_nonnull(reqs[i]);
+      ck_assert_int_eq(fuv_req_type(reqs[i]), FUV_UDP_SEND);
+    }
+  }
+  /* The data was copied: scribbling over the caller's buffer changes
+   * nothing (checked by the receiver). */
+  memset(buf, 0, sizeof buf);
+  ck_assert_int_eq(qs->done, 0);
+  size_t queued = fuv_udp_get_send_queue_count(tx);
+  ck_assert_msg(queued > 0 && queued < NSEND,
+                "%zu of %d sends queued: the socket's buffer never filled",
+                queued, NSEND);
+  ck_assert_uint_eq(fuv_udp_get_send_queue_size(tx), queued * DGRAM);
+  ck_assert_int_eq(fuv_is_active(H(tx)), 1);
+  return queued;
+}
+
+/* Checks that the receiver got exactly the datagrams whose index has
+ * status 0, in order, each intact. */
+static void assert_received(const struct fuv_test_dgrams *dg,
+                            const struct queue_state *qs, int tx_port) {
+  char want[DGRAM];
+  int k = 0;
+  for (int i = 0; i < NSEND; i++) {
+    if (qs->status[i] != 0)
+      continue;
+    ck_assert_msg(k < dg->count, "datagram %d was sent but not received", i);
+    fill_dgram(want, i);
+    int got;
+    memcpy(&got, dg->d[k].data, sizeof got);
+    ck_assert_msg(got == i, "received datagram %d where %d was next", got, i);
+    ck_assert_int_eq(dg->d[k].nread, DGRAM);
+    ck_assert(memcmp(dg->d[k].data, want, DGRAM) == 0);
+    ck_assert_int_eq(dg->d[k].port, tx_port);
+    k++;
+  }
+  ck_assert_int_eq(dg->count, k);
+}
+
+static void run_for(fuv_loop_t *loop, uint64_t ms) {
+  fuv_timer_t *timer;
+  int fired = 0;
+  FUV_ASSERT_OK(fuv_timer_new(&timer, loop));
+  FUV_ASSERT_OK(fuv_timer_start(timer, fuv_test_set_flag, ms, 0, &fired));
+  fuv_test_run_until(loop, &fired, 1, ms + TIMEOUT_MS);
+  FUV_ASSERT_OK(fuv_close(H(timer), NULL, NULL));
+}
+
+START_TEST(queued_sends_complete_in_order_and_all_arrive) {
+  const char *ip = fuv_test_loopback[_i];
+  const char *test = "queued_sends_complete_in_order_and_all_arrive";
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *tx;
+  struct queue_state *qs = calloc(1, sizeof *qs);
+  struct send_ctx ctx[NSEND];
+  struct fuv_test_dgrams dg;
+  int port;
+  ck_assert_ptr_nonnull(qs);
+  memset(&dg, 0, sizeof dg);
+  if (shaped_pair(loop, ip, test, &rx, &tx, &port)) {
+    free(qs);
+    fuv_test_free_loop(loop);
+    return;
+  }
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  ck_assert_uint_eq(fuv_udp_get_send_queue_count(tx), 0);
+  ck_assert_uint_eq(fuv_udp_get_send_queue_size(tx), 0);
+  send_all(tx, ip, port, qs, ctx, NULL);
+
+  /* While sends are queued, nothing jumps the queue. */
+  FUV_ASSERT_ERR(fuv_udp_try_send(tx, "jump", 4, ip, port), FUV_EAGAIN);
+  const char *bufs[1] = {"jump"};
+  size_t lens[1] = {4};
+  FUV_ASSERT_ERR(fuv_udp_try_send_many(tx, bufs, lens, 1, ip, port),
+                 FUV_EAGAIN);
+  FUV_ASSERT_ERR(fuv_udp_send_sync(tx, "jump", 4, ip, port, 100), FUV_EBUSY);
+
+  fuv_test_run_until(loop, &qs->done, NSEND, TIMEOUT_MS);
+  for (int i = 0; i < NSEND; i++) {
+    ck_assert_msg(qs->order[i] == i, "send callback %d was for send %d", i,
+                  qs->order[i]);
+    FUV_ASSERT_OK(qs->status[i]);
+    ck_assert_int_eq(qs->calls[i], 1);
+  }
+  ck_assert_uint_eq(fuv_udp_get_send_queue_count(tx), 0);
+  ck_assert_uint_eq(fuv_udp_get_send_queue_size(tx), 0);
+  fuv_test_run_until(loop, &dg.count, NSEND, TIMEOUT_MS);
+  assert_received(&dg, qs, bound_port(tx));
+  /* With the queue empty, try_send works again. */
+  ck_assert_int_eq(fuv_udp_try_send(tx, "free", 4, ip, port), 4);
+  fuv_test_run_until(loop, &dg.count, NSEND + 1, TIMEOUT_MS);
+  ck_assert_int_eq(dg.d[NSEND].nread, 4);
+  free(qs);
+  fuv_test_dgrams_free(&dg);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+START_TEST(a_cancelled_send_is_not_sent_and_gets_ecanceled) {
+  const char *ip = fuv_test_loopback[_i];
+  const char *test = "a_cancelled_send_is_not_sent_and_gets_ecanceled";
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *tx;
+  struct queue_state *qs = calloc(1, sizeof *qs);
+  struct send_ctx ctx[NSEND];
+  fuv_req_t *reqs[NSEND];
+  struct fuv_test_dgrams dg;
+  int port;
+  ck_assert_ptr_nonnull(qs);
+  memset(&dg, 0, sizeof dg);
+  if (shaped_pair(loop, ip, test, &rx, &tx, &port)) {
+    free(qs);
+    fuv_test_free_loop(loop);
+    return;
+  }
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  size_t queued = send_all(tx, ip, port, qs, ctx, reqs);
+  ck_assert_uint_gt(queued, 3);
+
+  /* The second to last is certainly queued; the first went out at once
+   * and can no longer be cancelled. */
+  int victim = NSEND - 2;
+  FUV_ASSERT_OK(fuv_cancel(reqs[victim]));
+  ck_assert_int_eq(qs->done, 0); /* its callback comes from fuv_run */
+  ck_assert_uint_eq(fuv_udp_get_send_queue_count(tx), queued - 1);
+  ck_assert_uint_eq(fuv_udp_get_send_queue_size(tx), (queued - 1) * DGRAM);
+  FUV_ASSERT_ERR(fuv_cancel(reqs[victim]), FUV_EBUSY);
+  FUV_ASSERT_ERR(fuv_cancel(reqs[0]), FUV_EBUSY);
+  FUV_ASSERT_ERR(fuv_cancel(NULL), FUV_EINVAL);
+
+  fuv_test_run_until(loop, &qs->done, NSEND, TIMEOUT_MS);
+  for (int i = 0; i < NSEND; i++) {
+    ck_assert_int_eq(qs->calls[i], 1);
+    if (i == victim)
+      FUV_ASSERT_ERR(qs->status[i], FUV_ECANCELED);
+    else
+      FUV_ASSERT_OK(qs->status[i]);
+  }
+  /* The others complete in order around it. */
+  for (int i = 1; i < NSEND; i++)
+    if (qs->order[i - 1] != victim && qs->order[i] != victim)
+      ck_assert_int_lt(qs->order[i - 1], qs->order[i]);
+  fuv_test_run_until(loop, &dg.count, NSEND - 1, TIMEOUT_MS);
+  run_for(loop, 100);
+  assert_received(&dg, qs, bound_port(tx));
+  /* Completed requests cannot be cancelled, and outlive the loop. */
+  FUV_ASSERT_ERR(fuv_cancel(reqs[NSEND - 1]), FUV_EBUSY);
+  fuv_test_free_loop(loop);
+  for (int i = 0; i < NSEND; i++)
+    fuv_req_release(reqs[i]);
+  free(qs);
+  fuv_test_dgrams_free(&dg);
+}
+END_TEST
+
+START_TEST(closing_cancels_every_queued_send_once) {
+  const char *ip = fuv_test_loopback[_i];
+  const char *test = "closing_cancels_every_queued_send_once";
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *tx;
+  struct queue_state *qs = calloc(1, sizeof *qs);
+  struct send_ctx ctx[NSEND];
+  struct fuv_test_dgrams dg;
+  int port, tx_port;
+  ck_assert_ptr_nonnull(qs);
+  memset(&dg, 0, sizeof dg);
+  if (shaped_pair(loop, ip, test, &rx, &tx, &port)) {
+    free(qs);
+    fuv_test_free_loop(loop);
+    return;
+  }
+  tx_port = bound_port(tx);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  size_t queued = send_all(tx, ip, port, qs, ctx, NULL);
+  FUV_ASSERT_OK(fuv_close(H(tx), queue_on_close, qs));
+  ck_assert_int_eq(qs->done, 0);
+  fuv_test_run_until(loop, &qs->closed, 1, TIMEOUT_MS);
+  /* Every send got its callback, before the close callback. */
+  ck_assert_int_eq(qs->done, NSEND);
+  ck_assert_int_eq(qs->done_at_close, NSEND);
+  size_t cancelled = 0;
+  for (int i = 0; i < NSEND; i++) {
+    ck_assert_int_eq(qs->calls[i], 1);
+    if (qs->status[i] == FUV_ECANCELED) {
+      cancelled++;
+      /* The ones sent at once come first; the queued ones are the rest. */
+      ck_assert_int_ge(i, NSEND - (int)queued);
+    } else {
+      FUV_ASSERT_OK(qs->status[i]);
+    }
+  }
+  ck_assert_uint_eq(cancelled, queued);
+  /* What was handed to the kernel arrives; nothing cancelled does. */
+  fuv_test_run_until(loop, &dg.count, NSEND - (int)queued, TIMEOUT_MS);
+  run_for(loop, 200);
+  assert_received(&dg, qs, tx_port);
+  run_for(loop, 10);
+  ck_assert_int_eq(qs->done, NSEND);
+  free(qs);
+  fuv_test_dgrams_free(&dg);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+static Suite *udp_queue_suite(void) {
+  Suite *s = suite_create("udp_queue_" FUV_TEST_BACKEND);
+  TCase *tc = tcase_create("queue");
+  tcase_set_timeout(tc, 120);
+  tcase_add_loop_test(tc, queued_sends_complete_in_order_and_all_arrive, 0,
+                      FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, a_cancelled_send_is_not_sent_and_gets_ecanceled, 0,
+                      FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, closing_cancels_every_queued_send_once, 0,
+                      FUV_TEST_NFAMILIES);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+FUV_TEST_MAIN(udp_queue_suite)
