@@ -919,7 +919,8 @@ FUV_EXTERN int fuv_udp_new_ex(fuv_udp_t **out, fuv_loop_t *loop, int domain,
                               unsigned int flags);
 /* Opens an existing datagram socket as this handle, making it
  * non-blocking. FUV_EBUSY if the handle has a socket; FUV_EBADF for a bad
- * fd; FUV_EINVAL for a socket that is not a datagram socket. */
+ * fd; FUV_EINVAL for a socket that is not an IPv4 or IPv6 datagram
+ * socket. */
 FUV_EXTERN int fuv_udp_open(fuv_udp_t *udp, int fd);
 /* Binds to ip and port (0 picks a free port) with FUV_UDP_IPV6ONLY,
  * FUV_UDP_REUSEADDR and FUV_UDP_REUSEPORT flags. Errors: FUV_EINVAL (bad
@@ -1003,6 +1004,13 @@ FUV_EXTERN int fuv_udp_recv_start(fuv_udp_t *udp, fuv_udp_recv_cb cb,
 FUV_EXTERN int fuv_udp_recv_stop(fuv_udp_t *udp);
 /* 1 if the handle receives with recvmmsg(2) (FUV_UDP_RECVMMSG), else 0. */
 FUV_EXTERN int fuv_udp_using_recvmmsg(const fuv_udp_t *udp);
+/* The largest datagram the receive callback gets whole, 1-65536 (the
+ * default, which no datagram exceeds): a longer one is cut to this size
+ * and flagged FUV_UDP_PARTIAL. A smaller size lets a FUV_UDP_RECVMMSG
+ * handle take more datagrams per system call (up to 64, from its 1 MiB
+ * area); with GRO on, 65536 is used, since the kernel coalesces. */
+FUV_EXTERN int fuv_udp_set_max_datagram(fuv_udp_t *udp, int size);
+FUV_EXTERN int fuv_udp_get_max_datagram(const fuv_udp_t *udp);
 
 /* Options. */
 

@@ -110,3 +110,35 @@ int fuv__addr_unparse(const struct sockaddr *sa, char *ip, size_t iplen,
   }
   return 0;
 }
+
+int fuv_sockaddr_ip(const struct sockaddr *addr, char *ip, size_t iplen,
+                    int *port) {
+  if (addr == NULL || ip == NULL || port == NULL)
+    return FUV_EINVAL;
+  return fuv__addr_unparse(addr, ip, iplen, port);
+}
+
+int fuv__fd_name_addr(int fd, int peer, struct sockaddr *name, int *namelen) {
+  socklen_t len;
+  int r;
+  if (name == NULL || namelen == NULL || *namelen < 0)
+    return FUV_EINVAL;
+  len = (socklen_t)*namelen;
+  r = peer ? getpeername(fd, name, &len) : getsockname(fd, name, &len);
+  if (r != 0)
+    return fuv__errno();
+  *namelen = (int)len;
+  return 0;
+}
+
+int fuv__fd_name(int fd, int peer, char *ip, size_t iplen, int *port) {
+  struct sockaddr_storage ss;
+  int len = (int)sizeof ss;
+  int r;
+  if (ip == NULL || port == NULL)
+    return FUV_EINVAL;
+  r = fuv__fd_name_addr(fd, peer, (struct sockaddr *)&ss, &len);
+  if (r != 0)
+    return r;
+  return fuv__addr_unparse((struct sockaddr *)&ss, ip, iplen, port);
+}

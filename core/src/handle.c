@@ -83,6 +83,9 @@ int fuv_close(fuv_handle_t *h, fuv_close_cb cb, void *arg) {
   case FUV_IDLE:
     fuv__watcher_stop((fuv__watcher_t *)h);
     break;
+  case FUV_UDP:
+    fuv__udp_close((fuv_udp_t *)h);
+    break;
   default:
     break;
   }
@@ -165,6 +168,8 @@ const char *fuv_handle_type_name(fuv_handle_type_t type) {
     return "check";
   case FUV_IDLE:
     return "idle";
+  case FUV_UDP:
+    return "udp";
   default:
     return "unknown";
   }
@@ -189,9 +194,12 @@ int fuv_fileno(const fuv_handle_t *h) {
   int r = fuv__handle_check(h, FUV_UNKNOWN_HANDLE);
   if (r != 0)
     return r;
-  if (h->type != FUV_TCP && h->type != FUV_PIPE)
+  if (h->type == FUV_UDP)
+    r = ((const fuv_udp_t *)h)->io.fd;
+  else if (h->type == FUV_TCP || h->type == FUV_PIPE)
+    r = fuv__stream_fd((const fuv_stream_t *)h);
+  else
     return FUV_EINVAL;
-  r = fuv__stream_fd((const fuv_stream_t *)h);
   return r >= 0 ? r : FUV_EBADF;
 }
 

@@ -428,6 +428,82 @@ int fuv__pipe_addr(const char *name, size_t namelen, struct sockaddr *sa,
 /* Gives the pipe an AF_UNIX socket if it has none. */
 int fuv__pipe_ensure_socket(fuv_pipe_t *pipe);
 
+/* ---- UDP ----------------------------------------------------------------- */
+
+/* UDP states, in the handle's flags (the stream states' bits). */
+enum {
+  FUV__UDP_RECVMMSG = 1u << 8,  /* receive with recvmmsg(2) */
+  FUV__UDP_CONNECTED = 1u << 9, /* connect()ed to one peer */
+  FUV__UDP_READING = 1u << 10,  /* fuv_udp_recv_start() */
+  FUV__UDP_RECV_DEST = 1u << 11, /* ask for each datagram's destination */
+  FUV__UDP_RECV_TOS = 1u << 12,  /* ask for each datagram's TOS byte */
+  FUV__UDP_GRO = 1u << 13        /* UDP_GRO: split what the kernel joined */
+};
+
+/* A send: queued (with a copy of its datagram) or done and waiting for its
+ * callback. Records are reused from the handle's free list. */
+typedef struct fuv__udp_send_s fuv__udp_send_t;
+struct fuv__udp_send_s {
+  fuv__udp_send_t *next;
+  fuv_udp_send_cb cb;
+  void *arg;
+  int status;
+  size_t len;
+  char *data; /* the queued copy, else NULL */
+  struct sockaddr_storage addr;
+  socklen_t addrlen; /* 0: to the connected peer */
+  fuv_req_t *req;    /* the caller's request object, or NULL */
+};
+
+typedef struct {
+  fuv__udp_send_t *head;
+  fuv__udp_send_t *tail;
+} fuv__udp_send_list_t;
+
+struct fuv_udp_s {
+  fuv_handle_t handle;
+  fuv__io_t io;
+  fuv_udp_recv_cb recv_cb;
+  void *recv_arg;
+  size_t max_datagram;
+  fuv__udp_send_list_t queue; /* not yet sent, in order */
+  fuv__udp_send_list_t done;  /* sent or failed; callbacks not yet run */
+  size_t queue_size;
+  size_t queue_count;
+  fuv__udp_send_t *free_sends;
+  size_t nfree_sends;
+  int local_port; /* cached for fuv_udp_recv_dest(), 0 until known */
+  /* What the kernel said of the datagram being delivered, valid while
+   * delivering. */
+  int delivering;
+  int dest_valid;
+  int tos; /* -1 when not reported */
+  struct sockaddr_storage dest;
+};
+
+int fuv__udp_check(const fuv_udp_t *udp);
+void fuv__udp_close(fuv_udp_t *udp);
+/* Recomputes whether the handle counts as active. */
+void fuv__udp_update_active(fuv_udp_t *udp);
+/* Receives what the socket has, for a readable event (udp_recv.c). */
+void fuv__udp_read(fuv_udp_t *udp);
+/* Frees the loop's receive batch area, if any. */
+void fuv__udp_loop_free(fuv_loop_t *loop);
+/* Validates a send of len bytes to addr (NULL: the connected peer) and
+ * gives the handle a socket for it; *addrlen is 0 for the peer. Shared by
+ * the asynchronous and the synchronous send. */
+int fuv__udp_prepare_send(fuv_udp_t *udp, size_t len,
+                          const struct sockaddr *addr, socklen_t *addrlen);
+/* sendto(2) of one datagram: its length or -errno. */
+int fuv__udp_sendto(int fd, const char *data, size_t len,
+                    const struct sockaddr *addr, socklen_t addrlen);
+/* Binds a socket that has no address yet to its family's wildcard and a
+ * free port (creating an IPv4 socket when there is none), as libuv does
+ * before receiving. */
+int fuv__udp_ensure_bound(fuv_udp_t *udp);
+/* fuv_cancel's part: 0, or FUV_EBUSY once the datagram has gone. */
+int fuv__udp_cancel_send(fuv_udp_t *udp, fuv__udp_send_t *send);
+
 /* ---- requests ------------------------------------------------------------ */
 
 /* A request object: one reference is the caller's, one the operation's
@@ -438,6 +514,8 @@ struct fuv_req_s {
   int refs;
   fuv_stream_t *stream;   /* while in flight, else NULL */
   fuv__write_req_t *write; /* FUV_WRITE in flight */
+  fuv_udp_t *udp;          /* FUV_UDP_SEND in flight, else NULL */
+  fuv__udp_send_t *send;   /* FUV_UDP_SEND in flight */
 };
 
 /* Creates a request of the given type in flight on s (refs 2), or NULL. */
@@ -494,6 +572,10 @@ struct fuv_loop_s {
   fuv__write_req_t *free_write_reqs;
   size_t nfree_write_reqs;
 
+  /* The recvmmsg(2) area and headers that UDP handles share (udp.c),
+   * allocated when the first FUV_UDP_RECVMMSG handle reads. */
+  void *udp_batch;
+
   /* Active prepare, check and idle handles, one queue per kind. */
   fuv__queue_t watcher_handles[FUV__WATCHER_KINDS];
   /* How many idle handles are active: during the idle pass they are off
@@ -536,6 +618,15 @@ int fuv__addr_unparse(const struct sockaddr *sa, char *ip, size_t iplen,
                       int *port);
 /* -errno of the last failed system call. */
 static inline int fuv__errno(void) { return -errno; }
+
+/* Fetches the address of the socket (named or not) and splits it. The
+ * *_addr form copies the sockaddr; *namelen is in/out. */
+int fuv__fd_name(int fd, int peer, char *ip, size_t iplen, int *port);
+int fuv__fd_name_addr(int fd, int peer, struct sockaddr *name, int *namelen);
+/* The socket's address family (from its local address, so unbound sockets
+ * too), and the option of its unicast TTL (sockopt.c). */
+int fuv__socket_family(int fd, int *family);
+int fuv__ttl_option(int fd, int *level, int *name);
 
 /* Small fd helpers. */
 int fuv__set_int_option(int fd, int level, int name, int value);

@@ -61,6 +61,7 @@ int fuv_loop_free(fuv_loop_t *loop) {
   free(loop->timer_heap);
   free(loop->watchers);
   free(loop->read_buf);
+  fuv__udp_loop_free(loop);
   free(loop);
   return 0;
 }

@@ -26,6 +26,8 @@ void fuv__req_done(fuv_req_t *req) {
     return;
   req->stream = NULL;
   req->write = NULL;
+  req->udp = NULL;
+  req->send = NULL;
   req_unref(req);
 }
 
@@ -46,6 +48,8 @@ const char *fuv_req_type_name(fuv_req_type_t type) {
     return "write";
   case FUV_SHUTDOWN:
     return "shutdown";
+  case FUV_UDP_SEND:
+    return "udp_send";
   default:
     return "unknown";
   }
@@ -55,6 +59,9 @@ int fuv_cancel(fuv_req_t *req) {
   fuv_stream_t *s;
   if (req == NULL)
     return FUV_EINVAL;
+  if (req->type == FUV_UDP_SEND)
+    return req->udp != NULL ? fuv__udp_cancel_send(req->udp, req->send)
+                            : FUV_EBUSY;
   s = req->stream;
   if (s == NULL)
     return FUV_EBUSY; /* over: its callback has run or is running */

@@ -31,7 +31,7 @@ static int tcp_socket(const fuv_tcp_t *tcp, int *fd) {
 
 /* The address family of the socket, from its local address: that works for
  * unbound sockets too, whose address is the family's wildcard. */
-static int socket_family(int fd, int *family) {
+int fuv__socket_family(int fd, int *family) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   memset(&ss, 0, sizeof ss);
@@ -75,9 +75,9 @@ int fuv_tcp_get_linger(const fuv_tcp_t *tcp, int *on, int *seconds) {
 }
 
 /* The option that holds the unicast TTL for the socket's family. */
-static int ttl_option(int fd, int *level, int *name) {
+int fuv__ttl_option(int fd, int *level, int *name) {
   int family;
-  int err = socket_family(fd, &family);
+  int err = fuv__socket_family(fd, &family);
   if (err != 0)
     return err;
   if (family == AF_INET6) {
@@ -97,7 +97,7 @@ int fuv_tcp_set_ttl(fuv_tcp_t *tcp, int ttl) {
     return err;
   if (ttl < 1 || ttl > 255)
     return FUV_EINVAL;
-  err = ttl_option(fd, &level, &name);
+  err = fuv__ttl_option(fd, &level, &name);
   if (err != 0)
     return err;
   return fuv__set_int_option(fd, level, name, ttl);
@@ -108,7 +108,7 @@ int fuv_tcp_get_ttl(const fuv_tcp_t *tcp) {
   int err = tcp_socket(tcp, &fd);
   if (err != 0)
     return err;
-  err = ttl_option(fd, &level, &name);
+  err = fuv__ttl_option(fd, &level, &name);
   if (err != 0)
     return err;
   return fuv__get_int_option(fd, level, name);
@@ -138,7 +138,7 @@ static int ipv6_socket(const fuv_tcp_t *tcp, int *fd) {
   int err = tcp_socket(tcp, fd);
   if (err != 0)
     return err;
-  err = socket_family(*fd, &family);
+  err = fuv__socket_family(*fd, &family);
   if (err != 0)
     return err;
   return family == AF_INET6 ? 0 : FUV_EAFNOSUPPORT;

@@ -308,3 +308,90 @@ int fuv_recv(fuv_stream_t *stream, char *buf, size_t len, int timeout_ms) {
       return err;
   }
 }
+
+/* ---- UDP ------------------------------------------------------------------ */
+
+int fuv_udp_send_sync(fuv_udp_t *udp, const char *data, size_t len,
+                      const char *ip, int port, int timeout_ms) {
+  deadline_t deadline = deadline_after(timeout_ms);
+  struct sockaddr_storage ss;
+  const struct sockaddr *addr = NULL;
+  socklen_t addrlen;
+  int err = fuv__udp_check(udp);
+  if (err != 0)
+    return err;
+  if (data == NULL && len > 0)
+    return FUV_EINVAL;
+  if (ip != NULL) {
+    err = fuv__addr_parse(ip, port, &ss, &addrlen);
+    if (err != 0)
+      return err;
+    addr = (const struct sockaddr *)&ss;
+  }
+  err = fuv__udp_prepare_send(udp, len, addr, &addrlen);
+  if (err != 0)
+    return err;
+  /* Queued asynchronous sends must go first, or datagrams would reorder. */
+  if (udp->queue.head != NULL)
+    return FUV_EBUSY;
+  for (;;) {
+    int n = fuv__udp_sendto(udp->io.fd, data, len, addr, addrlen);
+    if (n >= 0)
+      return 0;
+    if (n != FUV_EAGAIN && n != FUV_ENOBUFS)
+      return n;
+    err = wait_for(udp->io.fd, POLLOUT, &deadline);
+    if (err != 0)
+      return err;
+  }
+}
+
+int fuv_udp_recv_sync(fuv_udp_t *udp, char *buf, size_t len, char *ip,
+                      size_t iplen, int *port, int timeout_ms) {
+  deadline_t deadline = deadline_after(timeout_ms);
+  struct sockaddr_storage from;
+  int err = fuv__udp_check(udp);
+  if (err != 0)
+    return err;
+  if (buf == NULL || len == 0)
+    return FUV_EINVAL;
+  /* The receive callback owns the incoming datagrams while receiving. */
+  if (udp->handle.flags & FUV__UDP_READING)
+    return FUV_EBUSY;
+  if (len > INT_MAX)
+    len = INT_MAX;
+  err = fuv__udp_ensure_bound(udp);
+  if (err != 0)
+    return err;
+  for (;;) {
+    socklen_t fromlen = sizeof from;
+    ssize_t n = recvfrom(udp->io.fd, buf, len, 0, (struct sockaddr *)&from,
+                         &fromlen);
+    if (n >= 0) {
+      if (ip != NULL || port != NULL) {
+        int p = 0;
+        char text[FUV_IP_NAME_MAX];
+        err = fuv__addr_unparse((struct sockaddr *)&from, text, sizeof text,
+                                &p);
+        if (err != 0)
+          return err;
+        if (ip != NULL) {
+          if (strlen(text) >= iplen)
+            return FUV_ENOSPC;
+          memcpy(ip, text, strlen(text) + 1);
+        }
+        if (port != NULL)
+          *port = p;
+      }
+      return (int)n;
+    }
+    err = fuv__errno();
+    if (err == FUV_EINTR)
+      continue;
+    if (err != FUV_EAGAIN)
+      return err;
+    err = wait_for(udp->io.fd, POLLIN, &deadline);
+    if (err != 0)
+      return err;
+  }
+}
