@@ -224,6 +224,42 @@ void fuv_test_dgrams_free(struct fuv_test_dgrams *dg) {
   memset(dg, 0, sizeof *dg);
 }
 
+void fuv_test_assert_dgram(const struct fuv_test_dgrams *dg, int i,
+                           const char *data, size_t len) {
+  ck_assert_msg(i < dg->count, "datagram %d of %d", i, dg->count);
+  ck_assert_msg(dg->d[i].nread == (ssize_t)len,
+                "datagram %d: nread %zd, wanted %zu", i, dg->d[i].nread, len);
+  ck_assert_msg(len == 0 || memcmp(dg->d[i].data, data, len) == 0,
+                "datagram %d has the wrong bytes", i);
+  ck_assert_msg((dg->d[i].flags & FUV_UDP_PARTIAL) == 0,
+                "datagram %d is flagged PARTIAL", i);
+}
+
+int fuv_test_udp_port(const fuv_udp_t *udp) {
+  char ip[FUV_IP_NAME_MAX];
+  int port = -1;
+  FUV_ASSERT_OK(fuv_udp_getsockname(udp, ip, sizeof ip, &port));
+  return port;
+}
+
+void fuv_test_count_send(fuv_udp_t *udp, int status, void *arg) {
+  struct fuv_test_sends *s = arg;
+  (void)udp;
+  s->count++;
+  if (status != 0)
+    s->failed++;
+  s->last_status = status;
+}
+
+void fuv_test_run_for(fuv_loop_t *loop, uint64_t ms) {
+  fuv_timer_t *timer;
+  int fired = 0;
+  FUV_ASSERT_OK(fuv_timer_new(&timer, loop));
+  FUV_ASSERT_OK(fuv_timer_start(timer, fuv_test_set_flag, ms, 0, &fired));
+  fuv_test_run_until(loop, &fired, 1, ms + 10000);
+  FUV_ASSERT_OK(fuv_close((fuv_handle_t *)timer, NULL, NULL));
+}
+
 struct netns_job {
   int family, type, n;
   int *fds;

@@ -102,6 +102,20 @@ void fuv_test_record_dgram(fuv_udp_t *udp, ssize_t nread, const char *buf,
                            const struct sockaddr *addr, unsigned int flags,
                            void *arg);
 void fuv_test_dgrams_free(struct fuv_test_dgrams *dg);
+/* Asserts that datagram i of dg is the len bytes at data, not PARTIAL. */
+void fuv_test_assert_dgram(const struct fuv_test_dgrams *dg, int i,
+                           const char *data, size_t len);
+/* The port a UDP handle is bound to. */
+int fuv_test_udp_port(const fuv_udp_t *udp);
+/* Counts UDP send callbacks into the struct fuv_test_sends at arg. */
+struct fuv_test_sends {
+  int count;
+  int failed; /* callbacks with a status other than 0 */
+  int last_status;
+};
+void fuv_test_count_send(fuv_udp_t *udp, int status, void *arg);
+/* Runs the loop for ms milliseconds, so that whatever would arrive does. */
+void fuv_test_run_for(fuv_loop_t *loop, uint64_t ms);
 
 /* Creates n sockets (fds[0..n-1], of family and type) in a network
  * namespace of their own, whose lo is up and in which each of the ncmds

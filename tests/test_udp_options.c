@@ -24,13 +24,6 @@ static fuv_loop_t *new_loop(void) {
   return loop;
 }
 
-static int bound_port(const fuv_udp_t *udp) {
-  char ip[FUV_IP_NAME_MAX];
-  int port = -1;
-  FUV_ASSERT_OK(fuv_udp_getsockname(udp, ip, sizeof ip, &port));
-  return port;
-}
-
 static int raw_int_option(const fuv_udp_t *udp, int level, int name) {
   int value = -1;
   socklen_t len = sizeof value;
@@ -38,27 +31,6 @@ static int raw_int_option(const fuv_udp_t *udp, int level, int name) {
   ck_assert_int_ge(fd, 0);
   ck_assert_int_eq(getsockopt(fd, level, name, &value, &len), 0);
   return value;
-}
-
-static void assert_dgram(const struct fuv_test_dgrams *dg, int i,
-                         const char *data, size_t len) {
-  ck_assert_int_lt(i, dg->count);
-  ck_assert_msg(dg->d[i].nread == (ssize_t)len,
-                "datagram %d: nread %zd, wanted %zu", i, dg->d[i].nread, len);
-  ck_assert_msg(len == 0 || memcmp(dg->d[i].data, data, len) == 0,
-                "datagram %d has the wrong bytes", i);
-  ck_assert_uint_eq(dg->d[i].flags & FUV_UDP_PARTIAL, 0);
-}
-
-/* Runs the loop for ms milliseconds, to let anything that would arrive
- * arrive. */
-static void run_for(fuv_loop_t *loop, uint64_t ms) {
-  fuv_timer_t *timer;
-  int fired = 0;
-  FUV_ASSERT_OK(fuv_timer_new(&timer, loop));
-  FUV_ASSERT_OK(fuv_timer_start(timer, fuv_test_set_flag, ms, 0, &fired));
-  fuv_test_run_until(loop, &fired, 1, ms + TIMEOUT_MS);
-  FUV_ASSERT_OK(fuv_close(H(timer), NULL, NULL));
 }
 
 /* What a receive callback learnt about each datagram's destination and TOS
@@ -119,7 +91,7 @@ START_TEST(broadcast_needs_set_broadcast) {
                                     port),
                    8);
   fuv_test_run_until(loop, &dg.count, 1, TIMEOUT_MS);
-  assert_dgram(&dg, 0, "lo-bcast", 8);
+  fuv_test_assert_dgram(&dg, 0, "lo-bcast", 8);
   /* The limited broadcast leaves by the default route, if there is one:
    * whatever happens, it is no longer refused for want of SO_BROADCAST. */
   r = fuv_udp_try_send(tx, "all", 3, "255.255.255.255", port);
@@ -157,7 +129,7 @@ static int multicast_case(const int *fds) {
     if (fds)
       FUV_ASSERT_OK(fuv_udp_open(rx[i], fds[i]));
     FUV_ASSERT_OK(fuv_udp_bind(rx[i], "0.0.0.0", port, FUV_UDP_REUSEADDR));
-    port = bound_port(rx[i]);
+    port = fuv_test_udp_port(rx[i]);
     ck_assert_int_ne(raw_int_option(rx[i], SOL_SOCKET, SO_REUSEADDR), 0);
     r = fuv_udp_set_membership(rx[i], GROUP, "127.0.0.1", FUV_JOIN_GROUP);
     if (r != 0) {
@@ -205,10 +177,10 @@ static int multicast_case(const int *fds) {
   /* Both gone, the group is not joined on lo, and nobody gets it. */
   FUV_ASSERT_OK(fuv_udp_set_membership(rx[0], GROUP, "127.0.0.1",
                                        FUV_LEAVE_GROUP));
-  run_for(loop, 50);
+  fuv_test_run_for(loop, 50);
   int before = m[1].count;
   FUV_ASSERT_OK(fuv_udp_send(tx, "gone", 4, GROUP, port, NULL, NULL));
-  run_for(loop, 100);
+  fuv_test_run_for(loop, 100);
   ck_assert_int_eq(m[0].count, 2);
   ck_assert_int_eq(m[1].count, before);
   fuv_test_free_loop(loop);
@@ -275,9 +247,9 @@ START_TEST(source_membership_filters_by_source) {
   ck_assert_int_eq(fuv_udp_try_send(bad, "bad", 3, "232.1.2.3", port), 3);
   ck_assert_int_eq(fuv_udp_try_send(good, "good", 4, "232.1.2.3", port), 4);
   fuv_test_run_until(loop, &dg.count, 1, TIMEOUT_MS);
-  assert_dgram(&dg, 0, "good", 4);
+  fuv_test_assert_dgram(&dg, 0, "good", 4);
   ck_assert_str_eq(dg.d[0].ip, "127.0.0.1");
-  run_for(loop, 100);
+  fuv_test_run_for(loop, 100);
   ck_assert_int_eq(dg.count, 1);
   FUV_ASSERT_OK(fuv_udp_set_source_membership(rx, "232.1.2.3", "127.0.0.1",
                                               "127.0.0.1", FUV_LEAVE_GROUP));
@@ -303,7 +275,7 @@ START_TEST(reuseport_spreads_datagrams_over_both_receivers) {
   rx[0] = fuv_test_udp_bound(loop, ip, FUV_UDP_REUSEPORT, &port);
   FUV_ASSERT_OK(fuv_udp_new(&rx[1], loop));
   FUV_ASSERT_OK(fuv_udp_bind(rx[1], ip, port, FUV_UDP_REUSEPORT));
-  ck_assert_int_eq(bound_port(rx[1]), port);
+  ck_assert_int_eq(fuv_test_udp_port(rx[1]), port);
   ck_assert_int_ne(raw_int_option(rx[1], SOL_SOCKET, SO_REUSEPORT), 0);
   /* Without the flag the port is taken. */
   FUV_ASSERT_OK(fuv_udp_new(&third, loop));
@@ -525,7 +497,7 @@ static void assert_segments(const struct fuv_test_dgrams *dg, int first,
   int n = (int)((len + SEG - 1) / SEG);
   for (int k = 0; k < n; k++) {
     size_t seg = k < n - 1 ? SEG : len - (size_t)k * SEG;
-    assert_dgram(dg, first + k, sent + (size_t)k * SEG, seg);
+    fuv_test_assert_dgram(dg, first + k, sent + (size_t)k * SEG, seg);
   }
 }
 
@@ -569,15 +541,15 @@ START_TEST(gso_cuts_one_send_into_segments) {
   /* A datagram no longer than a segment goes as it is. */
   ck_assert_int_eq(fuv_udp_try_send(tx, "short", 5, ip, port), 5);
   fuv_test_run_until(loop, &dg.count, 2 * NSEG + 2, TIMEOUT_MS);
-  assert_dgram(&dg, 2 * NSEG + 1, "short", 5);
+  fuv_test_assert_dgram(&dg, 2 * NSEG + 1, "short", 5);
   /* Off again: one send, one datagram. */
   FUV_ASSERT_OK(fuv_udp_set_gso(tx, 0));
   ck_assert_int_eq(fuv_udp_get_gso(tx), 0);
   ck_assert_int_eq(fuv_udp_try_send(tx, data, 3 * SEG, ip, port), 3 * SEG);
   fuv_test_run_until(loop, &dg.count, 2 * NSEG + 3, TIMEOUT_MS);
-  assert_dgram(&dg, 2 * NSEG + 2, data, 3 * SEG);
+  fuv_test_assert_dgram(&dg, 2 * NSEG + 2, data, 3 * SEG);
   FUV_ASSERT_ERR(fuv_udp_set_gso(tx, 65508), FUV_EINVAL);
-  run_for(loop, 50);
+  fuv_test_run_for(loop, 50);
   ck_assert_int_eq(dg.count, 2 * NSEG + 3);
   free(data);
   fuv_test_dgrams_free(&dg);
@@ -606,7 +578,7 @@ START_TEST(gro_delivers_every_datagram_separately) {
                                  _i == 0 ? FUV_AF_INET : FUV_AF_INET6,
                                  i ? FUV_UDP_RECVMMSG : 0));
     FUV_ASSERT_OK(fuv_udp_bind(rx[i], ip, 0, 0));
-    port[i] = bound_port(rx[i]);
+    port[i] = fuv_test_udp_port(rx[i]);
     ck_assert_int_eq(fuv_udp_get_gro(rx[i]), 0);
     r = fuv_udp_set_gro(rx[i], 1);
     if (r == FUV_ENOTSUP) {
@@ -647,11 +619,11 @@ START_TEST(gro_delivers_every_datagram_separately) {
     assert_segments(&dg[i], 0, data, NSEG * SEG);
     assert_segments(&dg[i], NSEG, data, NSEG * SEG + TAIL);
     for (int k = 0; k < 4; k++)
-      assert_dgram(&dg[i], 2 * NSEG + 1 + k, bufs[k], lens[k]);
+      fuv_test_assert_dgram(&dg[i], 2 * NSEG + 1 + k, bufs[k], lens[k]);
   }
   FUV_ASSERT_OK(fuv_udp_set_gro(rx[0], 0));
   ck_assert_int_eq(fuv_udp_get_gro(rx[0]), 0);
-  run_for(loop, 50);
+  fuv_test_run_for(loop, 50);
   ck_assert_int_eq(dg[0].count, 2 * NSEG + 5);
   ck_assert_int_eq(dg[1].count, 2 * NSEG + 5);
   free(data);
@@ -687,7 +659,7 @@ START_TEST(recvmmsg_delivers_a_burst_in_order) {
                                FUV_UDP_RECVMMSG));
   ck_assert_int_eq(fuv_udp_using_recvmmsg(rx), 1);
   FUV_ASSERT_OK(fuv_udp_bind(rx, ip, 0, 0));
-  port = bound_port(rx);
+  port = fuv_test_udp_port(rx);
   ck_assert_int_eq(fuv_udp_using_recvmmsg(rx), 1);
   for (int s = 0; s < 2; s++)
     tx[s] = fuv_test_udp_bound(loop, ip, 0, &tx_port[s]);
@@ -707,7 +679,7 @@ START_TEST(recvmmsg_delivers_a_burst_in_order) {
   FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
   fuv_test_run_until(loop, &dg.count, BURST, TIMEOUT_MS);
   for (int i = 0; i < BURST; i++) {
-    assert_dgram(&dg, i, bufs[i], lens[i]);
+    fuv_test_assert_dgram(&dg, i, bufs[i], lens[i]);
     ck_assert_int_eq(dg.d[i].port, tx_port[i < BURST / 2 ? 0 : 1]);
     ck_assert_str_eq(dg.d[i].ip, ip);
   }
@@ -716,7 +688,7 @@ START_TEST(recvmmsg_delivers_a_burst_in_order) {
     FUV_ASSERT_OK(fuv_udp_send(tx[i % 2], bufs[i], lens[i], ip, port, NULL,
                                NULL));
     fuv_test_run_until(loop, &dg.count, BURST + i + 1, TIMEOUT_MS);
-    assert_dgram(&dg, BURST + i, bufs[i], lens[i]);
+    fuv_test_assert_dgram(&dg, BURST + i, bufs[i], lens[i]);
   }
   /* An empty datagram is an empty datagram here too. */
   ck_assert_int_eq(fuv_udp_try_send(tx[0], "", 0, ip, port), 0);

@@ -31,13 +31,6 @@ static fuv_loop_t *new_loop(void) {
   return loop;
 }
 
-static int bound_port(const fuv_udp_t *udp) {
-  char ip[FUV_IP_NAME_MAX];
-  int port = -1;
-  FUV_ASSERT_OK(fuv_udp_getsockname(udp, ip, sizeof ip, &port));
-  return port;
-}
-
 /* A receiver and a sender, in a namespace whose lo is rate-limited, bound
  * to ip; the sender's SO_SNDBUF is as small as the kernel allows. Returns
  * 0, or 1 after printing why the named test is skipped. */
@@ -68,7 +61,7 @@ static int shaped_pair(fuv_loop_t *loop, const char *ip, const char *test,
   }
   FUV_ASSERT_OK(r);
   FUV_ASSERT_OK(fuv_udp_bind(*tx, ip, 0, 0));
-  *port = bound_port(*rx);
+  *port = fuv_test_udp_port(*rx);
   FUV_ASSERT_OK(fuv_set_send_buffer_size(H(*tx), 1));
   return 0;
 }
@@ -162,15 +155,6 @@ static void assert_received(const struct fuv_test_dgrams *dg,
   ck_assert_int_eq(dg->count, k);
 }
 
-static void run_for(fuv_loop_t *loop, uint64_t ms) {
-  fuv_timer_t *timer;
-  int fired = 0;
-  FUV_ASSERT_OK(fuv_timer_new(&timer, loop));
-  FUV_ASSERT_OK(fuv_timer_start(timer, fuv_test_set_flag, ms, 0, &fired));
-  fuv_test_run_until(loop, &fired, 1, ms + TIMEOUT_MS);
-  FUV_ASSERT_OK(fuv_close(H(timer), NULL, NULL));
-}
-
 START_TEST(queued_sends_complete_in_order_and_all_arrive) {
   const char *ip = fuv_test_loopback[_i];
   const char *test = "queued_sends_complete_in_order_and_all_arrive";
@@ -210,7 +194,7 @@ START_TEST(queued_sends_complete_in_order_and_all_arrive) {
   ck_assert_uint_eq(fuv_udp_get_send_queue_count(tx), 0);
   ck_assert_uint_eq(fuv_udp_get_send_queue_size(tx), 0);
   fuv_test_run_until(loop, &dg.count, NSEND, TIMEOUT_MS);
-  assert_received(&dg, qs, bound_port(tx));
+  assert_received(&dg, qs, fuv_test_udp_port(tx));
   /* With the queue empty, try_send works again. */
   ck_assert_int_eq(fuv_udp_try_send(tx, "free", 4, ip, port), 4);
   fuv_test_run_until(loop, &dg.count, NSEND + 1, TIMEOUT_MS);
@@ -266,8 +250,8 @@ START_TEST(a_cancelled_send_is_not_sent_and_gets_ecanceled) {
     if (qs->order[i - 1] != victim && qs->order[i] != victim)
       ck_assert_int_lt(qs->order[i - 1], qs->order[i]);
   fuv_test_run_until(loop, &dg.count, NSEND - 1, TIMEOUT_MS);
-  run_for(loop, 100);
-  assert_received(&dg, qs, bound_port(tx));
+  fuv_test_run_for(loop, 100);
+  assert_received(&dg, qs, fuv_test_udp_port(tx));
   /* Completed requests cannot be cancelled, and outlive the loop. */
   FUV_ASSERT_ERR(fuv_cancel(reqs[NSEND - 1]), FUV_EBUSY);
   fuv_test_free_loop(loop);
@@ -294,7 +278,7 @@ START_TEST(closing_cancels_every_queued_send_once) {
     fuv_test_free_loop(loop);
     return;
   }
-  tx_port = bound_port(tx);
+  tx_port = fuv_test_udp_port(tx);
   FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
   size_t queued = send_all(tx, ip, port, qs, ctx, NULL);
   FUV_ASSERT_OK(fuv_close(H(tx), queue_on_close, qs));
@@ -317,9 +301,9 @@ START_TEST(closing_cancels_every_queued_send_once) {
   ck_assert_uint_eq(cancelled, queued);
   /* What was handed to the kernel arrives; nothing cancelled does. */
   fuv_test_run_until(loop, &dg.count, NSEND - (int)queued, TIMEOUT_MS);
-  run_for(loop, 200);
+  fuv_test_run_for(loop, 200);
   assert_received(&dg, qs, tx_port);
-  run_for(loop, 10);
+  fuv_test_run_for(loop, 10);
   ck_assert_int_eq(qs->done, NSEND);
   free(qs);
   fuv_test_dgrams_free(&dg);
