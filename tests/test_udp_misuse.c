@@ -187,6 +187,11 @@ START_TEST(open_takes_datagram_sockets_only) {
   ck_assert_int_ge(tcp_fd, 0);
   FUV_ASSERT_ERR(fuv_udp_open(udp, tcp_fd), FUV_EINVAL);
   close(tcp_fd);
+  /* A datagram socket, but not an IP one. */
+  int unix_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(unix_fd, 0);
+  FUV_ASSERT_ERR(fuv_udp_open(udp, unix_fd), FUV_EINVAL);
+  close(unix_fd);
   FUV_ASSERT_ERR(fuv_udp_open(udp, -1), FUV_EBADF);
   int spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
   ck_assert_int_ge(spare, 0);

@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TIMEOUT_MS 20000
@@ -34,10 +35,18 @@ static fuv_loop_t *new_loop(void) {
 /* A receiver and a sender, in a namespace whose lo is rate-limited, bound
  * to ip; the sender's SO_SNDBUF is as small as the kernel allows. Returns
  * 0, or 1 after printing why the named test is skipped. */
-static int shaped_pair(fuv_loop_t *loop, const char *ip, const char *test,
-                       fuv_udp_t **rx, fuv_udp_t **tx, int *port) {
-  static const char *const cmds[] = {
-      "tc qdisc add dev lo root tbf rate 8mbit burst 10kb latency 2s"};
+#define FAST_QDISC "tc qdisc add dev lo root tbf rate 8mbit burst 10kb latency 2s"
+/* A datagram of SLOW_DGRAM bytes takes over a second to leave: the first
+ * goes out on the bucket's burst, the second waits in the qdisc (filling
+ * the smallest send buffer by itself), and room comes over a second
+ * later. */
+#define SLOW_QDISC "tc qdisc add dev lo root tbf rate 20kbit burst 5kb latency 30s"
+enum { SLOW_DGRAM = 4000 };
+
+static int shaped_pair_with(const char *qdisc, fuv_loop_t *loop,
+                            const char *ip, const char *test, fuv_udp_t **rx,
+                            fuv_udp_t **tx, int *port) {
+  const char *const cmds[] = {qdisc};
   char reason[256];
   int fds[2];
   int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
@@ -64,6 +73,11 @@ static int shaped_pair(fuv_loop_t *loop, const char *ip, const char *test,
   *port = fuv_test_udp_port(*rx);
   FUV_ASSERT_OK(fuv_set_send_buffer_size(H(*tx), 1));
   return 0;
+}
+
+static int shaped_pair(fuv_loop_t *loop, const char *ip, const char *test,
+                       fuv_udp_t **rx, fuv_udp_t **tx, int *port) {
+  return shaped_pair_with(FAST_QDISC, loop, ip, test, rx, tx, port);
 }
 
 /* One datagram's bytes: its index in the first four, then a pattern. */
@@ -311,6 +325,68 @@ START_TEST(closing_cancels_every_queued_send_once) {
 }
 END_TEST
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* fuv_udp_send_sync waits for room in a full buffer: no longer than its
+ * timeout (ETIMEDOUT, no earlier than asked and within a generous bound,
+ * a sanity check rather than a timing goal), and sends once room comes. */
+START_TEST(send_sync_waits_for_room_within_its_timeout) {
+  enum { SLACK_MS = 2000, WAIT_MS = 50 };
+  const char *ip = fuv_test_loopback[_i];
+  const char *test = "send_sync_waits_for_room_within_its_timeout";
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *tx;
+  char buf[SLOW_DGRAM], got[SLOW_DGRAM], from[FUV_IP_NAME_MAX];
+  int port, from_port, n = 0, r;
+  if (shaped_pair_with(SLOW_QDISC, loop, ip, test, &rx, &tx, &port)) {
+    fuv_test_free_loop(loop);
+    return;
+  }
+  /* try_send queues nothing: fill the kernel's buffer with it. */
+  for (;;) {
+    fuv_test_fill_pattern(buf, SLOW_DGRAM, (uint64_t)n * SLOW_DGRAM);
+    r = fuv_udp_try_send(tx, buf, SLOW_DGRAM, ip, port);
+    if (r == FUV_EAGAIN)
+      break;
+    ck_assert_int_eq(r, SLOW_DGRAM);
+    ck_assert_int_lt(++n, 1000);
+  }
+  ck_assert_uint_eq(fuv_udp_get_send_queue_count(tx), 0);
+  FUV_ASSERT_ERR(fuv_udp_send_sync(tx, buf, SLOW_DGRAM, ip, port, 0),
+                 FUV_ETIMEDOUT);
+  double start = now_ms();
+  FUV_ASSERT_ERR(fuv_udp_send_sync(tx, buf, SLOW_DGRAM, ip, port, WAIT_MS),
+                 FUV_ETIMEDOUT);
+  double took = now_ms() - start;
+  ck_assert_msg(took >= WAIT_MS, "ETIMEDOUT after %.1f ms of %d", took,
+                WAIT_MS);
+  ck_assert_msg(took < WAIT_MS + SLACK_MS, "ETIMEDOUT after %.1f ms of %d",
+                took, WAIT_MS);
+  /* Given time, it goes. */
+  r = fuv_udp_send_sync(tx, buf, SLOW_DGRAM, ip, port, 20000);
+  ck_assert_msg(r == 0 || r == SLOW_DGRAM, "fuv_udp_send_sync returned %s",
+                fuv_err_name(r));
+  n++;
+  /* None was lost, none sent twice: the timed-out ones sent nothing. */
+  for (int i = 0; i < n; i++) {
+    fuv_test_fill_pattern(buf, SLOW_DGRAM, (uint64_t)i * SLOW_DGRAM);
+    ck_assert_int_eq(fuv_udp_recv_sync(rx, got, sizeof got, from, sizeof from,
+                                       &from_port, 20000),
+                     SLOW_DGRAM);
+    ck_assert_msg(memcmp(got, buf, SLOW_DGRAM) == 0, "datagram %d is wrong",
+                  i);
+  }
+  FUV_ASSERT_ERR(fuv_udp_recv_sync(rx, got, sizeof got, from, sizeof from,
+                                   &from_port, 300),
+                 FUV_ETIMEDOUT);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 static Suite *udp_queue_suite(void) {
   Suite *s = suite_create("udp_queue_" FUV_TEST_BACKEND);
   TCase *tc = tcase_create("queue");
@@ -320,6 +396,8 @@ static Suite *udp_queue_suite(void) {
   tcase_add_loop_test(tc, a_cancelled_send_is_not_sent_and_gets_ecanceled, 0,
                       FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, closing_cancels_every_queued_send_once, 0,
+                      FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, send_sync_waits_for_room_within_its_timeout, 0,
                       FUV_TEST_NFAMILIES);
   suite_add_tcase(s, tc);
   return s;
