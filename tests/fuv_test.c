@@ -181,6 +181,20 @@ fuv_udp_t *fuv_test_udp_bound(fuv_loop_t *loop, const char *ip,
   return udp;
 }
 
+fuv_udp_t *fuv_test_udp_receiver(fuv_loop_t *loop, const char *ip, int mmsg,
+                                 int *port) {
+  fuv_udp_t *udp;
+  if (!mmsg)
+    return fuv_test_udp_bound(loop, ip, 0, port);
+  FUV_ASSERT_OK(fuv_udp_new_ex(&udp, loop,
+                               strchr(ip, ':') ? FUV_AF_INET6 : FUV_AF_INET,
+                               FUV_UDP_RECVMMSG));
+  ck_assert_int_eq(fuv_udp_using_recvmmsg(udp), 1);
+  FUV_ASSERT_OK(fuv_udp_bind(udp, ip, 0, 0));
+  *port = fuv_test_udp_port(udp);
+  return udp;
+}
+
 void fuv_test_record_dgram(fuv_udp_t *udp, ssize_t nread, const char *buf,
                            const struct sockaddr *addr, unsigned int flags,
                            void *arg) {

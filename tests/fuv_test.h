@@ -80,6 +80,11 @@ int fuv_test_skip_ipv6(const char *ip, const char *test);
 fuv_udp_t *fuv_test_udp_bound(fuv_loop_t *loop, const char *ip,
                               unsigned int flags, int *port);
 
+/* As fuv_test_udp_bound (no flags), a handle that receives with recvmmsg
+ * (FUV_UDP_RECVMMSG) when mmsg is not 0. */
+fuv_udp_t *fuv_test_udp_receiver(fuv_loop_t *loop, const char *ip, int mmsg,
+                                 int *port);
+
 /* What a UDP receive callback got, one entry per call. */
 struct fuv_test_dgram {
   ssize_t nread;

@@ -273,6 +273,24 @@ START_TEST(try_send_and_try_send_many_arrive_in_order) {
     ck_assert_str_eq(dg.d[1 + i].ip, ip);
   }
   fuv_test_assert_dgram(&dg, BATCH + 1, "last", 4);
+  /* A batch longer than one sendmmsg call takes: all of it, in order. */
+  enum { LONG = 200 };
+  char (*lbufs)[32] = calloc(LONG, 32);
+  size_t llens[LONG];
+  const char *lptrs[LONG];
+  ck_assert_ptr_nonnull(lbufs);
+  for (int i = 0; i < LONG; i++) {
+    llens[i] = (size_t)snprintf(lbufs[i], 32, "long-%d", i);
+    lptrs[i] = lbufs[i];
+  }
+  /* Room for all of them in the receiver's buffer. */
+  FUV_ASSERT_OK(fuv_set_recv_buffer_size((fuv_handle_t *)rx, 1 << 20));
+  ck_assert_int_eq(fuv_udp_try_send_many(tx, lptrs, llens, LONG, ip, port),
+                   LONG);
+  fuv_test_run_until(loop, &dg.count, BATCH + 2 + LONG, TIMEOUT_MS);
+  for (int i = 0; i < LONG; i++)
+    fuv_test_assert_dgram(&dg, BATCH + 2 + i, lbufs[i], llens[i]);
+  free(lbufs);
   /* A batch of none sends none. */
   ck_assert_int_eq(fuv_udp_try_send_many(tx, ptrs, lens, 0, ip, port), 0);
   fuv_test_dgrams_free(&dg);
@@ -471,7 +489,8 @@ static int closed_port(fuv_loop_t *loop, const char *ip) {
  * as FUV_ECONNREFUSED: to the receive callback when receiving (with buf and
  * addr NULL), or to a following send; the handle stays usable. */
 START_TEST(a_connected_socket_reports_econnrefused) {
-  const char *ip = fuv_test_loopback[_i];
+  /* _i: IPv4, IPv6, then both again receiving with recvmmsg. */
+  const char *ip = fuv_test_loopback[_i % 2];
   if (fuv_test_skip_ipv6(ip, "a_connected_socket_reports_econnrefused"))
     return;
   fuv_loop_t *loop = new_loop();
@@ -484,7 +503,11 @@ START_TEST(a_connected_socket_reports_econnrefused) {
 
   /* Receiving: the error reaches the receive callback. */
   port = closed_port(loop, ip);
-  FUV_ASSERT_OK(fuv_udp_new(&a, loop));
+  if (_i >= 2)
+    FUV_ASSERT_OK(fuv_udp_new_ex(&a, loop, _i == 2 ? FUV_AF_INET : FUV_AF_INET6,
+                                 FUV_UDP_RECVMMSG));
+  else
+    FUV_ASSERT_OK(fuv_udp_new(&a, loop));
   FUV_ASSERT_OK(fuv_udp_connect(a, ip, port));
   FUV_ASSERT_OK(fuv_udp_recv_start(a, fuv_test_record_dgram, &a_dg));
   FUV_ASSERT_OK(fuv_udp_send(a, "anyone?", 7, NULL, 0, fuv_test_count_send, &sends));
@@ -596,14 +619,16 @@ static void stop_on_recv(fuv_udp_t *udp, ssize_t nread, const char *buf,
 }
 
 START_TEST(recv_stop_in_the_callback_stops_a_burst) {
-  const char *ip = fuv_test_loopback[_i];
+  /* _i: IPv4, IPv6, then both again receiving with recvmmsg, which has
+   * the whole burst in hand when the callback stops. */
+  const char *ip = fuv_test_loopback[_i % 2];
   if (fuv_test_skip_ipv6(ip, "recv_stop_in_the_callback_stops_a_burst"))
     return;
   fuv_loop_t *loop = new_loop();
   struct stopper st = {0};
   int port, flag = 0;
   fuv_timer_t *timer;
-  fuv_udp_t *rx = fuv_test_udp_bound(loop, ip, 0, &port);
+  fuv_udp_t *rx = fuv_test_udp_receiver(loop, ip, _i >= 2, &port);
   fuv_udp_t *tx;
   FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
   for (int i = 0; i < 10; i++)
@@ -612,6 +637,39 @@ START_TEST(recv_stop_in_the_callback_stops_a_burst) {
   FUV_ASSERT_OK(fuv_timer_new(&timer, loop));
   FUV_ASSERT_OK(fuv_timer_start(timer, fuv_test_set_flag, 100, 0, &flag));
   fuv_test_run_until(loop, &flag, 1, TIMEOUT_MS);
+  ck_assert_int_eq(st.calls, 1);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+static void close_on_recv(fuv_udp_t *udp, ssize_t nread, const char *buf,
+                          const struct sockaddr *addr, unsigned int flags,
+                          void *arg) {
+  struct stopper *st = arg;
+  (void)nread;
+  (void)buf;
+  (void)addr;
+  (void)flags;
+  st->calls++;
+  FUV_ASSERT_OK(fuv_close((fuv_handle_t *)udp, NULL, NULL));
+}
+
+/* Closes the handle from inside its receive callback with a burst
+ * waiting (on a recvmmsg handle, already received): no call follows. */
+START_TEST(close_in_the_callback_stops_a_burst) {
+  const char *ip = fuv_test_loopback[_i % 2];
+  if (fuv_test_skip_ipv6(ip, "close_in_the_callback_stops_a_burst"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  struct stopper st = {0};
+  int port;
+  fuv_udp_t *rx = fuv_test_udp_receiver(loop, ip, _i >= 2, &port);
+  fuv_udp_t *tx;
+  FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
+  for (int i = 0; i < 10; i++)
+    ck_assert_int_eq(fuv_udp_try_send(tx, "burst", 5, ip, port), 5);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, close_on_recv, &st));
+  fuv_test_run_for(loop, 100);
   ck_assert_int_eq(st.calls, 1);
   fuv_test_free_loop(loop);
 }
@@ -722,7 +780,7 @@ static Suite *udp_suite(void) {
   tcase_add_loop_test(tc, disconnect_keeps_the_bound_port, 0,
                       FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, a_connected_socket_reports_econnrefused, 0,
-                      FUV_TEST_NFAMILIES);
+                      2 * FUV_TEST_NFAMILIES);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("receiving");
@@ -731,7 +789,9 @@ static Suite *udp_suite(void) {
                       recv_stop_stops_callbacks_and_restart_gets_what_waited,
                       0, FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, recv_stop_in_the_callback_stops_a_burst, 0,
-                      FUV_TEST_NFAMILIES);
+                      2 * FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, close_in_the_callback_stops_a_burst, 0,
+                      2 * FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc,
                       closing_while_receiving_runs_no_more_receive_callbacks,
                       0, FUV_TEST_NFAMILIES);

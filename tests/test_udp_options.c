@@ -64,20 +64,6 @@ static void meta_on_recv(fuv_udp_t *udp, ssize_t nread, const char *buf,
   m->tos[i] = fuv_udp_recv_tos(udp);
 }
 
-/* A handle bound to ip, port 0, receiving with recvmmsg when mmsg. */
-static fuv_udp_t *receiver(fuv_loop_t *loop, const char *ip, int mmsg,
-                           int *port) {
-  fuv_udp_t *udp;
-  if (!mmsg)
-    return fuv_test_udp_bound(loop, ip, 0, port);
-  FUV_ASSERT_OK(fuv_udp_new_ex(&udp, loop,
-                               strchr(ip, ':') ? FUV_AF_INET6 : FUV_AF_INET,
-                               FUV_UDP_RECVMMSG));
-  FUV_ASSERT_OK(fuv_udp_bind(udp, ip, 0, 0));
-  *port = fuv_test_udp_port(udp);
-  return udp;
-}
-
 /* ---- broadcast ------------------------------------------------------------ */
 
 /* Without SO_BROADCAST a send to a broadcast address is refused with
@@ -405,7 +391,7 @@ START_TEST(recv_dest_reports_the_address_sent_to) {
   memset(&m, 0, sizeof m);
   memset(&pm, 0, sizeof pm);
 
-  rx = receiver(loop, v6 ? "::" : "0.0.0.0", mmsg, &port);
+  rx = fuv_test_udp_receiver(loop, v6 ? "::" : "0.0.0.0", mmsg, &port);
   /* Outside a callback there is no datagram to ask about. */
   FUV_ASSERT_ERR(fuv_udp_recv_dest(rx, name, sizeof name, &p), FUV_ENOENT);
   FUV_ASSERT_OK(fuv_udp_set_recv_dest(rx, 1));
@@ -465,7 +451,7 @@ START_TEST(recv_tos_reports_the_senders_tos_and_ecn) {
   struct meta m;
   int port, tx_port;
   memset(&m, 0, sizeof m);
-  rx = receiver(loop, ip, _i >= 2, &port);
+  rx = fuv_test_udp_receiver(loop, ip, _i >= 2, &port);
   FUV_ASSERT_ERR(fuv_udp_recv_tos(rx), FUV_ENOENT);
   FUV_ASSERT_OK(fuv_udp_set_recv_tos(rx, 1));
   FUV_ASSERT_ERR(fuv_udp_recv_tos(rx), FUV_ENOENT);
@@ -676,7 +662,7 @@ START_TEST(split_datagrams_report_destination_and_tos) {
   ck_assert_ptr_nonnull(data);
   fuv_test_fill_pattern(data, NSEG * SEG, 4321);
   memset(&m, 0, sizeof m);
-  fuv_udp_t *rx = receiver(loop, v6 ? "::" : "0.0.0.0", _i >= 2, &port);
+  fuv_udp_t *rx = fuv_test_udp_receiver(loop, v6 ? "::" : "0.0.0.0", _i >= 2, &port);
   r = fuv_udp_set_gro(rx, 1);
   if (r == FUV_ENOTSUP) {
     printf("SKIPPED split_datagrams_report_destination_and_tos: "
