@@ -325,6 +325,73 @@ START_TEST(closing_cancels_every_queued_send_once) {
 }
 END_TEST
 
+/* try_send_many sends what fits: a prefix, in order, when the buffer
+ * fills; EAGAIN when not even the first fits. Sending the rest as room
+ * comes loses and repeats nothing. */
+START_TEST(try_send_many_sends_a_prefix_when_the_buffer_fills) {
+  const char *ip = fuv_test_loopback[_i];
+  const char *test = "try_send_many_sends_a_prefix_when_the_buffer_fills";
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *tx;
+  struct fuv_test_dgrams dg;
+  char *data = malloc((size_t)NSEND * DGRAM);
+  const char *bufs[NSEND];
+  size_t lens[NSEND];
+  int port, first, again = 0, sent = 0;
+  ck_assert_ptr_nonnull(data);
+  memset(&dg, 0, sizeof dg);
+  if (shaped_pair(loop, ip, test, &rx, &tx, &port)) {
+    free(data);
+    fuv_test_free_loop(loop);
+    return;
+  }
+  for (int i = 0; i < NSEND; i++) {
+    fill_dgram(data + (size_t)i * DGRAM, i);
+    bufs[i] = data + (size_t)i * DGRAM;
+    lens[i] = DGRAM;
+  }
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  first = fuv_udp_try_send_many(tx, bufs, lens, NSEND, ip, port);
+  ck_assert_msg(first > 0 && first < NSEND, "try_send_many of %d into a "
+                "full buffer sent %d (%s)", NSEND, first,
+                first < 0 ? fuv_err_name(first) : "");
+  sent = first;
+  /* Right away, nothing more fits. */
+  int r = fuv_udp_try_send_many(tx, bufs + sent, lens + sent,
+                                (size_t)(NSEND - sent), ip, port);
+  ck_assert_msg(r == FUV_EAGAIN || r >= 0, "try_send_many gave %s",
+                fuv_err_name(r));
+  if (r == FUV_EAGAIN)
+    again = 1;
+  else
+    sent += r;
+  /* Nothing was queued by any of it. */
+  ck_assert_uint_eq(fuv_udp_get_send_queue_count(tx), 0);
+  for (int tries = 0; sent < NSEND; tries++) {
+    ck_assert_int_lt(tries, 10000);
+    fuv_run(loop, FUV_RUN_NOWAIT);
+    fuv_sleep(1);
+    r = fuv_udp_try_send_many(tx, bufs + sent, lens + sent,
+                              (size_t)(NSEND - sent), ip, port);
+    if (r == FUV_EAGAIN) {
+      again = 1;
+      continue;
+    }
+    ck_assert_msg(r > 0, "try_send_many gave %s", fuv_err_name(r));
+    sent += r;
+  }
+  ck_assert_msg(again, "the buffer never refused a whole batch with EAGAIN");
+  fuv_test_run_until(loop, &dg.count, NSEND, TIMEOUT_MS);
+  fuv_test_run_for(loop, 50);
+  ck_assert_int_eq(dg.count, NSEND);
+  for (int i = 0; i < NSEND; i++)
+    fuv_test_assert_dgram(&dg, i, bufs[i], DGRAM);
+  free(data);
+  fuv_test_dgrams_free(&dg);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -397,6 +464,8 @@ static Suite *udp_queue_suite(void) {
                       FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, closing_cancels_every_queued_send_once, 0,
                       FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, try_send_many_sends_a_prefix_when_the_buffer_fills,
+                      0, FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, send_sync_waits_for_room_within_its_timeout, 0,
                       FUV_TEST_NFAMILIES);
   suite_add_tcase(s, tc);
