@@ -93,12 +93,20 @@ struct queue_state {
   int calls[NSEND];      /* callbacks per index */
   int closed;
   int done_at_close;
+  int close_at; /* the send whose callback closes the handle, or -1 */
 };
 
 struct send_ctx {
   struct queue_state *qs;
   int index;
 };
+
+static void queue_on_close(fuv_handle_t *handle, void *arg) {
+  struct queue_state *qs = arg;
+  (void)handle;
+  qs->closed++;
+  qs->done_at_close = qs->done;
+}
 
 static void queue_on_send(fuv_udp_t *udp, int status, void *arg) {
   struct send_ctx *ctx = arg;
@@ -108,14 +116,10 @@ static void queue_on_send(fuv_udp_t *udp, int status, void *arg) {
   qs->order[qs->done++] = ctx->index;
   qs->status[ctx->index] = status;
   qs->calls[ctx->index]++;
+  if (ctx->index == qs->close_at)
+    FUV_ASSERT_OK(fuv_close(H(udp), queue_on_close, qs));
 }
 
-static void queue_on_close(fuv_handle_t *handle, void *arg) {
-  struct queue_state *qs = arg;
-  (void)handle;
-  qs->closed++;
-  qs->done_at_close = qs->done;
-}
 
 /* Sends NSEND datagrams as fast as the calls go, keeping requests when
  * reqs is not NULL. Returns how many were queued. */
@@ -179,6 +183,7 @@ START_TEST(queued_sends_complete_in_order_and_all_arrive) {
   struct fuv_test_dgrams dg;
   int port;
   ck_assert_ptr_nonnull(qs);
+  qs->close_at = -1;
   memset(&dg, 0, sizeof dg);
   if (shaped_pair(loop, ip, test, &rx, &tx, &port)) {
     free(qs);
@@ -230,6 +235,7 @@ START_TEST(a_cancelled_send_is_not_sent_and_gets_ecanceled) {
   struct fuv_test_dgrams dg;
   int port;
   ck_assert_ptr_nonnull(qs);
+  qs->close_at = -1;
   memset(&dg, 0, sizeof dg);
   if (shaped_pair(loop, ip, test, &rx, &tx, &port)) {
     free(qs);
@@ -286,6 +292,7 @@ START_TEST(closing_cancels_every_queued_send_once) {
   struct fuv_test_dgrams dg;
   int port, tx_port;
   ck_assert_ptr_nonnull(qs);
+  qs->close_at = -1;
   memset(&dg, 0, sizeof dg);
   if (shaped_pair(loop, ip, test, &rx, &tx, &port)) {
     free(qs);
@@ -294,10 +301,19 @@ START_TEST(closing_cancels_every_queued_send_once) {
   }
   tx_port = fuv_test_udp_port(tx);
   FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
-  size_t queued = send_all(tx, ip, port, qs, ctx, NULL);
+  fuv_req_t *reqs[NSEND];
+  size_t queued = send_all(tx, ip, port, qs, ctx, reqs);
   FUV_ASSERT_OK(fuv_close(H(tx), queue_on_close, qs));
   ck_assert_int_eq(qs->done, 0);
+  /* Closing, the queued ones are being cancelled already. */
+  FUV_ASSERT_ERR(fuv_cancel(reqs[NSEND - 1]), FUV_EBUSY);
   fuv_test_run_until(loop, &qs->closed, 1, TIMEOUT_MS);
+  /* The requests outlive the handle, and cannot be cancelled now. */
+  for (int i = 0; i < NSEND; i++) {
+    ck_assert_int_eq(fuv_req_type(reqs[i]), FUV_UDP_SEND);
+    FUV_ASSERT_ERR(fuv_cancel(reqs[i]), FUV_EBUSY);
+    fuv_req_release(reqs[i]);
+  }
   /* Every send got its callback, before the close callback. */
   ck_assert_int_eq(qs->done, NSEND);
   ck_assert_int_eq(qs->done_at_close, NSEND);
@@ -319,6 +335,57 @@ START_TEST(closing_cancels_every_queued_send_once) {
   assert_received(&dg, qs, tx_port);
   fuv_test_run_for(loop, 10);
   ck_assert_int_eq(qs->done, NSEND);
+  free(qs);
+  fuv_test_dgrams_free(&dg);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* The callback of a queued send closes the handle: every other send still
+ * gets exactly one callback, the ones still queued FUV_ECANCELED, all
+ * before the close callback; what was sent arrives. */
+START_TEST(closing_from_a_send_callback_cancels_the_rest_once) {
+  const char *ip = fuv_test_loopback[_i];
+  const char *test = "closing_from_a_send_callback_cancels_the_rest_once";
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *tx;
+  struct queue_state *qs = calloc(1, sizeof *qs);
+  struct send_ctx ctx[NSEND];
+  struct fuv_test_dgrams dg;
+  int port, tx_port;
+  ck_assert_ptr_nonnull(qs);
+  memset(&dg, 0, sizeof dg);
+  if (shaped_pair(loop, ip, test, &rx, &tx, &port)) {
+    free(qs);
+    fuv_test_free_loop(loop);
+    return;
+  }
+  tx_port = fuv_test_udp_port(tx);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  size_t queued = send_all(tx, ip, port, qs, ctx, NULL);
+  ck_assert_uint_gt(queued, 10);
+  /* One of the first few queued: most of the queue is still waiting. */
+  qs->close_at = NSEND - (int)queued + 2;
+  fuv_test_run_until(loop, &qs->closed, 1, TIMEOUT_MS);
+  ck_assert_int_eq(qs->done, NSEND);
+  ck_assert_int_eq(qs->done_at_close, NSEND);
+  int cancelled = 0;
+  for (int i = 0; i < NSEND; i++) {
+    ck_assert_int_eq(qs->calls[i], 1);
+    if (i <= qs->close_at)
+      FUV_ASSERT_OK(qs->status[i]);
+    else if (qs->status[i] == FUV_ECANCELED)
+      cancelled++;
+    else
+      FUV_ASSERT_OK(qs->status[i]);
+  }
+  ck_assert_int_gt(cancelled, 0);
+  /* In order, the cancelled ones after all the sent ones. */
+  for (int i = 1; i < NSEND; i++)
+    ck_assert_int_lt(qs->order[i - 1], qs->order[i]);
+  fuv_test_run_until(loop, &dg.count, NSEND - cancelled, TIMEOUT_MS);
+  fuv_test_run_for(loop, 200);
+  assert_received(&dg, qs, tx_port);
   free(qs);
   fuv_test_dgrams_free(&dg);
   fuv_test_free_loop(loop);
@@ -464,6 +531,8 @@ static Suite *udp_queue_suite(void) {
                       FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, closing_cancels_every_queued_send_once, 0,
                       FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, closing_from_a_send_callback_cancels_the_rest_once,
+                      0, FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, try_send_many_sends_a_prefix_when_the_buffer_fills,
                       0, FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, send_sync_waits_for_room_within_its_timeout, 0,
