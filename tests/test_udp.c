@@ -117,6 +117,31 @@ START_TEST(handle_basics) {
 }
 END_TEST
 
+/* A send whose callback is owed keeps the handle active, so that
+ * fuv_run(DEFAULT) does not return before the callback ran; one without
+ * a callback does not. */
+START_TEST(an_owed_send_callback_keeps_the_loop_running) {
+  fuv_loop_t *loop = new_loop();
+  struct fuv_test_sends sends = {0, 0, 0};
+  int port;
+  fuv_udp_t *rx = fuv_test_udp_bound(loop, "127.0.0.1", 0, &port);
+  fuv_udp_t *tx;
+  FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
+  FUV_ASSERT_OK(fuv_udp_send(tx, "x", 1, "127.0.0.1", port, NULL, NULL));
+  ck_assert_int_eq(fuv_is_active(H(tx)), 0);
+  FUV_ASSERT_OK(fuv_udp_send(tx, "y", 1, "127.0.0.1", port,
+                             fuv_test_count_send, &sends));
+  ck_assert_int_eq(fuv_is_active(H(tx)), 1);
+  ck_assert_int_eq(fuv_loop_alive(loop), 1);
+  fuv_test_run(loop, TIMEOUT_MS);
+  ck_assert_int_eq(sends.count, 1);
+  FUV_ASSERT_OK(sends.last_status);
+  ck_assert_int_eq(fuv_is_active(H(tx)), 0);
+  ck_assert_int_eq(fuv_is_active(H(rx)), 0);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 /* ---- ping-pong ------------------------------------------------------------- */
 
 struct pingpong {
@@ -763,6 +788,7 @@ static Suite *udp_suite(void) {
   TCase *tc = tcase_create("basics");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, handle_basics);
+  tcase_add_test(tc, an_owed_send_callback_keeps_the_loop_running);
   tcase_add_loop_test(tc, ping_pong_reports_the_sender, 0, FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, unbound_handles_are_bound_by_send_and_recv_start, 0,
                       FUV_TEST_NFAMILIES);
