@@ -6,6 +6,7 @@
  */
 #include "fuv_test.h"
 
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stdlib.h>
@@ -213,6 +214,48 @@ START_TEST(multicast_reaches_every_member) {
     return;
   }
   FUV_ASSERT_OK(multicast_case(fds));
+}
+END_TEST
+
+/* IPv6 multicast options reach the socket: the interface by name or as
+ * an address with its scope, loop, hops, and joining and leaving a group
+ * on lo. (Delivery over lo is not tested for IPv6: Linux does not loop
+ * IPv6 multicast back over lo, even in a namespace with lo flagged
+ * MULTICAST and a route for ff00::/8.) */
+START_TEST(ipv6_multicast_options_reach_the_socket) {
+  if (fuv_test_skip_ipv6("::1", "ipv6_multicast_options_reach_the_socket"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  int port;
+  unsigned lo = if_nametoindex("lo");
+  ck_assert_uint_gt(lo, 0);
+  fuv_udp_t *udp = fuv_test_udp_bound(loop, "::", FUV_UDP_REUSEADDR, &port);
+  FUV_ASSERT_OK(fuv_udp_set_multicast_interface(udp, "lo"));
+  ck_assert_int_eq(raw_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_IF),
+                   (int)lo);
+  FUV_ASSERT_OK(fuv_udp_set_multicast_interface(udp, NULL));
+  ck_assert_int_eq(raw_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_IF), 0);
+  FUV_ASSERT_OK(fuv_udp_set_multicast_interface(udp, "::%lo"));
+  ck_assert_int_eq(raw_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_IF),
+                   (int)lo);
+  FUV_ASSERT_ERR(fuv_udp_set_multicast_interface(udp, "no-such-if0"),
+                 FUV_ENODEV);
+  FUV_ASSERT_OK(fuv_udp_set_multicast_loop(udp, 0));
+  ck_assert_int_eq(raw_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_LOOP), 0);
+  FUV_ASSERT_OK(fuv_udp_set_multicast_loop(udp, 1));
+  ck_assert_int_eq(raw_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_LOOP), 1);
+  FUV_ASSERT_OK(fuv_udp_set_multicast_ttl(udp, 9));
+  ck_assert_int_eq(raw_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_HOPS), 9);
+  FUV_ASSERT_ERR(fuv_udp_set_membership(udp, "::1", "lo", FUV_JOIN_GROUP),
+                 FUV_EINVAL);
+  FUV_ASSERT_OK(fuv_udp_set_membership(udp, "ff12::4242", "lo",
+                                       FUV_JOIN_GROUP));
+  FUV_ASSERT_ERR(fuv_udp_set_membership(udp, "ff12::4242", "lo",
+                                        FUV_JOIN_GROUP),
+                 FUV_EADDRINUSE);
+  FUV_ASSERT_OK(fuv_udp_set_membership(udp, "ff12::4242", "lo",
+                                       FUV_LEAVE_GROUP));
+  fuv_test_free_loop(loop);
 }
 END_TEST
 
@@ -777,6 +820,7 @@ static Suite *udp_options_suite(void) {
   tcase_add_test(tc, broadcast_needs_set_broadcast);
   tcase_add_test(tc, multicast_reaches_every_member);
   tcase_add_test(tc, source_membership_filters_by_source);
+  tcase_add_test(tc, ipv6_multicast_options_reach_the_socket);
   tcase_add_loop_test(tc, reuseport_spreads_datagrams_over_both_receivers, 0,
                       FUV_TEST_NFAMILIES);
   suite_add_tcase(s, tc);
