@@ -26,7 +26,7 @@ static fuv_loop_t *new_loop(void) {
   return loop;
 }
 
-/* ---- the handle ----------------------------------------------------------- */
+/* ---- the handle --------------------------------------------------------- */
 
 static void walk_find(fuv_handle_t *handle, void *arg) {
   fuv_handle_t **want = arg;
@@ -142,7 +142,7 @@ START_TEST(an_owed_send_callback_keeps_the_loop_running) {
 }
 END_TEST
 
-/* ---- ping-pong ------------------------------------------------------------- */
+/* ---- ping-pong ---------------------------------------------------------- */
 
 struct pingpong {
   fuv_udp_t *a, *b;
@@ -195,7 +195,8 @@ START_TEST(ping_pong_reports_the_sender) {
   pp.b = fuv_test_udp_bound(loop, ip, 0, &pp.b_port);
   FUV_ASSERT_OK(fuv_udp_recv_start(pp.a, pong_on_recv, &pp));
   FUV_ASSERT_OK(fuv_udp_recv_start(pp.b, pong_on_recv, &pp));
-  FUV_ASSERT_OK(fuv_udp_send(pp.a, "ping", 4, ip, pp.b_port, fuv_test_count_send,
+  FUV_ASSERT_OK(fuv_udp_send(pp.a, "ping", 4, ip, pp.b_port,
+                             fuv_test_count_send,
                              &pp.sends));
   /* Callbacks never run inside the call. */
   ck_assert_int_eq(pp.sends.count, 0);
@@ -211,7 +212,8 @@ END_TEST
  * starts receiving unbound is bound to the wildcard address and a port. */
 START_TEST(unbound_handles_are_bound_by_send_and_recv_start) {
   const char *ip = fuv_test_loopback[_i];
-  if (fuv_test_skip_ipv6(ip, "unbound_handles_are_bound_by_send_and_recv_start"))
+  if (fuv_test_skip_ipv6(ip,
+                         "unbound_handles_are_bound_by_send_and_recv_start"))
     return;
   fuv_loop_t *loop = new_loop();
   fuv_udp_t *rx, *tx, *lazy;
@@ -227,7 +229,8 @@ START_TEST(unbound_handles_are_bound_by_send_and_recv_start) {
   FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
   FUV_ASSERT_ERR(fuv_udp_getsockname(tx, name, sizeof name, &tx_port),
                  FUV_EBADF);
-  FUV_ASSERT_OK(fuv_udp_send(tx, "hello", 5, ip, port, fuv_test_count_send, &sends));
+  FUV_ASSERT_OK(fuv_udp_send(tx, "hello", 5, ip, port, fuv_test_count_send,
+                             &sends));
   FUV_ASSERT_OK(fuv_udp_getsockname(tx, name, sizeof name, &tx_port));
   ck_assert_int_gt(tx_port, 0);
   fuv_test_run_until(loop, &dg.count, 1, TIMEOUT_MS);
@@ -252,7 +255,7 @@ START_TEST(unbound_handles_are_bound_by_send_and_recv_start) {
 }
 END_TEST
 
-/* ---- try_send and batches ---------------------------------------------------- */
+/* ---- try_send and batches ----------------------------------------------- */
 
 enum { BATCH = 64 };
 
@@ -378,7 +381,7 @@ START_TEST(try_send_many_addr_sends_each_to_its_address) {
 }
 END_TEST
 
-/* ---- connected sockets ------------------------------------------------------- */
+/* ---- connected sockets -------------------------------------------------- */
 
 START_TEST(connected_sockets_send_without_an_address) {
   const char *ip = fuv_test_loopback[_i];
@@ -418,9 +421,11 @@ START_TEST(connected_sockets_send_without_an_address) {
   ck_assert_int_eq(ss.ss_family, _i == 0 ? AF_INET : AF_INET6);
   FUV_ASSERT_ERR(fuv_udp_connect(a, ip, b_port), FUV_EISCONN);
 
-  FUV_ASSERT_OK(fuv_udp_send(a, "one", 3, NULL, 0, fuv_test_count_send, &sends));
+  FUV_ASSERT_OK(fuv_udp_send(a, "one", 3, NULL, 0, fuv_test_count_send,
+                             &sends));
   ck_assert_int_eq(fuv_udp_try_send(a, "two", 3, NULL, 0), 3);
-  FUV_ASSERT_ERR(fuv_udp_send(a, "x", 1, ip, b_port, fuv_test_count_send, &sends),
+  FUV_ASSERT_ERR(fuv_udp_send(a, "x", 1, ip, b_port, fuv_test_count_send,
+                              &sends),
                  FUV_EISCONN);
   FUV_ASSERT_ERR(fuv_udp_try_send(a, "x", 1, ip, b_port), FUV_EISCONN);
   FUV_ASSERT_ERR(fuv_udp_send_addr(a, "x", 1, (struct sockaddr *)&ss,
@@ -446,7 +451,8 @@ START_TEST(connected_sockets_send_without_an_address) {
                  FUV_ENOTCONN);
   FUV_ASSERT_ERR(fuv_udp_send(a, "x", 1, NULL, 0, fuv_test_count_send, &sends),
                  FUV_EDESTADDRREQ);
-  FUV_ASSERT_OK(fuv_udp_send(a, "three", 5, ip, b_port, fuv_test_count_send, &sends));
+  FUV_ASSERT_OK(fuv_udp_send(a, "three", 5, ip, b_port, fuv_test_count_send,
+                             &sends));
   fuv_test_run_until(loop, &b_dg.count, 3, TIMEOUT_MS);
   fuv_test_assert_dgram(&b_dg, 2, "three", 5);
   /* Whether the disconnect kept the port is
@@ -535,7 +541,8 @@ START_TEST(a_connected_socket_reports_econnrefused) {
     FUV_ASSERT_OK(fuv_udp_new(&a, loop));
   FUV_ASSERT_OK(fuv_udp_connect(a, ip, port));
   FUV_ASSERT_OK(fuv_udp_recv_start(a, fuv_test_record_dgram, &a_dg));
-  FUV_ASSERT_OK(fuv_udp_send(a, "anyone?", 7, NULL, 0, fuv_test_count_send, &sends));
+  FUV_ASSERT_OK(fuv_udp_send(a, "anyone?", 7, NULL, 0, fuv_test_count_send,
+                             &sends));
   fuv_test_run_until(loop, &a_dg.count, 1, TIMEOUT_MS);
   ck_assert_int_eq(a_dg.errors, 1);
   FUV_ASSERT_ERR(a_dg.last_error, FUV_ECONNREFUSED);
@@ -549,10 +556,12 @@ START_TEST(a_connected_socket_reports_econnrefused) {
   FUV_ASSERT_OK(fuv_udp_recv_start(peer, fuv_test_record_dgram, &peer_dg));
   FUV_ASSERT_OK(fuv_udp_connect(a, NULL, 0));
   FUV_ASSERT_OK(fuv_udp_connect(a, ip, peer_port));
-  FUV_ASSERT_OK(fuv_udp_send(a, "alive", 5, NULL, 0, fuv_test_count_send, &sends));
+  FUV_ASSERT_OK(fuv_udp_send(a, "alive", 5, NULL, 0, fuv_test_count_send,
+                             &sends));
   fuv_test_run_until(loop, &peer_dg.count, 1, TIMEOUT_MS);
   fuv_test_assert_dgram(&peer_dg, 0, "alive", 5);
-  FUV_ASSERT_OK(fuv_udp_send(peer, "back", 4, ip, fuv_test_udp_port(a), NULL, NULL));
+  FUV_ASSERT_OK(fuv_udp_send(peer, "back", 4, ip, fuv_test_udp_port(a), NULL,
+                             NULL));
   fuv_test_run_until(loop, &a_dg.count, 2, TIMEOUT_MS);
   fuv_test_assert_dgram(&a_dg, 1, "back", 4);
 
@@ -586,11 +595,12 @@ START_TEST(a_connected_socket_reports_econnrefused) {
 }
 END_TEST
 
-/* ---- receiving started, stopped, closed ---------------------------------------- */
+/* ---- receiving started, stopped, closed --------------------------------- */
 
 START_TEST(recv_stop_stops_callbacks_and_restart_gets_what_waited) {
   const char *ip = fuv_test_loopback[_i];
-  if (fuv_test_skip_ipv6(ip, "recv_stop_stops_callbacks_and_restart_gets_what_waited"))
+  if (fuv_test_skip_ipv6(ip,
+                         "recv_stop_stops_callbacks_and_restart_gets_what_waited"))
     return;
   fuv_loop_t *loop = new_loop();
   fuv_udp_t *rx, *tx;
@@ -728,7 +738,8 @@ static void close_order_on_close(fuv_handle_t *handle, void *arg) {
 
 START_TEST(closing_while_receiving_runs_no_more_receive_callbacks) {
   const char *ip = fuv_test_loopback[_i];
-  if (fuv_test_skip_ipv6(ip, "closing_while_receiving_runs_no_more_receive_callbacks"))
+  if (fuv_test_skip_ipv6(ip,
+                         "closing_while_receiving_runs_no_more_receive_callbacks"))
     return;
   fuv_loop_t *loop = new_loop();
   struct close_order co = {0, 0, 0};
@@ -752,7 +763,8 @@ END_TEST
 /* IPV6ONLY: an IPv6 socket bound with it hears no IPv4; without it, a
  * dual-stack socket does, and reports the sender as a mapped address. */
 START_TEST(ipv6only_refuses_ipv4_and_dual_stack_accepts_it) {
-  if (fuv_test_skip_ipv6("::1", "ipv6only_refuses_ipv4_and_dual_stack_accepts_it"))
+  if (fuv_test_skip_ipv6("::1",
+                         "ipv6only_refuses_ipv4_and_dual_stack_accepts_it"))
     return;
   fuv_loop_t *loop = new_loop();
   fuv_udp_t *only, *dual, *tx;

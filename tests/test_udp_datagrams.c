@@ -24,7 +24,7 @@ static fuv_loop_t *new_loop(void) {
   return loop;
 }
 
-/* ---- the largest and the empty datagram ------------------------------------- */
+/* ---- the largest and the empty datagram --------------------------------- */
 
 /* The largest datagram (65507 bytes over IPv4, 65527 over IPv6) arrives
  * whole, not flagged PARTIAL, whether the handle receives with recvmsg into
@@ -56,7 +56,8 @@ START_TEST(the_largest_datagram_arrives_whole) {
   ck_assert_int_eq(fuv_udp_using_recvmmsg(rx[1]), 1);
   FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
   for (int r = 0; r < 2; r++) {
-    FUV_ASSERT_OK(fuv_udp_send(tx, big, max, ip, port[r], fuv_test_count_send, &sends));
+    FUV_ASSERT_OK(fuv_udp_send(tx, big, max, ip, port[r], fuv_test_count_send,
+                               &sends));
     /* A small one after it: the big one did not spill into it. */
     FUV_ASSERT_OK(fuv_udp_send(tx, "after", 5, ip, port[r], fuv_test_count_send,
                                &sends));
@@ -158,7 +159,8 @@ END_TEST
  * a burst whole and in order. */
 START_TEST(recvmmsg_with_a_small_max_datagram_gets_a_burst_whole) {
   const char *ip = fuv_test_loopback[_i];
-  if (fuv_test_skip_ipv6(ip, "recvmmsg_with_a_small_max_datagram_gets_a_burst_whole"))
+  if (fuv_test_skip_ipv6(ip,
+                         "recvmmsg_with_a_small_max_datagram_gets_a_burst_whole"))
     return;
   enum { N = 64, SIZE = 1024 };
   fuv_loop_t *loop = new_loop();
@@ -249,7 +251,8 @@ START_TEST(an_empty_datagram_is_nread_0_with_an_address) {
   FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
   FUV_ASSERT_OK(fuv_udp_send(tx, "", 0, ip, port, fuv_test_count_send, &sends));
   ck_assert_int_eq(fuv_udp_try_send(tx, "", 0, ip, port), 0);
-  FUV_ASSERT_OK(fuv_udp_send(tx, "x", 1, ip, port, fuv_test_count_send, &sends));
+  FUV_ASSERT_OK(fuv_udp_send(tx, "x", 1, ip, port, fuv_test_count_send,
+                             &sends));
   fuv_test_run_until(loop, &dg.count, 3, TIMEOUT_MS);
   for (int i = 0; i < 2; i++) {
     ck_assert_int_eq(dg.d[i].nread, 0);

@@ -22,7 +22,7 @@ static fuv_loop_t *new_loop(void) {
   return loop;
 }
 
-/* ---- misuse ---------------------------------------------------------------- */
+/* ---- misuse ------------------------------------------------------------- */
 
 START_TEST(bad_arguments_are_einval) {
   fuv_loop_t *loop = new_loop();
@@ -258,14 +258,16 @@ START_TEST(every_call_on_a_closing_handle_is_einval) {
                  FUV_EINVAL);
   FUV_ASSERT_ERR(fuv_udp_getpeername(udp, name, sizeof name, &port),
                  FUV_EINVAL);
-  FUV_ASSERT_ERR(fuv_udp_send(udp, "x", 1, "127.0.0.1", port, fuv_test_count_send,
+  FUV_ASSERT_ERR(fuv_udp_send(udp, "x", 1, "127.0.0.1", port,
+                              fuv_test_count_send,
                               &sends),
                  FUV_EINVAL);
   FUV_ASSERT_ERR(fuv_udp_send_addr(udp, "x", 1, (struct sockaddr *)&sin,
                                    fuv_test_count_send, &sends),
                  FUV_EINVAL);
   fuv_req_t *req = (fuv_req_t *)&req;
-  FUV_ASSERT_ERR(fuv_udp_send_req(udp, "x", 1, "127.0.0.1", port, fuv_test_count_send,
+  FUV_ASSERT_ERR(fuv_udp_send_req(udp, "x", 1, "127.0.0.1", port,
+                                  fuv_test_count_send,
                                   &sends, &req),
                  FUV_EINVAL);
   ck_assert_ptr_null(req);

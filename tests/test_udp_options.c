@@ -65,7 +65,7 @@ static void meta_on_recv(fuv_udp_t *udp, ssize_t nread, const char *buf,
   m->tos[i] = fuv_udp_recv_tos(udp);
 }
 
-/* ---- broadcast ------------------------------------------------------------ */
+/* ---- broadcast ---------------------------------------------------------- */
 
 /* Without SO_BROADCAST a send to a broadcast address is refused with
  * EACCES; with it, it goes out. 127.255.255.255 is lo's broadcast address,
@@ -110,7 +110,7 @@ START_TEST(broadcast_needs_set_broadcast) {
 }
 END_TEST
 
-/* ---- multicast ------------------------------------------------------------ */
+/* ---- multicast ---------------------------------------------------------- */
 
 #define GROUP "239.255.42.99"
 
@@ -303,7 +303,7 @@ START_TEST(source_membership_filters_by_source) {
 }
 END_TEST
 
-/* ---- REUSEPORT ------------------------------------------------------------ */
+/* ---- REUSEPORT ---------------------------------------------------------- */
 
 enum { REUSE_SENDERS = 64, REUSE_EACH = 4 };
 
@@ -356,7 +356,7 @@ START_TEST(reuseport_spreads_datagrams_over_both_receivers) {
 }
 END_TEST
 
-/* ---- TTL, TOS, ECN ----------------------------------------------------------- */
+/* ---- TTL, TOS, ECN ------------------------------------------------------ */
 
 START_TEST(ttl_tos_and_ecn_are_read_back) {
   const char *ip = fuv_test_loopback[_i];
@@ -415,7 +415,7 @@ START_TEST(ttl_tos_and_ecn_are_read_back) {
 }
 END_TEST
 
-/* ---- destination address and TOS of received datagrams --------------------- */
+/* ---- destination address and TOS of received datagrams ------------------ */
 
 /* A socket bound to the wildcard address learns which of its addresses
  * each datagram was sent to. */
@@ -528,7 +528,7 @@ START_TEST(recv_tos_reports_the_senders_tos_and_ecn) {
 }
 END_TEST
 
-/* ---- GSO and GRO ------------------------------------------------------------ */
+/* ---- GSO and GRO -------------------------------------------------------- */
 
 enum { SEG = 1200, NSEG = 10, TAIL = 500 };
 
@@ -705,7 +705,8 @@ START_TEST(split_datagrams_report_destination_and_tos) {
   ck_assert_ptr_nonnull(data);
   fuv_test_fill_pattern(data, NSEG * SEG, 4321);
   memset(&m, 0, sizeof m);
-  fuv_udp_t *rx = fuv_test_udp_receiver(loop, v6 ? "::" : "0.0.0.0", _i >= 2, &port);
+  fuv_udp_t *rx = fuv_test_udp_receiver(loop, v6 ? "::" : "0.0.0.0", _i >= 2,
+                                        &port);
   r = fuv_udp_set_gro(rx, 1);
   if (r == FUV_ENOTSUP) {
     printf("SKIPPED split_datagrams_report_destination_and_tos: "
@@ -745,7 +746,7 @@ START_TEST(split_datagrams_report_destination_and_tos) {
 }
 END_TEST
 
-/* ---- recvmmsg ------------------------------------------------------------- */
+/* ---- recvmmsg ----------------------------------------------------------- */
 
 enum { BURST = 64 };
 

@@ -35,12 +35,14 @@ static fuv_loop_t *new_loop(void) {
 /* A receiver and a sender, in a namespace whose lo is rate-limited, bound
  * to ip; the sender's SO_SNDBUF is as small as the kernel allows. Returns
  * 0, or 1 after printing why the named test is skipped. */
-#define FAST_QDISC "tc qdisc add dev lo root tbf rate 8mbit burst 10kb latency 2s"
+#define FAST_QDISC \
+  "tc qdisc add dev lo root tbf rate 8mbit burst 10kb latency 2s"
 /* A datagram of SLOW_DGRAM bytes takes over a second to leave: the first
  * goes out on the bucket's burst, the second waits in the qdisc (filling
  * the smallest send buffer by itself), and room comes over a second
  * later. */
-#define SLOW_QDISC "tc qdisc add dev lo root tbf rate 20kbit burst 5kb latency 30s"
+#define SLOW_QDISC \
+  "tc qdisc add dev lo root tbf rate 20kbit burst 5kb latency 30s"
 enum { SLOW_DGRAM = 4000 };
 
 static int shaped_pair_with(const char *qdisc, fuv_loop_t *loop,
