@@ -34,6 +34,9 @@ static int is_closing(const fuv_udp_t *udp) {
 /* A handle is active while it receives or has sends whose callbacks are
  * owed, as in libuv. */
 void fuv__udp_update_active(fuv_udp_t *udp) {
+  /* A closing handle was stopped for good by fuv_close. */
+  if (is_closing(udp))
+    return;
   if ((udp->handle.flags & FUV__UDP_READING) || udp->queue.head != NULL ||
       udp->done.head != NULL)
     fuv__handle_start(&udp->handle);
