@@ -34,6 +34,9 @@ static int is_closing(const fuv_udp_t *udp) {
 /* A handle is active while it receives or has sends whose callbacks are
  * owed, as in libuv. */
 void fuv__udp_update_active(fuv_udp_t *udp) {
+  /* A closing handle was stopped for good by fuv_close. */
+  if (is_closing(udp))
+    return;
   if ((udp->handle.flags & FUV__UDP_READING) || udp->queue.head != NULL ||
       udp->done.head != NULL)
     fuv__handle_start(&udp->handle);
@@ -469,18 +472,56 @@ int fuv__udp_sendto(int fd, const char *data, size_t len,
  * ENOBUFS (a full device queue) is a wait too, as in libuv. */
 static int must_wait(int r) { return r == FUV_EAGAIN || r == FUV_ENOBUFS; }
 
-/* Sends the queued datagrams in order until the kernel's buffer fills. */
+/* The most datagrams one sendmmsg(2) call takes, from the queue or from
+ * fuv_udp_try_send_many. */
+#define FUV__UDP_SEND_BATCH 64
+
+/* Fills msgs with the first queued datagrams (at most FUV__UDP_SEND_BATCH)
+ * and returns how many. */
+static unsigned queue_batch(fuv_udp_t *udp, struct mmsghdr *msgs,
+                            struct iovec *iov) {
+  unsigned n = 0;
+  for (fuv__udp_send_t *s = udp->queue.head;
+       s != NULL && n < FUV__UDP_SEND_BATCH; s = s->next, n++) {
+    iov[n].iov_base = s->data;
+    iov[n].iov_len = s->len;
+    memset(&msgs[n], 0, sizeof msgs[n]);
+    msgs[n].msg_hdr.msg_iov = &iov[n];
+    msgs[n].msg_hdr.msg_iovlen = 1;
+    msgs[n].msg_hdr.msg_name = s->addrlen != 0 ? &s->addr : NULL;
+    msgs[n].msg_hdr.msg_namelen = s->addrlen;
+  }
+  return n;
+}
+
+/* The queue's first datagram is done with status (0: sent). */
+static void queue_pop_done(fuv_udp_t *udp, int status) {
+  fuv__udp_send_t *s = list_pop(&udp->queue);
+  queue_forget(udp, s);
+  send_finish(udp, s, status);
+}
+
+/* Sends the queued datagrams in order, many per system call, until the
+ * kernel's buffer fills. A datagram the kernel refuses gets its error and
+ * the ones after it still go. */
 static void flush_queue(fuv_udp_t *udp) {
-  fuv__udp_send_t *s;
-  while ((s = udp->queue.head) != NULL) {
-    int r = fuv__udp_sendto(udp->io.fd, s->data, s->len,
-                            (struct sockaddr *)&s->addr, s->addrlen);
-    if (must_wait(r))
-      return;
-    list_pop(&udp->queue);
-    queue_forget(udp, s);
-    send_finish(udp, s, r < 0 ? r : 0);
-    if (is_closing(udp))
+  struct mmsghdr msgs[FUV__UDP_SEND_BATCH];
+  struct iovec iov[FUV__UDP_SEND_BATCH];
+  while (udp->queue.head != NULL) {
+    unsigned n = queue_batch(udp, msgs, iov);
+    int r = sendmmsg(udp->io.fd, msgs, n, 0);
+    if (r < 0) {
+      r = fuv__errno();
+      if (r == FUV_EINTR)
+        continue;
+      if (must_wait(r))
+        return;
+      queue_pop_done(udp, r);
+      continue;
+    }
+    for (int i = 0; i < r; i++)
+      queue_pop_done(udp, 0);
+    if (r == 0)
       return;
   }
   fuv__io_stop(udp->handle.loop, &udp->io, FUV__POLLOUT);
@@ -644,9 +685,6 @@ int fuv_udp_try_send(fuv_udp_t *udp, const char *data, size_t len,
     return r;
   return fuv_udp_try_send_addr(udp, data, len, addr);
 }
-
-/* The most datagrams one sendmmsg(2) call of fuv_udp_try_send_many takes. */
-#define FUV__UDP_SEND_BATCH 64
 
 /* Sends datagrams [0, n) of the batch in as few calls as the kernel takes:
  * the count sent, or the first call's error. */
