@@ -138,6 +138,7 @@ static size_t send_all(fuv_udp_t *tx, const char *ip, int port,
     if (reqs) {
       ck_assert_ptr_nonnull(reqs[i]);
       ck_assert_int_eq(fuv_req_type(reqs[i]), FUV_UDP_SEND);
+      ck_assert_str_eq(fuv_req_type_name(fuv_req_type(reqs[i])), "udp_send");
     }
   }
   /* The data was copied: scribbling over the caller's buffer changes
