@@ -87,6 +87,18 @@ START_TEST(broadcast_needs_set_broadcast) {
                  FUV_EACCES);
   FUV_ASSERT_ERR(fuv_udp_send_sync(tx, "no", 2, "127.255.255.255", port, 1000),
                  FUV_EACCES);
+  /* fuv_udp_send tries at once too: the kernel's refusal comes back at
+   * call time or (the header allows both) in the callback, never as a
+   * success. */
+  struct fuv_test_sends sends = {0, 0, 0};
+  r = fuv_udp_send(tx, "no", 2, "127.255.255.255", port, fuv_test_count_send,
+                   &sends);
+  if (r == 0) {
+    fuv_test_run_until(loop, &sends.count, 1, TIMEOUT_MS);
+    FUV_ASSERT_ERR(sends.last_status, FUV_EACCES);
+  } else {
+    FUV_ASSERT_ERR(r, FUV_EACCES);
+  }
 
   FUV_ASSERT_OK(fuv_udp_set_broadcast(tx, 1));
   ck_assert_int_ne(raw_int_option(tx, SOL_SOCKET, SO_BROADCAST), 0);
