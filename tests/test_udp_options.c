@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -124,29 +125,47 @@ END_TEST
 
 /* ---- multicast ---------------------------------------------------------- */
 
-#define GROUP "239.255.42.99"
+/* Where a multicast case runs: the group, the interface (as
+ * fuv_udp_set_membership and fuv_udp_set_multicast_interface take it),
+ * the wildcard the receivers bind and the sender's address. */
+struct mcast_env {
+  int v6;
+  const char *group, *iface, *wildcard, *source;
+};
+
+static const struct mcast_env mcast_v4 = {0, "239.255.42.99", "127.0.0.1",
+                                          "0.0.0.0", "127.0.0.1"};
+/* IPv6 runs over v0, one end of a veth pair in a namespace of its own
+ * (see multicast_reaches_every_member), named by its index as a scope
+ * ("::%3"): a name would be looked up in this process's namespace, which
+ * has no v0. */
+static const struct mcast_env mcast_v6 = {1, "ff12::4242", NULL, "::",
+                                          "fd00::1"};
 
 /* The multicast case proper: two receivers bound to one port with
- * REUSEADDR join GROUP on lo (127.0.0.1); a sender with multicast loop on
- * sends to the group, and both get it, with the group as destination.
+ * REUSEADDR join the group on the interface; a sender with multicast loop
+ * on sends to the group, and both get it, with the group as destination.
  * fds, when not NULL, are three datagram sockets (made in a network
- * namespace of their own) that the handles open. Returns 0, or an error
- * of joining the group. */
-static int multicast_case(const int *fds) {
+ * namespace of their own) that the handles open. Returns 0, or the error
+ * of joining the group or of the first send (the machine cannot do it). */
+static int multicast_case(const struct mcast_env *env, const int *fds) {
   fuv_loop_t *loop = new_loop();
   fuv_udp_t *rx[2], *tx;
   struct meta m[2];
   int port = 0, r;
+  int level = env->v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  const char *group = env->group, *iface = env->iface;
   memset(m, 0, sizeof m);
 
   for (int i = 0; i < 2; i++) {
     FUV_ASSERT_OK(fuv_udp_new(&rx[i], loop));
     if (fds)
       FUV_ASSERT_OK(fuv_udp_open(rx[i], fds[i]));
-    FUV_ASSERT_OK(fuv_udp_bind(rx[i], "0.0.0.0", port, FUV_UDP_REUSEADDR));
+    FUV_ASSERT_OK(fuv_udp_bind(rx[i], env->wildcard, port,
+                               FUV_UDP_REUSEADDR));
     port = fuv_test_udp_port(rx[i]);
     ck_assert_int_ne(raw_int_option(rx[i], SOL_SOCKET, SO_REUSEADDR), 0);
-    r = fuv_udp_set_membership(rx[i], GROUP, "127.0.0.1", FUV_JOIN_GROUP);
+    r = fuv_udp_set_membership(rx[i], group, iface, FUV_JOIN_GROUP);
     if (r != 0) {
       fuv_test_free_loop(loop);
       return r;
@@ -155,46 +174,54 @@ static int multicast_case(const int *fds) {
     FUV_ASSERT_OK(fuv_udp_recv_start(rx[i], meta_on_recv, &m[i]));
   }
   /* Joining twice is the kernel's EADDRINUSE. */
-  FUV_ASSERT_ERR(fuv_udp_set_membership(rx[0], GROUP, "127.0.0.1",
-                                        FUV_JOIN_GROUP),
+  FUV_ASSERT_ERR(fuv_udp_set_membership(rx[0], group, iface, FUV_JOIN_GROUP),
                  FUV_EADDRINUSE);
 
   FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
   if (fds)
     FUV_ASSERT_OK(fuv_udp_open(tx, fds[2]));
-  FUV_ASSERT_OK(fuv_udp_bind(tx, "127.0.0.1", 0, 0));
-  FUV_ASSERT_OK(fuv_udp_set_multicast_interface(tx, "127.0.0.1"));
+  FUV_ASSERT_OK(fuv_udp_bind(tx, env->source, 0, 0));
+  FUV_ASSERT_OK(fuv_udp_set_multicast_interface(tx, iface));
   FUV_ASSERT_OK(fuv_udp_set_multicast_loop(tx, 1));
-  ck_assert_int_eq(raw_int_option(tx, IPPROTO_IP, IP_MULTICAST_LOOP), 1);
+  ck_assert_int_eq(raw_int_option(tx, level, env->v6 ? IPV6_MULTICAST_LOOP
+                                                     : IP_MULTICAST_LOOP),
+                   1);
   FUV_ASSERT_OK(fuv_udp_set_multicast_ttl(tx, 1));
-  ck_assert_int_eq(raw_int_option(tx, IPPROTO_IP, IP_MULTICAST_TTL), 1);
-  FUV_ASSERT_OK(fuv_udp_send(tx, "group", 5, GROUP, port, NULL, NULL));
+  ck_assert_int_eq(raw_int_option(tx, level, env->v6 ? IPV6_MULTICAST_HOPS
+                                                     : IP_MULTICAST_TTL),
+                   1);
+  r = fuv_udp_try_send(tx, "group", 5, group, port);
+  if (r < 0) {
+    fuv_test_free_loop(loop);
+    return r;
+  }
+  ck_assert_int_eq(r, 5);
   fuv_test_run_until(loop, &m[0].count, 1, TIMEOUT_MS);
   fuv_test_run_until(loop, &m[1].count, 1, TIMEOUT_MS);
   for (int i = 0; i < 2; i++) {
     ck_assert_str_eq(m[i].data[0], "group");
     FUV_ASSERT_OK(m[i].dest_err[0]);
-    ck_assert_str_eq(m[i].dest[0], GROUP);
+    ck_assert_str_eq(m[i].dest[0], group);
     ck_assert_int_eq(m[i].dest_port[0], port);
   }
 
   /* The second leaves: the first still gets the group's datagrams. (So
-   * may the second, bound to the port: Linux's IP_MULTICAST_ALL, on by
-   * default, delivers a group joined by any socket to all of them.) */
-  FUV_ASSERT_OK(fuv_udp_set_membership(rx[1], GROUP, "127.0.0.1",
-                                       FUV_LEAVE_GROUP));
-  FUV_ASSERT_ERR(fuv_udp_set_membership(rx[1], GROUP, "127.0.0.1",
+   * may the second, bound to the port: Linux's IP_MULTICAST_ALL and
+   * IPV6_MULTICAST_ALL, on by default, deliver a group joined by any
+   * socket to all of them.) */
+  FUV_ASSERT_OK(fuv_udp_set_membership(rx[1], group, iface, FUV_LEAVE_GROUP));
+  FUV_ASSERT_ERR(fuv_udp_set_membership(rx[1], group, iface,
                                         FUV_LEAVE_GROUP),
                  FUV_EADDRNOTAVAIL);
-  FUV_ASSERT_OK(fuv_udp_send(tx, "again", 5, GROUP, port, NULL, NULL));
+  FUV_ASSERT_OK(fuv_udp_send(tx, "again", 5, group, port, NULL, NULL));
   fuv_test_run_until(loop, &m[0].count, 2, TIMEOUT_MS);
   ck_assert_str_eq(m[0].data[1], "again");
-  /* Both gone, the group is not joined on lo, and nobody gets it. */
-  FUV_ASSERT_OK(fuv_udp_set_membership(rx[0], GROUP, "127.0.0.1",
-                                       FUV_LEAVE_GROUP));
+  /* Both gone, the group is not joined on the interface, and nobody gets
+   * it. */
+  FUV_ASSERT_OK(fuv_udp_set_membership(rx[0], group, iface, FUV_LEAVE_GROUP));
   fuv_test_run_for(loop, 50);
   int before = m[1].count;
-  FUV_ASSERT_OK(fuv_udp_send(tx, "gone", 4, GROUP, port, NULL, NULL));
+  FUV_ASSERT_OK(fuv_udp_send(tx, "gone", 4, group, port, NULL, NULL));
   fuv_test_run_for(loop, 100);
   ck_assert_int_eq(m[0].count, 2);
   ck_assert_int_eq(m[1].count, before);
@@ -202,38 +229,61 @@ static int multicast_case(const int *fds) {
   return 0;
 }
 
-/* Multicast on lo works in the machine's own namespace on Linux, even
- * when lo lacks the MULTICAST flag (a route exists for its own
- * addresses). When the kernel refuses to join there, the case runs again
- * in a network namespace of its own, with lo up and flagged MULTICAST, so
- * that the test neither changes the machine's network nor passes
- * silently. */
+/* IPv4 multicast on lo works in the machine's own namespace on Linux,
+ * even when lo lacks the MULTICAST flag. When the kernel refuses there,
+ * the case runs again in a network namespace of its own, with lo up and
+ * flagged MULTICAST, so that the test neither changes the machine's
+ * network nor passes silently. IPv6 does not loop multicast back over lo
+ * at all (it leaves and never comes in, even flagged MULTICAST and with a
+ * route), so it always runs in a namespace, over a veth pair: with loop
+ * on, the sending host gets its own copy of what leaves v0. */
 START_TEST(multicast_reaches_every_member) {
-  static const char *const cmds[] = {"ip link set lo multicast on"};
+  static const char *const v4_cmds[] = {"ip link set lo multicast on"};
+  static const char *const v6_cmds[] = {
+      "ip link add v0 type veth peer name v1", "ip link set v0 up",
+      "ip link set v1 up", "ip -6 addr add fd00::1/64 dev v0 nodad"};
+  const struct mcast_env *env = _i == 0 ? &mcast_v4 : &mcast_v6;
   char reason[256];
-  int fds[3];
-  int r = multicast_case(NULL);
-  if (r == 0)
+  int fds[3], r;
+  if (_i == 0) {
+    r = multicast_case(env, NULL);
+    if (r == 0)
+      return;
+    printf("note: multicast_reaches_every_member: IPv4 multicast on this "
+           "machine's lo gave %s; trying in a network namespace\n",
+           fuv_err_name(r));
+    fflush(stdout);
+  } else if (fuv_test_skip_ipv6("::1", "multicast_reaches_every_member")) {
     return;
-  printf("note: multicast_reaches_every_member: joining on this machine's "
-         "lo gave %s; trying in a network namespace\n", fuv_err_name(r));
-  fflush(stdout);
-  if (fuv_test_netns_sockets(AF_INET, SOCK_DGRAM, 3, fds, cmds, 1, reason,
-                             sizeof reason) != 0) {
-    printf("SKIPPED multicast_reaches_every_member: no network namespace: "
-           "%s\n", reason);
+  }
+  r = _i == 0 ? fuv_test_netns_sockets(AF_INET, SOCK_DGRAM, 3, fds, v4_cmds,
+                                       1, reason, sizeof reason)
+              : fuv_test_netns_sockets(AF_INET6, SOCK_DGRAM, 3, fds, v6_cmds,
+                                       4, reason, sizeof reason);
+  if (r != 0) {
+    printf("SKIPPED multicast_reaches_every_member over %s: no network "
+           "namespace: %s\n", _i == 0 ? "IPv4" : "IPv6", reason);
     fflush(stdout);
     return;
   }
-  FUV_ASSERT_OK(multicast_case(fds));
+  struct mcast_env here = *env;
+  char scoped[32];
+  if (_i == 1) {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "v0");
+    /* An ioctl on a socket asks the socket's namespace. */
+    ck_assert_int_eq(ioctl(fds[0], SIOCGIFINDEX, &ifr), 0);
+    snprintf(scoped, sizeof scoped, "::%%%d", ifr.ifr_ifindex);
+    here.iface = scoped;
+  }
+  FUV_ASSERT_OK(multicast_case(&here, fds));
 }
 END_TEST
 
 /* IPv6 multicast options reach the socket: the interface by name or as
  * an address with its scope, loop, hops, and joining and leaving a group
- * on lo. (Delivery over lo is not tested for IPv6: Linux does not loop
- * IPv6 multicast back over lo, even in a namespace with lo flagged
- * MULTICAST and a route for ff00::/8.) */
+ * on lo. (Delivery is multicast_reaches_every_member's.) */
 START_TEST(ipv6_multicast_options_reach_the_socket) {
   if (fuv_test_skip_ipv6("::1", "ipv6_multicast_options_reach_the_socket"))
     return;
@@ -831,7 +881,8 @@ static Suite *udp_options_suite(void) {
   TCase *tc = tcase_create("broadcast_multicast");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, broadcast_needs_set_broadcast);
-  tcase_add_test(tc, multicast_reaches_every_member);
+  tcase_add_loop_test(tc, multicast_reaches_every_member, 0,
+                      FUV_TEST_NFAMILIES);
   tcase_add_test(tc, source_membership_filters_by_source);
   tcase_add_test(tc, ipv6_multicast_options_reach_the_socket);
   tcase_add_loop_test(tc, reuseport_spreads_datagrams_over_both_receivers, 0,
