@@ -58,6 +58,15 @@ START_TEST(handle_basics) {
   FUV_ASSERT_ERR(fuv_udp_get_ttl(udp), FUV_EBADF);
   FUV_ASSERT_ERR(fuv_udp_set_broadcast(udp, 1), FUV_EBADF);
   FUV_ASSERT_ERR(fuv_udp_get_tos(udp), FUV_EBADF);
+  FUV_ASSERT_ERR(fuv_udp_set_tos(udp, 0x20), FUV_EBADF);
+  FUV_ASSERT_ERR(fuv_udp_set_ecn(udp, 1), FUV_EBADF);
+  FUV_ASSERT_ERR(fuv_udp_set_multicast_loop(udp, 1), FUV_EBADF);
+  FUV_ASSERT_ERR(fuv_udp_set_multicast_ttl(udp, 1), FUV_EBADF);
+  FUV_ASSERT_ERR(fuv_udp_set_recv_dest(udp, 1), FUV_EBADF);
+  FUV_ASSERT_ERR(fuv_udp_set_recv_tos(udp, 1), FUV_EBADF);
+  FUV_ASSERT_ERR(fuv_udp_set_gso(udp, 1200), FUV_EBADF);
+  FUV_ASSERT_ERR(fuv_udp_set_gro(udp, 1), FUV_EBADF);
+  FUV_ASSERT_ERR(fuv_udp_get_gso(udp), FUV_EBADF);
 
   /* User data. */
   FUV_ASSERT_OK(fuv_handle_set_data(H(udp), &dg));
@@ -138,6 +147,53 @@ START_TEST(an_owed_send_callback_keeps_the_loop_running) {
   FUV_ASSERT_OK(sends.last_status);
   ck_assert_int_eq(fuv_is_active(H(tx)), 0);
   ck_assert_int_eq(fuv_is_active(H(rx)), 0);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* The header: "the socket options need a socket (FUV_EBADF when there is
+ * none)". Joining a group is one of the options; it must not quietly
+ * make a socket the handle did not ask for. */
+START_TEST(membership_without_a_socket_is_ebadf) {
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *udp;
+  FUV_ASSERT_OK(fuv_udp_new(&udp, loop));
+  FUV_ASSERT_ERR(fuv_udp_set_membership(udp, "239.1.2.3", NULL,
+                                        FUV_JOIN_GROUP),
+                 FUV_EBADF);
+  FUV_ASSERT_ERR(fuv_udp_set_source_membership(udp, "232.1.2.3", NULL,
+                                               "127.0.0.1", FUV_JOIN_GROUP),
+                 FUV_EBADF);
+  FUV_ASSERT_ERR(fuv_fileno(H(udp)), FUV_EBADF);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* A handle made with an IPv6 socket sends to IPv4 addresses too (the
+ * socket is kept, not replaced); the receiver sees the sender's IPv4
+ * address. */
+START_TEST(an_ipv6_socket_sends_to_ipv4_addresses) {
+  if (fuv_test_skip_ipv6("::1", "an_ipv6_socket_sends_to_ipv4_addresses"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  struct fuv_test_dgrams dg;
+  int port;
+  memset(&dg, 0, sizeof dg);
+  fuv_udp_t *rx = fuv_test_udp_bound(loop, "127.0.0.1", 0, &port);
+  fuv_udp_t *tx;
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  FUV_ASSERT_OK(fuv_udp_new_ex(&tx, loop, FUV_AF_INET6, 0));
+  int fd = fuv_fileno(H(tx));
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(fuv_udp_try_send(tx, "mapped", 6, "127.0.0.1", port), 6);
+  FUV_ASSERT_OK(fuv_udp_send(tx, "again", 5, "127.0.0.1", port, NULL, NULL));
+  ck_assert_int_eq(fuv_fileno(H(tx)), fd);
+  fuv_test_run_until(loop, &dg.count, 2, TIMEOUT_MS);
+  fuv_test_assert_dgram(&dg, 0, "mapped", 6);
+  fuv_test_assert_dgram(&dg, 1, "again", 5);
+  ck_assert_str_eq(dg.d[0].ip, "127.0.0.1");
+  ck_assert_int_eq(dg.d[0].port, fuv_test_udp_port(tx));
+  fuv_test_dgrams_free(&dg);
   fuv_test_free_loop(loop);
 }
 END_TEST
@@ -801,6 +857,8 @@ static Suite *udp_suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, handle_basics);
   tcase_add_test(tc, an_owed_send_callback_keeps_the_loop_running);
+  tcase_add_test(tc, an_ipv6_socket_sends_to_ipv4_addresses);
+  tcase_add_test(tc, membership_without_a_socket_is_ebadf);
   tcase_add_loop_test(tc, ping_pong_reports_the_sender, 0, FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, unbound_handles_are_bound_by_send_and_recv_start, 0,
                       FUV_TEST_NFAMILIES);

@@ -45,6 +45,7 @@ struct meta {
   char dest[META_MAX][FUV_IP_NAME_MAX];
   int dest_port[META_MAX];
   int dest_err[META_MAX];
+  int dest_small_err[META_MAX]; /* recv_dest into a 2-byte buffer */
   int tos[META_MAX];
 };
 
@@ -64,6 +65,10 @@ static void meta_on_recv(fuv_udp_t *udp, ssize_t nread, const char *buf,
   m->dest_err[i] = fuv_udp_recv_dest(udp, m->dest[i], sizeof m->dest[i],
                                      &m->dest_port[i]);
   m->tos[i] = fuv_udp_recv_tos(udp);
+  char small[2];
+  int small_port;
+  m->dest_small_err[i] = fuv_udp_recv_dest(udp, small, sizeof small,
+                                           &small_port);
 }
 
 /* ---- broadcast ---------------------------------------------------------- */
@@ -531,6 +536,8 @@ START_TEST(recv_dest_reports_the_address_sent_to) {
     ck_assert_int_eq(m.dest_port[i], port);
   }
   FUV_ASSERT_ERR(pm.dest_err[0], FUV_ENOENT);
+  /* A name buffer too small for the destination is ENOSPC. */
+  ck_assert_int_eq(m.dest_small_err[0], FUV_ENOSPC);
   /* TOS was not asked for either. */
   FUV_ASSERT_ERR(m.tos[0], FUV_ENOENT);
   FUV_ASSERT_ERR(fuv_udp_recv_dest(rx, name, sizeof name, &p), FUV_ENOENT);
