@@ -359,3 +359,6 @@
 /* Attributes, as a stream's write_queue_size. */
 %feature("fuv:python", "property") fuv_udp_get_send_queue_size;
 %feature("fuv:python", "property") fuv_udp_get_send_queue_count;
+/* Nim: udp.setMembership(group, iface, joinGroup), as nim-uv's names. */
+%feature("fuv:nim:member", "joinGroup") FUV_JOIN_GROUP;
+%feature("fuv:nim:member", "leaveGroup") FUV_LEAVE_GROUP;

@@ -479,8 +479,9 @@
   $2 = sizeof ipbuf;
   $3 = &portval;
 %}
+/* After recv_sync's bytes too (a datagram's length, >= 0). */
 %typemap(argout) (char *IP_OUT, size_t IP_LENGTH, int *PORT_OUT) %{
-  if (result == 0) {
+  if (result >= 0) {
     fuvlua_push_address(L, ipbuf$argnum, portval$argnum);
     SWIG_arg++;
   }

@@ -334,15 +334,29 @@ def nil_params(api):
             continue
         nullable = {a.params[0].name for a in func.args
                     if a.optional and a.role != "callback"}
+        defined = []
         for param in func.decl.params:
-            if param.name in names and param.ctype == "p.q(const).char":
+            # A port's typemap asks about its ip (an address group).
+            name = "ip" if param.name == "port" and param.ctype == "int" and \
+                "ip" in names else param.name
+            if name in names and name not in defined and \
+                    param.ctype in ("p.q(const).char", "int"):
+                defined.append(name)
                 out.append("#define FUVLUA_NONE_%s_%s %d" % (
-                    raw_name(func), param.name, int(param.name in nullable)))
+                    raw_name(func), name, int(name in nullable)))
     out.append("%}")
     for name in names:
         out += ["%%typemap(in) const char *%s %%{" % name,
                 "  $1 = ($1_ltype)fuvlua_check_cstring(L, $input, "
                 "FUVLUA_NONE($symname, %s));" % name,
+                "%}"]
+    if "ip" in names:
+        # An address's port, nil with a nil ip (luv's udp:send(data, nil,
+        # nil, cb), udp:connect(nil, nil)).
+        out += ["%typemap(in) int port %{",
+                "  $1 = FUVLUA_NONE($symname, ip) && lua_isnil(L, $input)",
+                "           ? 0",
+                "           : ($1_ltype)fuvlua_check_integer(L, $input, INT_MIN, INT_MAX);",
                 "%}"]
     return out
 
