@@ -234,6 +234,8 @@
 %feature("fuv:python:override") fuv_tcp_new_ex;
 %feature("fuv:python:override") fuv_accept;
 %feature("fuv:python:override") fuv_stream_accept_into;
+%feature("fuv:python:override") fuv_udp_new;
+%feature("fuv:python:override") fuv_udp_new_ex;
 
 /* ---- Lua (bindings/apigen/apigen/emit_lua.py) -------------------------------- */
 
@@ -283,5 +285,80 @@
 %feature("fuv:lua:override") fuv_print_all_handles;
 %feature("fuv:lua:override") fuv_print_active_handles;
 %feature("fuv:lua:override") fuv_accept;
+%feature("fuv:lua:override") fuv_udp_new_ex;
 /* server:accept(client) (the override above) covers it. */
 %feature("fuv:lua:hidden") fuv_stream_accept_into;
+
+/* ---- UDP (issue 13) ------------------------------------------------------------ */
+
+%feature("fuv:base", "fuv_handle_t") fuv_udp_t;
+/* A send reports its outcome, which a caller may not care about; it is a
+ * request, called once. A receive callback is the handle's own event. */
+%feature("fuv:optional") fuv_udp_send_cb;
+%feature("fuv:lifetime", "one_shot") fuv_udp_send_cb;
+/* An ip of NULL: connect disconnects, a send goes to the connected peer. */
+%feature("fuv:none", "ip") fuv_udp_connect;
+%feature("fuv:none", "ip") fuv_udp_send;
+%feature("fuv:none", "ip") fuv_udp_send_req;
+%feature("fuv:none", "ip") fuv_udp_try_send;
+%feature("fuv:none", "ip") fuv_udp_try_send_many;
+%feature("fuv:none", "ip") fuv_udp_send_sync;
+/* NULL: the system's choice of interface. */
+%feature("fuv:none", "interface_addr") fuv_udp_set_multicast_interface;
+%feature("fuv:none", "interface_addr") fuv_udp_set_membership;
+%feature("fuv:none", "interface_addr") fuv_udp_set_source_membership;
+/* An int the header documents as one of an enum's values. */
+%feature("fuv:args:enum", "membership=fuv_membership_t") fuv_udp_set_membership;
+%feature("fuv:args:enum", "membership=fuv_membership_t") fuv_udp_set_source_membership;
+%feature("fuv:args:enum", "domain=fuv_address_family_t") fuv_udp_new_ex;
+/* 1 or 0. */
+%feature("fuv:result", "predicate") fuv_udp_using_recvmmsg;
+%feature("fuv:result", "predicate") fuv_udp_get_gro;
+%feature("fuv:defaults", "flags=0") fuv_udp_bind;
+%feature("fuv:defaults", "flags=0") fuv_udp_new_ex;
+%feature("fuv:defaults", "timeout_ms=-1") fuv_udp_send_sync;
+/* Room for any datagram. */
+%feature("fuv:defaults", "buf=65536,timeout_ms=-1") fuv_udp_recv_sync;
+/* The sockaddr forms and fuv_sockaddr_ip are for C callers: the bindings
+ * take and give (ip, port), and the bridge converts a receive callback's
+ * sockaddr itself. */
+%feature("fuv:hidden", "python,lua,nim") fuv_udp_bind_addr;
+%feature("fuv:hidden", "python,lua,nim") fuv_udp_connect_addr;
+%feature("fuv:hidden", "python,lua,nim") fuv_udp_getsockname_addr;
+%feature("fuv:hidden", "python,lua,nim") fuv_udp_getpeername_addr;
+%feature("fuv:hidden", "python,lua,nim") fuv_udp_send_addr;
+%feature("fuv:hidden", "python,lua,nim") fuv_udp_try_send_addr;
+%feature("fuv:hidden", "python,lua,nim") fuv_udp_try_send_many_addr;
+%feature("fuv:hidden", "python,lua,nim") fuv_sockaddr_ip;
+/* A send returns its request, as a write does (fuv_write_req): the plain
+ * call stays C's. */
+%feature("fuv:python:name", "send") fuv_udp_send_req;
+%feature("fuv:python:hidden") fuv_udp_send;
+%feature("fuv:nim:name", "send") fuv_udp_send_req;
+%feature("fuv:nim:hidden") fuv_udp_send;
+%feature("fuv:lua:function", "udp_send") fuv_udp_send_req;
+%feature("fuv:lua:name", "send") fuv_udp_send_req;
+%feature("fuv:lua:hidden") fuv_udp_send;
+/* The datagrams sent (try_send: len), as fuv_try_write's bytes. */
+%feature("fuv:result", "count") fuv_udp_try_send;
+%feature("fuv:result", "count") fuv_udp_try_send_many;
+/* Python, in pyuv's style: the address first (send((host, port), data,
+ * callback)), the membership before the optional interface. */
+%feature("fuv:python:order", "address,bytes,cb") fuv_udp_send_req;
+%feature("fuv:python:order", "address,bytes") fuv_udp_try_send;
+%feature("fuv:python:order", "address,buffers") fuv_udp_try_send_many;
+%feature("fuv:python:order", "address,bytes,timeout_ms") fuv_udp_send_sync;
+%feature("fuv:python:order", "multicast_addr,membership,interface_addr") fuv_udp_set_membership;
+%feature("fuv:python:order", "multicast_addr,source_addr,membership,interface_addr") fuv_udp_set_source_membership;
+%feature("fuv:python:args", "multicast_addr=multicast_address,interface_addr=interface") fuv_udp_set_membership;
+%feature("fuv:python:args", "multicast_addr=multicast_address,interface_addr=interface,source_addr=source_address") fuv_udp_set_source_membership;
+%feature("fuv:python:defaults", "interface_addr=NULL") fuv_udp_set_membership;
+%feature("fuv:python:defaults", "interface_addr=NULL") fuv_udp_set_source_membership;
+%feature("fuv:python:args", "interface_addr=interface") fuv_udp_set_multicast_interface;
+%feature("fuv:python:defaults", "interface_addr=NULL") fuv_udp_set_multicast_interface;
+/* Attributes, as a stream's write_queue_size. */
+%feature("fuv:python", "property") fuv_udp_get_send_queue_size;
+%feature("fuv:python", "property") fuv_udp_get_send_queue_count;
+/* Nim: udp.setMembership(group, iface, joinGroup), as nim-uv's names. */
+%feature("fuv:nim:member", "joinGroup") FUV_JOIN_GROUP;
+%feature("fuv:nim:member", "leaveGroup") FUV_LEAVE_GROUP;

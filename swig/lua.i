@@ -234,8 +234,18 @@
 %typemap(default) int value %{
   $1 = 0;
 %}
+/* tcp:bind's {ipv6only = true, reuseport = true}; udp:bind's own names and
+ * values ({ipv6only =, reuseaddr =, reuseport =}) and new_udp's
+ * ({recvmmsg = true}), chosen by the handle parameter's C type. */
 %typemap(in) unsigned int flags %{
-  $1 = fuvlua_check_flags(L, $input, fuvlua_bind_flags);
+  $1 = fuvlua_check_flags(L, $input,
+                          _Generic(arg1, fuv_udp_t *: fuvlua_udp_bind_flags,
+                                   fuv_udp_t **: fuvlua_udp_new_flags,
+                                   default: fuvlua_bind_flags));
+%}
+/* udp:set_membership(multicast_addr, interface_addr, "join" / "leave"). */
+%typemap(in) int membership %{
+  $1 = fuvlua_check_enum(L, $input, "membership", fuvlua_memberships);
 %}
 %typemap(default) unsigned int flags %{
   $1 = 0;
@@ -469,8 +479,9 @@
   $2 = sizeof ipbuf;
   $3 = &portval;
 %}
+/* After recv_sync's bytes too (a datagram's length, >= 0). */
 %typemap(argout) (char *IP_OUT, size_t IP_LENGTH, int *PORT_OUT) %{
-  if (result == 0) {
+  if (result >= 0) {
     fuvlua_push_address(L, ipbuf$argnum, portval$argnum);
     SWIG_arg++;
   }

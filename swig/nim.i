@@ -65,3 +65,11 @@
 %rename(getPeerName) fuv_tcp_getpeername;
 %rename(getPeerName) fuv_tcp_getpeername_addr;
 %rename(connect) fuv_tcp_connect_addr;
+
+/* UDP, as TCP: `bind` is a Nim keyword; nim-uv's sockname names. */
+%rename(UDP) fuv_udp_t;
+%rename(init) fuv_udp_new;
+%rename(init) fuv_udp_new_ex;
+%rename(bindAddr) fuv_udp_bind;
+%rename(getSockName) fuv_udp_getsockname;
+%rename(getPeerName) fuv_udp_getpeername;

@@ -279,8 +279,9 @@ FUVPY_STRICT_INT(unsigned int)
   $2 = sizeof ip;
   $3 = &port;
 }
+/* After another output (recv_sync's bytes): (bytes, (host, port)). */
 %typemap(argout) (char *IP_OUT, size_t IP_LENGTH, int *PORT_OUT) {
-  $result = fuvpy_replace_result($result, Py_BuildValue("(si)", ip$argnum, port$argnum));
+  $result = fuvpy_add_result($result, Py_BuildValue("(si)", ip$argnum, port$argnum));
   if ($result == NULL)
     SWIG_fail;
 }

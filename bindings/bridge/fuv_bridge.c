@@ -44,6 +44,8 @@ static ffi_type *ffi_type_of(fuv_bridge_arg_type_t type) {
   case FUV_BRIDGE_ARG_NREAD:
     return sizeof(ssize_t) == sizeof(long) ? &ffi_type_slong
                                            : &ffi_type_sint;
+  case FUV_BRIDGE_ARG_FLAGS:
+    return &ffi_type_uint;
   default:
     return &ffi_type_pointer;
   }
@@ -475,6 +477,21 @@ fuv_bridge_kind_t fuv_bridge_reg_kind(const fuv_bridge_reg_t *reg) {
   return reg != NULL ? reg->kind : FUV_BRIDGE_NKINDS;
 }
 
+/* A sockaddr as the host gets it: text, port and family, or none. */
+static void sockaddr_value(fuv_bridge_value_t *v, const struct sockaddr *sa) {
+  v->family = FUV_AF_UNSPEC;
+  v->ip[0] = '\0';
+  v->port = 0;
+  if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+    return;
+  if (fuv_sockaddr_ip(sa, v->ip, sizeof v->ip, &v->port) != 0) {
+    v->ip[0] = '\0';
+    v->port = 0;
+    return;
+  }
+  v->family = sa->sa_family == AF_INET ? FUV_AF_INET : FUV_AF_INET6;
+}
+
 /* Every closure lands here: convert the C arguments by the kind's
  * signature, let the host call its callable, then apply the lifetime. */
 static void handler(ffi_cif *cif, void *ret, void **args, void *user) {
@@ -507,6 +524,12 @@ static void handler(ffi_cif *cif, void *ret, void **args, void *user) {
       break;
     case FUV_BRIDGE_ARG_BYTES:
       v->bytes = *(const char **)args[i];
+      break;
+    case FUV_BRIDGE_ARG_SOCKADDR:
+      sockaddr_value(v, *(const struct sockaddr **)args[i]);
+      break;
+    case FUV_BRIDGE_ARG_FLAGS:
+      v->integer = (long long)*(unsigned int *)args[i];
       break;
     case FUV_BRIDGE_ARG_USER:
       continue;
@@ -588,6 +611,11 @@ static void quiet_shutdown(fuv_stream_t *stream, int status, void *arg) {
   quiet_done((fuv_handle_t *)stream, FUV_BRIDGE_SHUTDOWN_CB, status);
 }
 
+static void quiet_udp_send(fuv_udp_t *udp, int status, void *arg) {
+  (void)arg;
+  quiet_done((fuv_handle_t *)udp, FUV_BRIDGE_UDP_SEND_CB, status);
+}
+
 int fuv_bridge_prepare_quiet(fuv_bridge_loop_t *bl, fuv_bridge_kind_t kind,
                              fuv_bridge_reg_t **out, void (**fn)(void)) {
   fuv_bridge_reg_t *reg;
@@ -610,6 +638,9 @@ int fuv_bridge_prepare_quiet(fuv_bridge_loop_t *bl, fuv_bridge_kind_t kind,
     break;
   case FUV_BRIDGE_PIPE_CONNECT_CB:
     *fn = (void (*)(void))quiet_pipe_connect;
+    break;
+  case FUV_BRIDGE_UDP_SEND_CB:
+    *fn = (void (*)(void))quiet_udp_send;
     break;
   default:
     return FUV_EINVAL;

@@ -12,10 +12,12 @@
  *
  * Lifetime. Every registration holds one host reference (a Python object, a
  * Lua registry slot, ...) and the bridge releases it exactly once:
- *  - a persistent callback (timer, async, connection, read, drain) when it
+ *  - a persistent callback (timer, async, connection, read, drain, UDP
+ *    receive) when it
  *    is replaced by another of its kind on the same handle, cleared, or when
  *    the handle's close completes;
- *  - a one-shot callback (write, connect, shutdown, close) after its single
+ *  - a one-shot callback (write, connect, shutdown, UDP send, close) after
+ *    its single
  *    call (pending ones always run, with FUV_ECANCELED when the handle was
  *    closed first);
  *  - a scoped callback (walk) when the call that took it returns;
@@ -59,7 +61,13 @@ typedef enum {
   /* A const char * holding the preceding NREAD's bytes, or NULL. */
   FUV_BRIDGE_ARG_BYTES,
   /* The registration's void *arg, which the host never sees. */
-  FUV_BRIDGE_ARG_USER
+  FUV_BRIDGE_ARG_USER,
+  /* A const struct sockaddr * (a datagram's sender), converted in the
+   * bridge to its text, port and family (fuv_sockaddr_ip); NULL, or a
+   * family other than IPv4 and IPv6, is none: family FUV_AF_UNSPEC. */
+  FUV_BRIDGE_ARG_SOCKADDR,
+  /* An unsigned int of flags (FUV_UDP_PARTIAL ...), in integer. */
+  FUV_BRIDGE_ARG_FLAGS
 } fuv_bridge_arg_type_t;
 
 typedef enum {
@@ -68,7 +76,7 @@ typedef enum {
   FUV_BRIDGE_SCOPED          /* released when the taking call returns */
 } fuv_bridge_lifetime_t;
 
-#define FUV_BRIDGE_MAX_ARGS 4
+#define FUV_BRIDGE_MAX_ARGS 6
 #if FUV_BRIDGE_TABLE_MAX_ARGS > FUV_BRIDGE_MAX_ARGS
 #error "a callback typedef of flatuv.h has more parameters than FUV_BRIDGE_MAX_ARGS"
 #endif
@@ -91,8 +99,14 @@ typedef struct {
   fuv_bridge_arg_type_t type;
   fuv_handle_t *handle; /* HANDLE: the C handle */
   void *object;         /* HANDLE: the host object attached to it, or NULL */
-  long long integer;    /* STATUS and NREAD */
-  const char *bytes;    /* BYTES */
+  long long integer;    /* STATUS, NREAD and FLAGS */
+  const char *bytes;    /* BYTES: the NREAD bytes before it (NREAD >= 0;
+                           NREAD 0 is an empty datagram, given as empty
+                           bytes), or NULL */
+  int family;           /* SOCKADDR: FUV_AF_INET, FUV_AF_INET6, or
+                           FUV_AF_UNSPEC for none (NULL) */
+  int port;             /* SOCKADDR */
+  char ip[FUV_IP_NAME_MAX]; /* SOCKADDR: the address as text, "" for none */
 } fuv_bridge_value_t;
 
 /* What a host language supplies. host_state is the pointer it gave to
@@ -251,8 +265,8 @@ fuv_bridge_kind_t fuv_bridge_reg_kind(const fuv_bridge_reg_t *reg);
  * call (kind, host_ref NULL, the handle and the status) and leave, to
  * re-check its rule. A request whose handle stays needed (a reading
  * stream's write) thus costs the host nothing at all.
- * FUV_EINVAL for a kind that is not a request's (write, connect,
- * shutdown) or NULL arguments.
+ * FUV_EINVAL for a kind that is not a request's (write, connect, pipe
+ * connect, shutdown, UDP send) or NULL arguments.
  */
 int fuv_bridge_prepare_quiet(fuv_bridge_loop_t *bl, fuv_bridge_kind_t kind,
                              fuv_bridge_reg_t **out, void (**fn)(void));

@@ -79,4 +79,24 @@ return function(raw, uv, methods)
   local print_all, print_active = raw.print_all_handles, raw.print_active_handles
   function uv.print_all_handles(fd) return print_all(fd or 2) end
   function uv.print_active_handles(fd) return print_active(fd or 2) end
+
+  -- 10. uv.new_udp([flags]): luv's flags, a family ("inet", "inet6") or a
+  --     table {family = "inet", mmsgs = 64}, where mmsgs > 1 receives
+  --     with recvmmsg (FUV_UDP_RECVMMSG): one C call (fuv_udp_new_ex), but
+  --     a table's fields are no parameter of it. uv.udp_new_ex(family,
+  --     flags) stays the C call.
+  local udp_new_ex, recvmmsg = raw.udp_new_ex, raw.UDP_RECVMMSG
+  uv.udp_new_ex = udp_new_ex
+  function uv.new_udp(flags)
+    if type(flags) == "table" then
+      local mmsgs = flags.mmsgs
+      if mmsgs ~= nil and type(mmsgs) ~= "number" then
+        error("bad argument #1 to 'new_udp' (mmsgs must be an integer)", 2)
+      end
+      return udp_new_ex(flags.family or "unspec",
+                        (mmsgs or 1) > 1 and recvmmsg or 0)
+    end
+    if flags == nil then return udp_new_ex() end
+    return udp_new_ex(flags)
+  end
 end

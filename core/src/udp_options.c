@@ -201,7 +201,7 @@ static int check_membership(int membership) {
 int fuv_udp_set_membership(fuv_udp_t *udp, const char *multicast_addr,
                            const char *interface_addr, int membership) {
   struct sockaddr_storage group;
-  int fd, r = fuv__udp_check(udp);
+  int fd = -1, r = fuv__udp_check(udp);
   if (r != 0)
     return r;
   if ((r = check_membership(membership)) != 0 ||
@@ -243,7 +243,7 @@ int fuv_udp_set_source_membership(fuv_udp_t *udp, const char *multicast_addr,
   struct group_source_req req;
   socklen_t len;
   unsigned index = 0;
-  int fd, level, r = fuv__udp_check(udp);
+  int fd = -1, level, r = fuv__udp_check(udp);
   if (r != 0)
     return r;
   if ((r = check_membership(membership)) != 0 ||

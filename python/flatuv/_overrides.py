@@ -313,3 +313,54 @@ class Async:
     """Wakes the loop from any thread [fuv_async_new]: Async(loop,
     callback); send() from any thread makes callback(async) run on the
     loop's thread. It keeps the loop running until closed or unref()'d."""
+
+
+class UDP:
+    """A UDP handle [fuv_udp_new / fuv_udp_new_ex], in pyuv's style.
+
+    UDP(loop) creates the socket when it is bound, connected or first
+    sends; UDP(loop, family) creates one of that family (AF_INET,
+    AF_INET6) at once, and flags=UDP_RECVMMSG receives many datagrams per
+    system call. start_recv's callback(handle, (host, port), flags, data,
+    error) gets each datagram: data is bytes (b"" for an empty datagram),
+    error None, or on an error address and data None and error an Error.
+    send's callback(handle, error). Addresses are (host, port) tuples; an
+    address of None is the connected peer (connect(None) disconnects).
+    """
+
+    @override("fuv_udp_new", "fuv_udp_new_ex",
+              why="one constructor for two C calls, chosen by the family and flags")
+    def __init__(self, loop: Loop, family: int = AF_UNSPEC, flags: int = 0) -> None:
+        """Creates the handle on loop."""
+        if family == AF_UNSPEC and not flags:
+            _lib.fuv_udp_new(self, loop)
+        else:
+            _lib.fuv_udp_new_ex(self, loop, family, flags)
+
+    def start_recv(self, callback: Callable[[Self, Optional[Tuple[str, int]], int, Optional[bytes], Optional[Error]], object]) -> None:
+        """pyuv's name for recv_start(): starts receiving [fuv_udp_recv_start].
+
+        C: int fuv_udp_recv_start(fuv_udp_t *udp, fuv_udp_recv_cb cb, void *arg)"""
+        self.recv_start(callback)
+
+    def stop_recv(self) -> None:
+        """pyuv's name for recv_stop(): stops receiving [fuv_udp_recv_stop].
+
+        C: int fuv_udp_recv_stop(fuv_udp_t *udp)"""
+        self.recv_stop()
+
+    def sendlines(self, address: Optional[Tuple[str, int]], seq: Sequence[bytes],
+                  callback: Optional[Callable[[Self, Optional[Error]], object]] = None) -> Optional[Request]:
+        """pyuv's sendlines(): the items of seq as one datagram, with send()
+        [fuv_udp_send_req].
+
+        C: int fuv_udp_send_req(fuv_udp_t *udp, const char *data, size_t len, const char *ip, int port, fuv_udp_send_cb cb, void *arg, fuv_req_t **req)"""
+        return self.send(address, b"".join(seq), callback)
+
+
+# pyuv's names of the UDP constants (pyuv.UV_JOIN_GROUP, ...).
+UV_JOIN_GROUP: int = JOIN_GROUP
+UV_LEAVE_GROUP: int = LEAVE_GROUP
+UV_UDP_IPV6ONLY: int = UDP_IPV6ONLY
+UV_UDP_PARTIAL: int = UDP_PARTIAL
+UV_UDP_REUSEADDR: int = UDP_REUSEADDR

@@ -147,22 +147,46 @@ static void hook_call(void *state, fuv_bridge_kind_t kind, void *host_ref,
   PyObject **argv = stack + 1;
   PyObject *handle_obj = args[0].object;
   PyObject *result;
-  unsigned i, made = 0;
+  unsigned i, pos = 1, made = 0, norder = 0;
+  unsigned order[FUV_BRIDGE_MAX_ARGS];
   (void)kind;
 
   if (callable == NULL || handle_obj == NULL || self->teardown)
     goto sync;
   Py_INCREF(handle_obj);
   argv[0] = handle_obj;
-  for (i = 1; i < nargs; i++) {
-    const fuv_bridge_value_t *v = &args[i];
+  /* pyuv's order: the handle, then a datagram's address and flags, then
+   * the data and error (a UDP receive callback(handle, (ip, port), flags,
+   * data, error)); otherwise C's. */
+  for (i = 1; i < nargs; i++)
+    if (args[i].type == FUV_BRIDGE_ARG_SOCKADDR ||
+        args[i].type == FUV_BRIDGE_ARG_FLAGS)
+      order[norder++] = i;
+  for (i = 1; i < nargs; i++)
+    if (args[i].type != FUV_BRIDGE_ARG_SOCKADDR &&
+        args[i].type != FUV_BRIDGE_ARG_FLAGS)
+      order[norder++] = i;
+  for (pos = 1; pos < nargs; pos++) {
+    const fuv_bridge_value_t *v;
     PyObject *o;
+    i = order[pos - 1];
+    v = &args[i];
     switch (v->type) {
-    case FUV_BRIDGE_ARG_NREAD: /* data: bytes, or None at EOF or error */
-      o = v->integer > 0 && i + 1 < nargs
-              ? PyBytes_FromStringAndSize(args[i + 1].bytes,
-                                          (Py_ssize_t)v->integer)
+    case FUV_BRIDGE_ARG_NREAD: /* data: bytes (b"" for an empty datagram),
+                                  or None at EOF or error */
+      o = v->integer >= 0 && i + 1 < nargs
+              ? PyBytes_FromStringAndSize(
+                    v->integer > 0 ? args[i + 1].bytes : "",
+                    (Py_ssize_t)v->integer)
               : Py_NewRef(Py_None);
+      break;
+    case FUV_BRIDGE_ARG_SOCKADDR: /* (ip, port), or None */
+      o = v->family == FUV_AF_UNSPEC
+              ? Py_NewRef(Py_None)
+              : Py_BuildValue("(si)", v->ip, v->port);
+      break;
+    case FUV_BRIDGE_ARG_FLAGS:
+      o = PyLong_FromLongLong(v->integer);
       break;
     case FUV_BRIDGE_ARG_BYTES: /* error: None for data and at EOF */
       o = status_object(args[i - 1].integer == FUV_EOF ? 0
@@ -177,9 +201,9 @@ static void hook_call(void *state, fuv_bridge_kind_t kind, void *host_ref,
     }
     if (o == NULL)
       break;
-    argv[made = i] = o;
+    argv[made = pos] = o;
   }
-  if (i == nargs) {
+  if (pos == nargs) {
     result = PyObject_Vectorcall(callable, argv,
                                  nargs | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     if (result == NULL)
@@ -1214,6 +1238,18 @@ int fuvpy_sockaddr_in(PyObject *obj, struct sockaddr_storage *ss) {
 PyObject *fuvpy_replace_result(PyObject *old, PyObject *value) {
   Py_XDECREF(old);
   return value;
+}
+
+PyObject *fuvpy_add_result(PyObject *old, PyObject *value) {
+  PyObject *out;
+  if (old == NULL || old == Py_None || value == NULL)
+    return fuvpy_replace_result(old, value);
+  if (PyTuple_Check(old))
+    return fuvpy_append_result(old, value);
+  out = PyTuple_Pack(2, old, value);
+  Py_DECREF(old);
+  Py_DECREF(value);
+  return out;
 }
 
 PyObject *fuvpy_append_result(PyObject *old, PyObject *value) {

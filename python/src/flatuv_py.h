@@ -239,6 +239,10 @@ PyObject *fuvpy_replace_result(PyObject *old, PyObject *value);
 /* Adds value to the tuple of outputs in old (None: none yet), stealing
  * value and old; NULL on failure. */
 PyObject *fuvpy_append_result(PyObject *old, PyObject *value);
+/* An output after others: value alone when old is None, else old's
+ * outputs and value as a tuple (recv_sync's (bytes, (host, port))),
+ * stealing both; NULL on failure. */
+PyObject *fuvpy_add_result(PyObject *old, PyObject *value);
 
 /* Module functions: _set_error_factory(callable) registers the package's
  * error constructor; _set_release_gil(bool) is for the overhead benchmark

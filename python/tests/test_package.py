@@ -58,7 +58,13 @@ def test_every_header_function_is_reachable():
         "fuv_pipe_bind", "fuv_pipe_connect", "fuv_pipe_connect_req",
         "fuv_req_release", "fuv_stream_accept", "fuv_stream_accept_sync",
         "fuv_writev", "fuv_write2", "fuv_shutdown", "fuv_tcp_connect",
-        "fuv_pipe_connect2"}
+        "fuv_pipe_connect2",
+        # UDP (issue 13): send is fuv_udp_send_req; the sockaddr forms and
+        # fuv_sockaddr_ip are C's.
+        "fuv_udp_send", "fuv_udp_bind_addr", "fuv_udp_connect_addr",
+        "fuv_udp_getsockname_addr", "fuv_udp_getpeername_addr",
+        "fuv_udp_send_addr", "fuv_udp_try_send_addr",
+        "fuv_udp_try_send_many_addr", "fuv_sockaddr_ip"}
     assert raw == functions - binding_owned - hidden
     for cname, where in flatuv.C_API.items():
         target = where.split()[0]

@@ -44,6 +44,10 @@ LIFETIMES = {
 ARG_TYPES = {
     "int": "FUV_BRIDGE_ARG_STATUS",
     "ssize_t": "FUV_BRIDGE_ARG_NREAD",
+    # A datagram's sender: text, port and family in the bridge's value.
+    "p.q(const).struct sockaddr": "FUV_BRIDGE_ARG_SOCKADDR",
+    # Flags (a receive callback's FUV_UDP_PARTIAL).
+    "unsigned int": "FUV_BRIDGE_ARG_FLAGS",
 }
 
 

@@ -307,7 +307,58 @@ def swig_text(api):
             out.append("FUVLUA_CLEAR_ON_NIL(%s, %s)" % (callback.cname, kind))
         if callback.optional:
             out.append("FUVLUA_OPTIONAL(%s)" % callback.cname)
+    out += nil_params(api)
     return "\n".join(out) + "\n"
+
+
+def nil_params(api):
+    """The string parameters that may be nil (fuv:none, e.g. a UDP
+    send's ip: the connected peer): each such parameter name's `in`
+    typemap asks FUVLUA_NONE(wrapper, name), defined here for every bound
+    function with a parameter of that name, so that the others (a TCP
+    bind's ip) still require a string."""
+    names = []
+    for func in api.functions:
+        for arg in func.args:
+            if arg.optional and arg.role != "callback" and \
+                    arg.params[0].ctype == "p.q(const).char" and \
+                    arg.params[0].name not in names:
+                names.append(arg.params[0].name)
+    if not names:
+        return []
+    out = ["", "/* String parameters that may be nil (fuv:none), by wrapper: 1 where",
+           " * the C function takes NULL for none. */", "%{",
+           "#define FUVLUA_NONE(sym, param) FUVLUA_NONE_##sym##_##param"]
+    for func in api.functions:
+        if not func.bound_in(LANGUAGE):
+            continue
+        nullable = {a.params[0].name for a in func.args
+                    if a.optional and a.role != "callback"}
+        defined = []
+        for param in func.decl.params:
+            # A port's typemap asks about its ip (an address group).
+            name = "ip" if param.name == "port" and param.ctype == "int" and \
+                "ip" in names else param.name
+            if name in names and name not in defined and \
+                    param.ctype in ("p.q(const).char", "int"):
+                defined.append(name)
+                out.append("#define FUVLUA_NONE_%s_%s %d" % (
+                    raw_name(func), name, int(name in nullable)))
+    out.append("%}")
+    for name in names:
+        out += ["%%typemap(in) const char *%s %%{" % name,
+                "  $1 = ($1_ltype)fuvlua_check_cstring(L, $input, "
+                "FUVLUA_NONE($symname, %s));" % name,
+                "%}"]
+    if "ip" in names:
+        # An address's port, nil with a nil ip (luv's udp:send(data, nil,
+        # nil, cb), udp:connect(nil, nil)).
+        out += ["%typemap(in) int port %{",
+                "  $1 = FUVLUA_NONE($symname, ip) && lua_isnil(L, $input)",
+                "           ? 0",
+                "           : ($1_ltype)fuvlua_check_integer(L, $input, INT_MIN, INT_MAX);",
+                "%}"]
+    return out
 
 
 def write(api, out_dir, options=None):

@@ -73,6 +73,13 @@ class CallbackKind:
                 self.nread, self.buf = p.name, params[i + 1].name
                 self.parts += ["data", "err"]
                 i += 1
+            elif p.ctype == "p.q(const).struct sockaddr":
+                # A datagram's sender: (ip, port), ("", 0) for none.
+                self.sockaddr = p.name
+                self.parts.insert(self.parts.index("data"), "address")
+            elif p.ctype == "unsigned int":
+                self.flags = p.name
+                self.parts.insert(self.parts.index("data"), "flags")
             elif p.ctype == "int":
                 self.status = p.name
                 self.parts.append("err")
@@ -96,6 +103,10 @@ class CallbackKind:
                 out.append("%s: %s" % (param_name(self.handle[0]), self.klass.name))
             elif part == "data":
                 out.append("data: openArray[char]")
+            elif part == "address":
+                out.append("address: tuple[ip: string, port: int]")
+            elif part == "flags":
+                out.append("flags: int")
             else:
                 out.append("err: ref FlatuvError")
         return "; ".join(out)
@@ -108,6 +119,10 @@ class CallbackKind:
                 out.append(h)
             elif part == "data":
                 out.append("DATA")
+            elif part == "address":
+                out.append("sockaddrAddress(%s)" % param_name(self.sockaddr))
+            elif part == "flags":
+                out.append("int(%s)" % param_name(self.flags))
             elif "data" not in self.parts:
                 out.append("statusError(%s)" % self.status)
         return out
@@ -152,7 +167,7 @@ class Generator:
         words = nim.split(" ")
         base = words[-1]
         qualified = base in self.raw.types.typedefs.values() or base in (
-            "Ssize", "ConstCstring", "SockAddr", "Sockaddr_in", "Sockaddr_in6",
+            "Ssize", "ConstCstring", "ConstSockAddr", "SockAddr", "Sockaddr_in", "Sockaddr_in6",
             "Sockaddr_storage")
         if qualified:
             words[-1] = "raw." + base
@@ -330,6 +345,19 @@ proc release(h: Handle) =
                     o.append("    %s(h).%s = nil" % (klass.name, field))
         o.append("  GC_unref(h)")
         o.append("")
+        if any("address" in k.parts for k in self.kinds.values()):
+            o.append("proc sockaddrAddress(sa: %s): tuple[ip: string, port: int] ="
+                     % self.raw_type("p.q(const).struct sockaddr", "sockaddr"))
+            o.append("  ## A callback's sockaddr as (ip, port); (\"\", 0) for none.")
+            o.append("  if sa == nil: return (\"\", 0)")
+            o.append("  var ip = newString(raw.FUV_IP_NAME_MAX)")
+            o.append("  var port: cint")
+            o.append("  if %s(sa, cstring(ip), csize_t(ip.len), addr port) != 0:"
+                     % self.raw_name(naming.PREFIX + "sockaddr_ip"))
+            o.append("    return (\"\", 0)")
+            o.append("  ip.setLen(len(cstring(ip)))")
+            o.append("  (ip, int(port))")
+            o.append("")
         o.append("proc checkMs(ms: int; context: string) =")
         o.append("  if ms < 0:")
         o.append("    raise newFlatuvError(raw.FUV_EINVAL, context)")
@@ -391,6 +419,10 @@ proc release(h: Handle) =
                 without = ["[]" if a == "DATA" else a for a in args]
                 o.append(indent + "if %s > 0:" % nread)
                 o.append(indent + "  %s(%s)" % (cb, ", ".join(with_data + ["nil"])))
+                if "address" in kind.parts:
+                    # nread 0 with an address is an empty datagram.
+                    o.append(indent + "elif %s == 0:" % nread)
+                    o.append(indent + "  %s(%s)" % (cb, ", ".join(without + ["nil"])))
                 o.append(indent + "else:")
                 o.append(indent + "  %s(%s)" % (cb, ", ".join(
                     without + ["newFlatuvError(%s)" % nread])))

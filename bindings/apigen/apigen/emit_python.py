@@ -77,6 +77,14 @@ def _address(address):
         if scope and "%" not in host:
             host = "%s%%%d" % (host, scope)
     return host, port
+
+
+def _address_or_none(address):
+    """_address, or (None, 0) for None: no address (a UDP send to the
+    connected peer, a disconnect)."""
+    if address is None:
+        return None, 0
+    return _address(address)
 '''
 
 

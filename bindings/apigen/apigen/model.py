@@ -39,6 +39,13 @@ Annotations (SWIG features, each %feature("fuv:KEY", "VALUE") NAME;):
                       defaults=P=V,...      defaults of C parameters, as C
                                             constants or literals
                       required=P            a callback that may not be nil
+                      none=P,...            these pointer parameters may be
+                                            NULL (an address's ip: a UDP
+                                            send to the connected peer); the
+                                            argument is then optional, none
+                                            by default (None / nil)
+                      args:enum=P=TYPE,...  int parameters that take an
+                                            enum's values (membership)
                       hidden=LANG,...       not bound in these languages
                                             (or LANG:hidden)
                       override=LANG,...     hand-written in these languages'
@@ -119,8 +126,9 @@ class Arg:
             "recv_buffer", "new_object")
 
     def __repr__(self):
-        return "Arg(%s %s%s)" % (self.role, self.name,
-                                 "=" + self.default if self.default else "")
+        none = " or none" if self.optional and self.role != "callback" else ""
+        return "Arg(%s %s%s%s)" % (self.role, self.name, none,
+                                   "=" + self.default if self.default else "")
 
 
 class Function:
@@ -430,13 +438,22 @@ class Api:
                   if not (p.ctype == "void" and len(func.decl.params) == 1)]
         defaults = dict(_pairs(func.feature("defaults")))
         required = set(func.names("required"))
+        nullable = set(func.names("none"))
+        enums = dict(_pairs(func.feature("args:enum")))
         args, i = [], 0
         while i < len(params):
             param = params[i]
             role, length = roles.match_group(params, i)
             extra = {}
-            if role is None:
+            if role is None and param.name in enums:
+                enum = self._enum(enums.pop(param.name), func.cname)
+                enum.used = True
+                role, extra = "enum", {"enum": enum}
+            elif role is None:
                 role, extra = self._single_role(func, i, param, params)
+            if param.name in nullable:
+                nullable.discard(param.name)
+                extra["optional"] = True
             if role == "callback":
                 cb = extra["callback"]
                 extra["optional"] = cb.optional and param.name not in required
@@ -452,6 +469,10 @@ class Api:
         if defaults:
             raise ApigenError("%s: defaults for no parameter: %s"
                               % (func.cname, ", ".join(sorted(defaults))))
+        if nullable or enums:
+            raise ApigenError("%s: fuv:none or fuv:args:enum for no parameter: "
+                              "%s" % (func.cname,
+                                      ", ".join(sorted(nullable | set(enums)))))
         return args
 
     def _single_role(self, func, i, param, params):

@@ -152,7 +152,9 @@ class ProcWriter:
                 raise ApigenError("%s: enum %s is not in the Nim layer"
                                   % (f.cname, arg.enum.cname))
             self._add_param(name, enum_name(enum), self._default(arg))
-            self.c_args.append("%sValues[%s]" % (camel(enum_name(enum)), name))
+            value = "%sValues[%s]" % (camel(enum_name(enum)), name)
+            # An int parameter that takes an enum's values (fuv:args:enum).
+            self.c_args.append("%s(%s)" % (raw_t, value) if ctype == "int" else value)
         elif role == "flag":
             self._add_param(name, "bool", self._default(arg))
             self.c_args.append("%s(%s)" % (raw_t, name))
@@ -163,14 +165,25 @@ class ProcWriter:
             self._add_param(name, "int", self._default(arg))
             self.pre.append('checkMs(%s, "%s")' % (name, self.context))
             self.c_args.append("%s(%s)" % (raw_t, name))
+        elif role == "string" and arg.optional:
+            # None: "" (the system's choice of interface).
+            self._add_param(name, "string", self._default(arg) or '""')
+            self.c_args.append("(if %s.len == 0: nil else: cstring(%s))" % (name, name))
         elif role == "string":
             self._add_param(name, "string", self._default(arg))
             self.c_args.append("cstring(%s)" % name)
         elif role == "address":
             ip, port = arg.params
-            self._add_param(param_name(ip.name), "string")
-            self._add_param(param_name(port.name), "int")
-            self.c_args.append("cstring(%s)" % param_name(ip.name))
+            if arg.optional:
+                # None: "" (a UDP send to the connected peer, a disconnect).
+                self._add_param(param_name(ip.name), "string", '""')
+                self._add_param(param_name(port.name), "int", "0")
+                self.c_args.append("(if %s.len == 0: nil else: cstring(%s))"
+                                   % (param_name(ip.name), param_name(ip.name)))
+            else:
+                self._add_param(param_name(ip.name), "string")
+                self._add_param(param_name(port.name), "int")
+                self.c_args.append("cstring(%s)" % param_name(ip.name))
             self.c_args.append("%s(%s)" % (g.raw_type(port.ctype, f.cname),
                                            param_name(port.name)))
             # The message names the address too: bindAddr("999.1.1.1", 0)
@@ -209,11 +222,12 @@ class ProcWriter:
             self.c_args.append(name)
         elif role == "recv_buffer":
             buf, length = arg.params
-            self._add_param("size", "int")
-            self.pre.append("result = newString(size)")
-            self.c_args.append("cstring(result)")
+            self._add_param("size", "int", self._default(arg))
+            self.pre.append("var data = newString(size)")
+            self.c_args.append("cstring(data)")
             self.c_args.append("%s(size)" % g.raw_type(length.ctype, f.cname))
-            self.outputs.append(("RECV", "string", None))
+            self.post.append("data.setLen(rc)")
+            self.outputs.append(("data", "string", "data"))
         elif role == "address_out":
             ip, iplen, port = arg.params
             size = "raw.FUV_IP_NAME_MAX" if g.api.constant("FUV_IP_NAME_MAX") else "256"
@@ -222,7 +236,8 @@ class ProcWriter:
             self.c_args += ["cstring(ip)", "%s(ip.len)" % g.raw_type(iplen.ctype, f.cname),
                             "addr port"]
             self.post.append("ip.setLen(len(cstring(ip)))")
-            self.outputs.append(("(ip, int(port))", "tuple[ip: string, port: int]", None))
+            self.outputs.append(("(ip, int(port))", "tuple[ip: string, port: int]",
+                                 "address"))
         elif role == "text_out":
             dst, size = arg.params
             n = param_name(dst.name)
@@ -400,12 +415,10 @@ class ProcWriter:
                 _, cls, var = expr.split(":")
                 out.append("result = %s()" % cls)
                 out.append("result.adopt(%s, %s)" % (var, self.loop_expr))
-            elif expr == "RECV":
-                out.append("result.setLen(rc)")
         out.extend(self.post)
         if naming.strip_prefix(f.cname).endswith("_free") and self.self_name:
             out.append("%s.cptr = nil" % self.self_name)
-        values = [o for o in self.outputs if not o[0].startswith("NEW:") and o[0] != "RECV"]
+        values = [o for o in self.outputs if not o[0].startswith("NEW:")]
         if values:
             if len(values) == 1:
                 out.append("result = " + values[0][0])

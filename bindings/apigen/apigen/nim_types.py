@@ -55,6 +55,9 @@ BUILTIN_TYPES = (
      "C's ssize_t."),
     ("ConstCstring", 'ConstCstring* {.importc: "const char*", nodecl.} = cstring',
      "C's `const char *`: a cstring that the C code sees as const."),
+    ("ConstSockAddr", 'ConstSockAddr* {.importc: "const struct sockaddr", nodecl.} = SockAddr',
+     "C's `const struct sockaddr`: a SockAddr that the C code sees as const "
+     "(a UDP receive callback's sender)."),
 )
 
 
@@ -77,6 +80,10 @@ class NimTypes:
             parts = parts[:-1]
             nim = "ConstCstring" if base_is_const else "cstring"
             self.used.add(nim)
+        elif base == "struct sockaddr" and base_is_const:
+            nim = "ConstSockAddr"
+            self.used.add(nim)
+            self.used.add("SockAddr")
         elif base == "void":
             if not parts:
                 return None

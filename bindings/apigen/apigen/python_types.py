@@ -79,7 +79,14 @@ CALLBACK_VALUES = {
     "int": ("error", "Optional[Error]"),              # a status
     "ssize_t": ("data", "Optional[bytes]"),           # nread: the bytes
     "p.q(const).char": ("error", "Optional[Error]"),  # buf: nread's error
+    # A datagram's sender, and its flags (UDP_PARTIAL).
+    "p.q(const).struct sockaddr": ("address", "Optional[Tuple[str, int]]"),
+    "unsigned int": ("flags", "int"),
 }
+# The values hook_call passes right after the handle, before the others
+# (pyuv's order: a UDP receive callback(handle, (ip, port), flags, data,
+# error)).
+CALLBACK_FIRST = ("p.q(const).struct sockaddr", "unsigned int")
 
 # Result roles whose value Python returns as it comes from SWIG.
 PLAIN_RESULTS = {roles.COUNT: "int", roles.VALUE: "int",
@@ -226,6 +233,8 @@ class Signature:
             return '_ms(%s, "%s")' % (name, name)
         if role == "duration_s":
             return '_whole_seconds(%s, "%s")' % (name, name)
+        if role == "address" and arg.optional:
+            return "*_address_or_none(%s)" % name
         if role == "address":
             return "*_address(%s)" % name
         return name
@@ -261,6 +270,8 @@ class Signature:
             return callback_type(self.api, arg, self.owner)
         if arg.role == "object":
             return python_names.class_name(arg.klass)
+        if arg.optional and arg.role in ("address",):
+            return "Optional[%s]" % INPUT_TYPES[arg.role]
         if arg.role not in INPUT_TYPES:
             raise ApigenError("%s: no Python type for role %s"
                               % (self.func.cname, arg.role))
@@ -273,6 +284,8 @@ class Signature:
         if outs:
             if all(o.role == "uint64_out" for o in outs):
                 return "Tuple[%s]" % ", ".join("int" for _ in outs)
+            if [o.role for o in outs] == ["recv_buffer", "address_out"]:
+                return "Tuple[bytes, Tuple[str, int]]"
             if len(outs) > 1:
                 raise ApigenError("%s: more than one output" % func.cname)
             out = outs[0]
@@ -373,7 +386,10 @@ def callback_params(api, callback, owner):
     first = params[0]
     klass = _pointee_class(api, first.ctype, owner)
     out = [(first.name, klass)]
-    for param in params[1:]:
+    rest = params[1:]
+    rest = [p for p in rest if p.ctype in CALLBACK_FIRST] + \
+        [p for p in rest if p.ctype not in CALLBACK_FIRST]
+    for param in rest:
         if param.ctype not in CALLBACK_VALUES:
             raise ApigenError("%s(%s): no Python value for C type %r (see "
                               "python/src/flatuv_py.c hook_call)"
@@ -417,7 +433,9 @@ def conversion_notes(sig):
     notes = []
     if "address" in by_role and by_role["address"][0].name != "ip":
         notes.append("%s (host, port), or (host, port, flowinfo, scope_id) "
-                     "for IPv6." % _names(by_role["address"]))
+                     "for IPv6%s." % (_names(by_role["address"]),
+                                      ", or None" if by_role["address"][0].arg.optional
+                                      else ""))
     if "duration_ms" in by_role:
         notes.append("%s in seconds." % _names(by_role["duration_ms"]))
     if "duration_s" in by_role:
@@ -439,7 +457,12 @@ def callback_note(api, param, owner):
     names = [n for n, _ in values]
     text = "%s(%s) runs from the loop" % (param.name, ", ".join(names))
     parts = []
-    if "data" in names:
+    if "address" in names:
+        parts.append("address is the sender's (host, port), None with an "
+                     "error; flags has UDP_PARTIAL when the datagram was "
+                     "truncated; data is the datagram's bytes (b\"\" for an "
+                     "empty one), or None after an error")
+    elif "data" in names:
         parts.append("data is the bytes read, or None at the end of the "
                      "stream (error None) or after an error")
     if "error" in names:
@@ -465,6 +488,9 @@ def result_notes(func):
             return ["Returns (host, port)."]
         if out.role == "sockaddr_out":
             return ["Returns the socket address as bytes."]
+        if [o.role for o in outs] == ["recv_buffer", "address_out"]:
+            return ['Returns (data, (host, port)): the datagram\'s bytes (b"" '
+                    'for an empty one) and its sender.']
         if out.role == "recv_buffer":
             return ['Returns the bytes received, b"" at the end of the stream.']
         if out.role == "uint64_out":

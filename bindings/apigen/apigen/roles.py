@@ -54,6 +54,8 @@ PARAM_GROUPS = [
     ("sockaddr_out", [("p.struct sockaddr_in", None)]),
     ("sockaddr_out", [("p.struct sockaddr_in6", None)]),
     ("sockaddr", [("p.q(const).struct sockaddr", None)]),
+    # One sockaddr per datagram (fuv_udp_try_send_many_addr): C's only.
+    ("sockaddrs", [("p.q(const).p.q(const).struct sockaddr", None)]),
 ]
 
 # Parameters that are a duration, by name: milliseconds (Python takes

@@ -14,8 +14,9 @@ from conftest import build_api
 from testlib import HEADER_TAIL, ROOT, run
 
 BRIDGE = os.path.join(ROOT, "bindings", "bridge")
-H, S, N, B, U = ("FUV_BRIDGE_ARG_" + t for t in
-                 ("HANDLE", "STATUS", "NREAD", "BYTES", "USER"))
+H, S, N, B, U, A, F = ("FUV_BRIDGE_ARG_" + t for t in
+                       ("HANDLE", "STATUS", "NREAD", "BYTES", "USER",
+                        "SOCKADDR", "FLAGS"))
 
 
 def test_every_typedef_has_its_row_in_header_order(api):
@@ -34,11 +35,26 @@ def test_every_typedef_has_its_row_in_header_order(api):
     assert set(rows) == set(api.callbacks)
 
 
+def test_a_datagrams_sender_and_flags(api):
+    # The bytes follow NREAD; the sockaddr and the unsigned flags have
+    # argument types of their own (the bridge converts the sockaddr).
+    rows = {name: (kind, lifetime, types)
+            for kind, name, lifetime, types in emit_bridge.rows(api)}
+    assert rows["fuv_udp_recv_cb"] == ("FUV_BRIDGE_UDP_RECV_CB",
+                                       "FUV_BRIDGE_PERSISTENT",
+                                       [H, N, B, A, F, U])
+    assert rows["fuv_udp_send_cb"] == ("FUV_BRIDGE_UDP_SEND_CB",
+                                       "FUV_BRIDGE_ONE_SHOT", [H, S, U])
+
+
 def test_text_defines_the_kinds_and_rows(api):
     text = emit_bridge.text(api)
     assert "  FUV_BRIDGE_CLOSE_CB = 0, /* fuv_close_cb */" in text
     assert "  FUV_BRIDGE_NKINDS\n} fuv_bridge_kind_t;" in text
-    assert "#define FUV_BRIDGE_TABLE_MAX_ARGS 4" in text
+    # fuv_udp_recv_cb's six; fuv_bridge.h has room for them.
+    assert "#define FUV_BRIDGE_TABLE_MAX_ARGS 6" in text
+    with open(os.path.join(BRIDGE, "fuv_bridge.h")) as f:
+        assert "#define FUV_BRIDGE_MAX_ARGS 6" in f.read()
     assert ('[FUV_BRIDGE_WRITE_CB] = {"fuv_write_cb", FUV_BRIDGE_ONE_SHOT, 3, '
             '{%s, %s, %s}}' % (H, S, U)) in text
 
@@ -70,7 +86,7 @@ def api_with(tmp_path, added):
 
 NEW_TYPEDEFS = """
 typedef void (*fuv_fs_poll_cb)(fuv_timer_t *poll, void *arg);
-typedef void (*fuv_udp_send_cb)(fuv_stream_t *udp, int status, void *arg);
+typedef void (*fuv_fs_event_cb)(fuv_stream_t *ev, int status, void *arg);
 """
 
 
@@ -80,8 +96,8 @@ def test_a_new_typedef_needs_no_hand_written_row(tmp_path):
             for kind, name, lifetime, types in emit_bridge.rows(api)}
     assert rows["fuv_fs_poll_cb"] == ("FUV_BRIDGE_FS_POLL_CB",
                                       "FUV_BRIDGE_PERSISTENT", [H, U])
-    assert rows["fuv_udp_send_cb"] == ("FUV_BRIDGE_UDP_SEND_CB",
-                                           "FUV_BRIDGE_PERSISTENT", [H, S, U])
+    assert rows["fuv_fs_event_cb"] == ("FUV_BRIDGE_FS_EVENT_CB",
+                                       "FUV_BRIDGE_PERSISTENT", [H, S, U])
     # The bridge compiles against it and finds the new kinds by name.
     gen = str(tmp_path / "gen")
     os.makedirs(gen)
@@ -94,8 +110,8 @@ def test_a_new_typedef_needs_no_hand_written_row(tmp_path):
         f.write('#include "fuv_bridge.c"\n'
                 "_Static_assert(FUV_BRIDGE_FS_POLL_CB < FUV_BRIDGE_NKINDS, \"kind\");\n"
                 "int probe(void) {\n"
-                '  return fuv_bridge_kind_by_name("fuv_udp_send_cb") ==\n'
-                "         FUV_BRIDGE_UDP_SEND_CB;\n"
+                '  return fuv_bridge_kind_by_name("fuv_fs_event_cb") ==\n'
+                "         FUV_BRIDGE_FS_EVENT_CB;\n"
                 "}\n")
     run([os.environ.get("CC") or "cc", "-std=c11", "-Wall", "-Wextra",
          "-Werror", "-D_GNU_SOURCE", "-fsyntax-only", "-I" + gen,

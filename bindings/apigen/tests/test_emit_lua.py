@@ -26,7 +26,7 @@ def test_methods_by_class_with_bases(api):
     assert "loop" not in methods          # one loop per state: uv.* only
     assert bases == {"stream": "handle", "tcp": "stream", "timer": "handle",
                      "async": "handle", "pipe": "stream", "prepare": "handle",
-                     "check": "handle", "idle": "handle"}
+                     "check": "handle", "idle": "handle", "udp": "handle"}
     # A request is no handle: its own methods, no base.
     assert methods["req"] == {"cancel": "cancel", "get_type": "req_type"}
     assert "req" not in bases
@@ -60,8 +60,10 @@ def test_overridden_functions_are_left_to_the_overrides(api):
     functions, methods, _ = emit_lua.tables(api)
     assert emit_lua.overridden(api) == [
         "accept", "metrics_info", "pipe", "print_active_handles",
-        "print_all_handles", "socketpair", "timer_start"]
+        "print_all_handles", "socketpair", "timer_start", "udp_new_ex"]
     assert "timer_start" not in functions and "socketpair" not in functions
+    # luv's new_udp([flags]) takes a family or a table: written by hand.
+    assert "new_udp" not in functions and "udp_new" in functions
     assert "start" not in methods["timer"]
 
 
@@ -70,18 +72,18 @@ def test_the_text_is_a_lua_table(api):
     assert text.startswith("-- Generated")
     assert 'new_tcp = "tcp_new_ex",' in text
     assert 'objects = { "tcp", "timer", "async", "pipe", "prepare", "check", ' \
-        '"idle" },' in text
+        '"idle", "udp" },' in text
     assert 'requests = { "req" },' in text
     assert 'socketpair' in text.split("overridden = ")[1]
 
 
 def test_held_classes_and_masks(api):
     assert [k.word for k in emit_lua.held_classes(api)] == [
-        "tcp", "timer", "async", "pipe", "prepare", "check", "idle"]
+        "tcp", "timer", "async", "pipe", "prepare", "check", "idle", "udp"]
     handle = api.klass("fuv_handle_t")
     stream = api.klass("fuv_stream_t")
     assert emit_lua.class_mask(api, handle) == "(%s)" % " | ".join(
-        "(1u << %d)" % i for i in range(1, 8))
+        "(1u << %d)" % i for i in range(1, 9))
     assert emit_lua.class_mask(api, stream) == "((1u << 1) | (1u << 4))"
     assert emit_lua.expected_name(api, stream) == "flatuv stream"
     assert emit_lua.expected_name(api, api.klass("fuv_tcp_t")) == "flatuv.tcp"
@@ -126,3 +128,29 @@ def test_constants_are_enum_values_less_bounds_and_errno_apart(api):
     assert not set(errno) & set(constants)
     text = emit_lua.text(api)
     assert '  constants = { "UNKNOWN_HANDLE", ' in text
+
+
+def test_udp_methods_are_luvs(api):
+    functions, methods, _ = emit_lua.tables(api)
+    udp = methods["udp"]
+    # send is the *_req call (luv returns the request), the sockaddr forms
+    # are C's.
+    assert udp["send"] == "udp_send_req" and functions["udp_send"] == "udp_send_req"
+    for name in ("bind", "connect", "try_send", "recv_start", "recv_stop",
+                 "getsockname", "getpeername", "set_membership",
+                 "set_source_membership", "set_multicast_loop",
+                 "set_multicast_ttl", "set_multicast_interface",
+                 "set_broadcast", "set_ttl", "get_send_queue_size",
+                 "get_send_queue_count", "using_recvmmsg", "recv_sync",
+                 "send_sync", "recv_dest", "set_tos", "set_gso", "set_gro"):
+        assert name in udp, name
+    assert not [n for n in udp if n.endswith("_addr")]
+
+
+def test_nil_strings_where_the_call_takes_none(api):
+    text = emit_lua.swig_text(api)
+    assert "#define FUVLUA_NONE_udp_send_req_ip 1" in text
+    assert "#define FUVLUA_NONE_udp_connect_ip 1" in text
+    assert "#define FUVLUA_NONE_tcp_bind_ip 0" in text
+    assert "#define FUVLUA_NONE_udp_bind_ip 0" in text
+    assert "FUVLUA_NONE($symname, interface_addr)" in text

@@ -201,6 +201,10 @@ def test_an_override_replaces_the_generated_member(api):
             @override("fuv_tcp_new", "fuv_tcp_new_ex", why="two constructors")
             def __init__(self, loop: Loop) -> None:
                 _lib.fuv_tcp_new(self, loop)
+        class UDP:
+            @override("fuv_udp_new", "fuv_udp_new_ex", why="two constructors")
+            def __init__(self, loop: Loop) -> None:
+                _lib.fuv_udp_new(self, loop)
     ''')
     ov = Overrides("test.py", [python_names.class_name(k) for k in api.classes], text)
     plan = python_plan.Plan(api, ov)

@@ -114,7 +114,7 @@ def test_roles_i_applies_each_parameter_group_by_its_types(api):
 def test_handle_classes_are_the_hierarchy_under_handle(api):
     assert [k.name for k in api.handle_classes] == [
         "Handle", "Stream", "TCP", "Timer", "Async", "Pipe", "Prepare", "Check",
-        "Idle"]
+        "Idle", "UDP"]
 
 
 # ---- issue 12: the new header's shapes, by rule ---------------------------------
@@ -202,3 +202,28 @@ def test_the_header_bounds_are_hidden_by_rule(api):
         for language in model.LANGUAGES:
             assert model.hidden_in(const, language)
     assert not api.constant("FUV_IP_NAME_MAX").is_bound   # not an enum's
+
+
+def test_udp_calls_get_their_natural_shape(api):
+    f = api.function
+    # (ip, port) where ip may be NULL: none, optional.
+    for cname in ("fuv_udp_connect", "fuv_udp_send_req", "fuv_udp_try_send",
+                  "fuv_udp_try_send_many", "fuv_udp_send_sync"):
+        address = [a for a in f(cname).args if a.role == "address"][0]
+        assert address.optional, cname
+    bind = [a for a in f("fuv_udp_bind").args if a.role == "address"][0]
+    assert not bind.optional
+    assert [a.role for a in f("fuv_udp_try_send_many").inputs] == [
+        "buffers", "address"]
+    assert f("fuv_udp_try_send").result.role == "count"
+    # recv_sync: the bytes and the sender out.
+    assert [a.role for a in f("fuv_udp_recv_sync").outputs] == [
+        "recv_buffer", "address_out"]
+    assert [a.role for a in f("fuv_udp_recv_dest").outputs] == ["address_out"]
+    assert [a.role for a in f("fuv_udp_send_req").outputs] == ["request_out"]
+    membership = f("fuv_udp_set_membership").inputs[-1]
+    assert membership.role == "enum" and membership.enum.cname == "fuv_membership_t"
+    assert f("fuv_udp_using_recvmmsg").result.role == "predicate"
+    for cname in ("fuv_udp_bind_addr", "fuv_udp_send_addr", "fuv_sockaddr_ip",
+                  "fuv_udp_try_send_many_addr"):
+        assert not any(f(cname).bound_in(lang) for lang in ("python", "lua", "nim"))

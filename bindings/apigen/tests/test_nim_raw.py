@@ -220,7 +220,9 @@ class PartsTest(unittest.TestCase):
             "unsigned int": "cuint",
             "uint64_t": "uint64",
             "fuv_read_cb": "ReadCb",
-            "p.q(const).struct sockaddr": "ptr SockAddr",
+            # const, so that a callback's proc type is the typedef's.
+            "p.q(const).struct sockaddr": "ptr ConstSockAddr",
+            "p.q(const).p.q(const).struct sockaddr": "ptr ptr ConstSockAddr",
         }
         for ctype, nim in cases.items():
             self.assertEqual(types.map(ctype, "test"), nim, ctype)

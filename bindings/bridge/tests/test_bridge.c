@@ -223,6 +223,10 @@ static int arg_type_of(const char *decl, int previous) {
     return FUV_BRIDGE_ARG_BYTES;
   if (strcmp(decl, "void *arg") == 0)
     return FUV_BRIDGE_ARG_USER;
+  if (strncmp(decl, "const struct sockaddr *", 23) == 0)
+    return FUV_BRIDGE_ARG_SOCKADDR;
+  if (strncmp(decl, "unsigned int ", 13) == 0)
+    return FUV_BRIDGE_ARG_FLAGS;
   return -1;
 }
 
@@ -412,6 +416,71 @@ START_TEST(read_converts_bytes_and_eof) {
   ck_assert_int_eq(rd.releases, 1);
   ck_assert_int_eq(ca.releases + cb.releases, 2);
   ck_assert_int_eq(host.freed, 2);
+  ck_assert_int_eq(fuv_bridge_loop_reg_count(bl), 0);
+  free_loop(bl);
+}
+END_TEST
+
+/* ---- a datagram's sender and flags: text, port, family; empty bytes ---- */
+
+START_TEST(udp_recv_converts_the_sender) {
+  fuv_bridge_loop_t *bl = new_loop();
+  fuv_loop_t *loop = fuv_bridge_loop_get(bl);
+  fuv_udp_t *a, *b;
+  int obj_a, obj_b, port_a, port_b;
+  char ip[FUV_IP_NAME_MAX];
+  host_ref_t rv = {0}, sd = {0}, ca = {0}, cb = {0};
+
+  OK(fuv_udp_new(&a, loop));
+  OK(fuv_udp_new(&b, loop));
+  OK(fuv_udp_bind(a, "127.0.0.1", 0, 0));
+  OK(fuv_udp_bind(b, "127.0.0.1", 0, 0));
+  OK(fuv_udp_getsockname(a, ip, sizeof ip, &port_a));
+  OK(fuv_udp_getsockname(b, ip, sizeof ip, &port_b));
+  OK(fuv_bridge_handle_attach((fuv_handle_t *)a, &obj_a, NULL));
+  OK(fuv_bridge_handle_attach((fuv_handle_t *)b, &obj_b, NULL));
+  OK((prepare(bl, FUV_BRIDGE_UDP_RECV_CB, &rv),
+      finish(b, fuv_udp_recv_start(b, FN(fuv_udp_recv_cb), NULL))));
+  /* An empty datagram: NREAD 0, BYTES not NULL-checked, the sender. */
+  OK((prepare(bl, FUV_BRIDGE_UDP_SEND_CB, &sd),
+      finish(a, fuv_udp_send(a, "", 0, "127.0.0.1", port_b,
+                             FN(fuv_udp_send_cb), NULL))));
+  for (int i = 0; i < 100 && (rv.calls < 1 || sd.calls < 1); i++)
+    fuv_run(loop, FUV_RUN_ONCE);
+  ck_assert_int_eq(sd.calls, 1);
+  ck_assert_int_eq(sd.last[1].integer, 0);
+  ck_assert_int_eq(sd.releases, 1); /* one-shot */
+  ck_assert_int_eq(rv.calls, 1);
+  ck_assert_int_eq(rv.last_nargs, 5);
+  ck_assert_ptr_eq(rv.last[0].object, &obj_b);
+  ck_assert_int_eq(rv.last[1].type, FUV_BRIDGE_ARG_NREAD);
+  ck_assert_int_eq(rv.last[1].integer, 0);
+  ck_assert_int_eq(rv.last[3].type, FUV_BRIDGE_ARG_SOCKADDR);
+  ck_assert_int_eq(rv.last[3].family, FUV_AF_INET);
+  ck_assert_str_eq(rv.last[3].ip, "127.0.0.1");
+  ck_assert_int_eq(rv.last[3].port, port_a);
+  ck_assert_int_eq(rv.last[4].type, FUV_BRIDGE_ARG_FLAGS);
+  ck_assert_int_eq(rv.last[4].integer, 0);
+  /* A quiet send (no host callable) counts as a request until done. */
+  {
+    fuv_bridge_reg_t *reg;
+    void (*fn)(void);
+    OK(fuv_bridge_prepare_quiet(bl, FUV_BRIDGE_UDP_SEND_CB, &reg, &fn));
+    OK(fuv_udp_send(a, "x", 1, "127.0.0.1", port_b, (fuv_udp_send_cb)fn, NULL));
+    fuv_bridge_commit(reg, (fuv_handle_t *)a);
+    ck_assert_int_eq(fuv_bridge_handle_requests(
+                         fuv_bridge_handle_of((fuv_handle_t *)a)), 1);
+  }
+  for (int i = 0; i < 100 && rv.calls < 2; i++)
+    fuv_run(loop, FUV_RUN_ONCE);
+  ck_assert_int_eq(rv.calls, 2);
+  ck_assert_int_eq(rv.last[1].integer, 1);
+  ck_assert_int_eq(fuv_bridge_handle_requests(
+                       fuv_bridge_handle_of((fuv_handle_t *)a)), 0);
+  OK(bridge_close(bl, a, &ca));
+  OK(bridge_close(bl, b, &cb));
+  run_all(bl);
+  ck_assert_int_eq(rv.releases, 1);
   ck_assert_int_eq(fuv_bridge_loop_reg_count(bl), 0);
   free_loop(bl);
 }
@@ -1000,6 +1069,7 @@ static Suite *bridge_suite(void) {
   tcase_add_test(tc, timer_replace_and_close_release_once);
   tcase_add_test(tc, failed_call_releases_at_once);
   tcase_add_test(tc, read_converts_bytes_and_eof);
+  tcase_add_test(tc, udp_recv_converts_the_sender);
   tcase_add_test(tc, pending_writes_cancelled_before_close);
   tcase_add_test(tc, requests_count_until_their_callback_starts);
   tcase_add_test(tc, replace_inside_own_callback);

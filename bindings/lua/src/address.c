@@ -61,6 +61,10 @@ int fuvlua_sockaddr_tostring(lua_State *L) {
 void fuvlua_check_address(lua_State *L, const char *ip, int port) {
   struct sockaddr_in6 sin6;
   struct sockaddr_in sin;
+  /* nil, where the call takes none (fuv:none: a UDP send to the connected
+   * peer); the ip's typemap refuses it everywhere else. */
+  if (ip == NULL)
+    return;
   /* The ip alone: like luv's uv_ip4_addr, no port is refused here; a port
    * out of range is the call's EINVAL. */
   if (ip != NULL && (fuv_ip4_addr(ip, 0, &sin) == 0 ||

@@ -121,6 +121,13 @@ const fuvlua_enum_name fuvlua_socket_types[] = {
 const fuvlua_flag_name fuvlua_bind_flags[] = {
     {"ipv6only", FUV_TCP_IPV6ONLY}, {"reuseport", FUV_TCP_REUSEPORT},
     {NULL, 0}};
+const fuvlua_flag_name fuvlua_udp_bind_flags[] = {
+    {"ipv6only", FUV_UDP_IPV6ONLY}, {"reuseaddr", FUV_UDP_REUSEADDR},
+    {"reuseport", FUV_UDP_REUSEPORT}, {NULL, 0}};
+const fuvlua_flag_name fuvlua_udp_new_flags[] = {
+    {"recvmmsg", FUV_UDP_RECVMMSG}, {NULL, 0}};
+const fuvlua_enum_name fuvlua_memberships[] = {
+    {"join", FUV_JOIN_GROUP}, {"leave", FUV_LEAVE_GROUP}, {NULL, 0}};
 const fuvlua_flag_name fuvlua_socketpair_flags[] = {
     {"nonblock", FUV_NONBLOCK_PIPE}, {NULL, 0}};
 const fuvlua_enum_name fuvlua_pipe_modes[] = {

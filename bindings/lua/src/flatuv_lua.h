@@ -216,6 +216,9 @@ FUVLUA_HIDDEN int fuvlua_push_enum_or_nil(lua_State *L, int value,
 /* The longest pipe name getsockname() returns (sun_path is 108). */
 #define FUVLUA_NAME_MAX 256
 FUVLUA_HIDDEN extern const fuvlua_flag_name fuvlua_bind_flags[];
+FUVLUA_HIDDEN extern const fuvlua_flag_name fuvlua_udp_bind_flags[];
+FUVLUA_HIDDEN extern const fuvlua_flag_name fuvlua_udp_new_flags[];
+FUVLUA_HIDDEN extern const fuvlua_enum_name fuvlua_memberships[];
 FUVLUA_HIDDEN extern const fuvlua_flag_name fuvlua_socketpair_flags[];
 
 /* recv(n, timeout_ms) reads into a buffer of at most FUVLUA_MAX_RECV

@@ -74,6 +74,32 @@ int fuvlua_dispatch(lua_State *L) {
     }
     n = 2;
     break;
+  case FUV_BRIDGE_UDP_RECV_CB:
+    /* luv's (err, data, addr, flags): data "" for an empty datagram, addr
+     * {ip =, port =, family =}, flags {partial = true}; on an error, the
+     * error's name, nil, nil and the flags. */
+    if (args[1].integer >= 0) {
+      lua_pushnil(L);
+      if (args[1].integer > 0)
+        lua_pushlstring(L, args[2].bytes, (size_t)args[1].integer);
+      else
+        lua_pushliteral(L, "");
+    } else {
+      fuvlua_push_status(L, args[1].integer);
+      lua_pushnil(L);
+    }
+    if (args[3].family != FUV_AF_UNSPEC)
+      fuvlua_push_address(L, args[3].ip, args[3].port);
+    else
+      lua_pushnil(L);
+    lua_createtable(L, 0, 1);
+    if (args[4].integer & FUV_UDP_PARTIAL) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "partial");
+    }
+    n = 4;
+    break;
+  case FUV_BRIDGE_UDP_SEND_CB:
   case FUV_BRIDGE_CONNECTION_CB:
   case FUV_BRIDGE_WRITE_CB:
   case FUV_BRIDGE_CONNECT_CB:
@@ -114,7 +140,7 @@ static void fuvlua_hook_call(void *state, fuv_bridge_kind_t kind,
 
   /* lua_checkstack, unlike luaL_checkstack, reports failure instead of
    * raising it here, where it cannot be raised. */
-  if (!lua_checkstack(L, 8)) {
+  if (!lua_checkstack(L, 12)) {
     ctx->stack_overflow = 1;
     if (ctx->running)
       fuv_stop(ctx->loop);
