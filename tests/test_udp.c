@@ -437,6 +437,48 @@ START_TEST(try_send_many_addr_sends_each_to_its_address) {
 }
 END_TEST
 
+/* A dual-stack socket's batch may mix IPv4 and IPv6 destinations. */
+START_TEST(try_send_many_addr_mixes_families_on_a_dual_stack_socket) {
+  if (fuv_test_skip_ipv6("::1", "try_send_many_addr_mixes_families"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx4, *rx6, *tx;
+  struct fuv_test_dgrams dg4, dg6;
+  struct sockaddr_storage ss4, ss6;
+  int len4 = sizeof ss4, len6 = sizeof ss6, port4, port6;
+  memset(&dg4, 0, sizeof dg4);
+  memset(&dg6, 0, sizeof dg6);
+  rx4 = fuv_test_udp_bound(loop, "127.0.0.1", 0, &port4);
+  rx6 = fuv_test_udp_bound(loop, "::1", 0, &port6);
+  FUV_ASSERT_OK(fuv_udp_getsockname_addr(rx4, (struct sockaddr *)&ss4,
+                                         &len4));
+  FUV_ASSERT_OK(fuv_udp_getsockname_addr(rx6, (struct sockaddr *)&ss6,
+                                         &len6));
+  ck_assert_int_eq(ss4.ss_family, AF_INET);
+  ck_assert_int_eq(ss6.ss_family, AF_INET6);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx4, fuv_test_record_dgram, &dg4));
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx6, fuv_test_record_dgram, &dg6));
+  tx = fuv_test_udp_bound(loop, "::", 0, &port4);
+  const char *bufs[4] = {"v4-a", "v6-a", "v4-b", "v6-b"};
+  size_t lens[4] = {4, 4, 4, 4};
+  const struct sockaddr *addrs[4] = {
+      (struct sockaddr *)&ss4, (struct sockaddr *)&ss6,
+      (struct sockaddr *)&ss4, (struct sockaddr *)&ss6};
+  ck_assert_int_eq(fuv_udp_try_send_many_addr(tx, bufs, lens, 4, addrs), 4);
+  fuv_test_run_until(loop, &dg4.count, 2, TIMEOUT_MS);
+  fuv_test_run_until(loop, &dg6.count, 2, TIMEOUT_MS);
+  fuv_test_assert_dgram(&dg4, 0, "v4-a", 4);
+  fuv_test_assert_dgram(&dg4, 1, "v4-b", 4);
+  fuv_test_assert_dgram(&dg6, 0, "v6-a", 4);
+  fuv_test_assert_dgram(&dg6, 1, "v6-b", 4);
+  ck_assert_str_eq(dg4.d[0].ip, "127.0.0.1");
+  ck_assert_str_eq(dg6.d[0].ip, "::1");
+  fuv_test_dgrams_free(&dg4);
+  fuv_test_dgrams_free(&dg6);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 /* ---- connected sockets -------------------------------------------------- */
 
 START_TEST(connected_sockets_send_without_an_address) {
@@ -867,6 +909,7 @@ static Suite *udp_suite(void) {
   tcase_add_loop_test(tc, try_send_many_addr_sends_each_to_its_address, 0,
                       FUV_TEST_NFAMILIES);
   tcase_add_test(tc, ipv6only_refuses_ipv4_and_dual_stack_accepts_it);
+  tcase_add_test(tc, try_send_many_addr_mixes_families_on_a_dual_stack_socket);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("connected");

@@ -325,6 +325,47 @@ START_TEST(sync_and_async_calls_mix_on_one_handle) {
 }
 END_TEST
 
+/* A connected socket whose peer has no listener: the refusal comes back
+ * from the synchronous calls too, as FUV_ECONNREFUSED, not as a timeout,
+ * and the handle stays usable. */
+START_TEST(sync_calls_report_econnrefused_on_a_connected_socket) {
+  const char *ip = fuv_test_loopback[_i];
+  if (fuv_test_skip_ipv6(ip, "sync_calls_report_econnrefused"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  char buf[16], from[FUV_IP_NAME_MAX];
+  int port, from_port, closed = 0;
+  fuv_udp_t *gone = fuv_test_udp_bound(loop, ip, 0, &port);
+  FUV_ASSERT_OK(fuv_close(H(gone), fuv_test_count_close, &closed));
+  fuv_test_run_until(loop, &closed, 1, TIMEOUT_MS);
+  fuv_udp_t *udp;
+  FUV_ASSERT_OK(fuv_udp_new(&udp, loop));
+  FUV_ASSERT_OK(fuv_udp_connect(udp, ip, port));
+  ASSERT_SENT(fuv_udp_send_sync(udp, "anyone?", 7, NULL, 0, 1000), 7);
+  FUV_ASSERT_ERR(fuv_udp_recv_sync(udp, buf, sizeof buf, from, sizeof from,
+                                   &from_port, 2000),
+                 FUV_ECONNREFUSED);
+  /* Read and cleared: the next wait is an ordinary timeout. */
+  FUV_ASSERT_ERR(fuv_udp_recv_sync(udp, buf, sizeof buf, from, sizeof from,
+                                   &from_port, 50),
+                 FUV_ETIMEDOUT);
+  /* And once more through send_sync: the error of the first send is
+   * reported by a later one. */
+  ASSERT_SENT(fuv_udp_send_sync(udp, "anyone?", 7, NULL, 0, 1000), 7);
+  int refused = 0;
+  for (int i = 0; i < 50 && !refused; i++) {
+    fuv_sleep(10);
+    int r = fuv_udp_send_sync(udp, "again?", 6, NULL, 0, 1000);
+    if (r == FUV_ECONNREFUSED)
+      refused = 1;
+    else
+      ASSERT_SENT(r, 6);
+  }
+  ck_assert_msg(refused, "no send_sync reported ECONNREFUSED");
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 static Suite *udp_sync_suite(void) {
   Suite *s = suite_create("udp_sync_" FUV_TEST_BACKEND);
   TCase *tc = tcase_create("sync");
@@ -341,6 +382,8 @@ static Suite *udp_sync_suite(void) {
                       FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, sync_and_async_calls_mix_on_one_handle, 0,
                       FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, sync_calls_report_econnrefused_on_a_connected_socket,
+                      0, FUV_TEST_NFAMILIES);
   suite_add_tcase(s, tc);
   return s;
 }
