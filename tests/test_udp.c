@@ -90,6 +90,19 @@ START_TEST(handle_basics) {
   FUV_ASSERT_OK(fuv_walk(loop, walk_find, &seek));
   ck_assert_ptr_null(seek);
 
+  /* The handle list names it "udp". */
+  int fds[2];
+  char listing[4096];
+  ck_assert_int_eq(pipe(fds), 0);
+  FUV_ASSERT_OK(fuv_print_all_handles(loop, fds[1]));
+  close(fds[1]);
+  ssize_t got = read(fds[0], listing, sizeof listing - 1);
+  close(fds[0]);
+  ck_assert_int_gt(got, 0);
+  listing[got] = '\0';
+  ck_assert_msg(strstr(listing, " udp ") != NULL, "no udp handle in:\n%s",
+                listing);
+
   /* Buffer sizes, as Linux stores them (doubled). */
   FUV_ASSERT_OK(fuv_udp_bind(udp, "127.0.0.1", 0, 0));
   int fd = fuv_fileno(H(udp));

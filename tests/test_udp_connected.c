@@ -119,6 +119,42 @@ START_TEST(connected_sockets_send_without_an_address) {
 }
 END_TEST
 
+/* A socket connected before fuv_udp_open is a connected handle: it sends
+ * without an address, refuses one with FUV_EISCONN, and disconnects. */
+START_TEST(open_of_a_connected_socket_gives_a_connected_handle) {
+  const char *ip = fuv_test_loopback[_i];
+  if (fuv_test_skip_ipv6(ip, "open_of_a_connected_socket"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  struct fuv_test_dgrams dg;
+  struct sockaddr_storage ss;
+  char name[FUV_IP_NAME_MAX];
+  int len = sizeof ss, port, peer_port;
+  memset(&dg, 0, sizeof dg);
+  fuv_udp_t *rx = fuv_test_udp_bound(loop, ip, 0, &port);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  FUV_ASSERT_OK(fuv_udp_getsockname_addr(rx, (struct sockaddr *)&ss, &len));
+  int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(connect(fd, (struct sockaddr *)&ss, (socklen_t)len), 0);
+  fuv_udp_t *udp;
+  FUV_ASSERT_OK(fuv_udp_new(&udp, loop));
+  FUV_ASSERT_OK(fuv_udp_open(udp, fd));
+  FUV_ASSERT_OK(fuv_udp_getpeername(udp, name, sizeof name, &peer_port));
+  ck_assert_str_eq(name, ip);
+  ck_assert_int_eq(peer_port, port);
+  ck_assert_int_eq(fuv_udp_try_send(udp, "opened", 6, NULL, 0), 6);
+  FUV_ASSERT_ERR(fuv_udp_try_send(udp, "x", 1, ip, port), FUV_EISCONN);
+  FUV_ASSERT_ERR(fuv_udp_connect(udp, ip, port), FUV_EISCONN);
+  fuv_test_run_until(loop, &dg.count, 1, TIMEOUT_MS);
+  fuv_test_assert_dgram(&dg, 0, "opened", 6);
+  FUV_ASSERT_OK(fuv_udp_connect(udp, NULL, 0));
+  FUV_ASSERT_ERR(fuv_udp_try_send(udp, "x", 1, NULL, 0), FUV_EDESTADDRREQ);
+  fuv_test_dgrams_free(&dg);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 /* A handle bound to a port the kernel picked, connected and then
  * disconnected, is still bound where it was and receives there: a
  * disconnect dissolves the association only. (Linux's AF_UNSPEC connect
@@ -243,6 +279,8 @@ static Suite *udp_connected_suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, connected_sockets_send_without_an_address, 0,
                       FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, open_of_a_connected_socket_gives_a_connected_handle,
+                      0, FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, disconnect_keeps_the_bound_port, 0,
                       FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, a_connected_socket_reports_econnrefused, 0,
