@@ -213,6 +213,44 @@ START_TEST(an_ipv6_socket_sends_to_ipv4_addresses) {
 }
 END_TEST
 
+/* A request of a send that went out at once: it cannot be cancelled,
+ * and giving it back before the callback ran does not stop the callback. */
+START_TEST(a_released_send_request_still_calls_back) {
+  fuv_loop_t *loop = new_loop();
+  struct fuv_test_sends sends = {0, 0, 0};
+  struct fuv_test_dgrams dg;
+  fuv_req_t *req = NULL, *kept = NULL;
+  int port;
+  memset(&dg, 0, sizeof dg);
+  fuv_udp_t *rx = fuv_test_udp_bound(loop, "127.0.0.1", 0, &port);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  fuv_udp_t *tx;
+  FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
+  FUV_ASSERT_OK(fuv_udp_send_req(tx, "one", 3, "127.0.0.1", port,
+                                 fuv_test_count_send, &sends, &req));
+  ck_assert_ptr_nonnull(req);
+  ck_assert_int_eq(fuv_req_type(req), FUV_UDP_SEND);
+  FUV_ASSERT_ERR(fuv_cancel(req), FUV_EBUSY);
+  fuv_req_release(req);
+  FUV_ASSERT_OK(fuv_udp_send_req(tx, "two", 3, "127.0.0.1", port,
+                                 fuv_test_count_send, &sends, &kept));
+  /* NULL for req is allowed. */
+  FUV_ASSERT_OK(fuv_udp_send_req(tx, "three", 5, "127.0.0.1", port,
+                                 fuv_test_count_send, &sends, NULL));
+  fuv_test_run_until(loop, &sends.count, 3, TIMEOUT_MS);
+  ck_assert_int_eq(sends.failed, 0);
+  fuv_test_run_until(loop, &dg.count, 3, TIMEOUT_MS);
+  fuv_test_assert_dgram(&dg, 0, "one", 3);
+  fuv_test_assert_dgram(&dg, 2, "three", 5);
+  FUV_ASSERT_ERR(fuv_cancel(kept), FUV_EBUSY);
+  fuv_test_dgrams_free(&dg);
+  fuv_test_free_loop(loop);
+  /* It outlives the loop. */
+  ck_assert_int_eq(fuv_req_type(kept), FUV_UDP_SEND);
+  fuv_req_release(kept);
+}
+END_TEST
+
 /* ---- ping-pong ---------------------------------------------------------- */
 
 struct pingpong {
@@ -320,6 +358,17 @@ START_TEST(unbound_handles_are_bound_by_send_and_recv_start) {
                              NULL));
   fuv_test_run_until(loop, &lazy_dg.count, 1, TIMEOUT_MS);
   fuv_test_assert_dgram(&lazy_dg, 0, "lazy", 4);
+  /* An IPv6 socket is bound to the IPv6 wildcard. */
+  fuv_udp_t *lazy6;
+  if (!fuv_test_skip_ipv6("::1", "recv_start binding an IPv6 socket")) {
+    FUV_ASSERT_OK(fuv_udp_new_ex(&lazy6, loop, FUV_AF_INET6, 0));
+    FUV_ASSERT_OK(fuv_udp_recv_start(lazy6, fuv_test_record_dgram,
+                                     &lazy_dg));
+    FUV_ASSERT_OK(fuv_udp_getsockname(lazy6, name, sizeof name,
+                                      &lazy_port));
+    ck_assert_str_eq(name, "::");
+    ck_assert_int_gt(lazy_port, 0);
+  }
   fuv_test_dgrams_free(&dg);
   fuv_test_dgrams_free(&lazy_dg);
   fuv_test_free_loop(loop);
@@ -702,6 +751,7 @@ static Suite *udp_suite(void) {
   tcase_add_test(tc, an_owed_send_callback_keeps_the_loop_running);
   tcase_add_test(tc, an_ipv6_socket_sends_to_ipv4_addresses);
   tcase_add_test(tc, membership_without_a_socket_is_ebadf);
+  tcase_add_test(tc, a_released_send_request_still_calls_back);
   tcase_add_loop_test(tc, ping_pong_reports_the_sender, 0, FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, unbound_handles_are_bound_by_send_and_recv_start, 0,
                       FUV_TEST_NFAMILIES);
