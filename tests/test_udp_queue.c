@@ -45,25 +45,30 @@ static fuv_loop_t *new_loop(void) {
   "tc qdisc add dev lo root tbf rate 20kbit burst 5kb latency 30s"
 enum { SLOW_DGRAM = 4000 };
 
-static int shaped_pair_with(const char *qdisc, fuv_loop_t *loop,
-                            const char *ip, const char *test, fuv_udp_t **rx,
-                            fuv_udp_t **tx, int *port) {
+/* n handles on sockets of a namespace whose lo has the qdisc, bound to
+ * ip: udps[0..n-2] receivers (their ports in ports), udps[n-1] the sender,
+ * whose SO_SNDBUF is as small as the kernel allows. Returns 0, or 1 after
+ * printing why the named test is skipped. */
+static int shaped_sockets(const char *qdisc, fuv_loop_t *loop, const char *ip,
+                          const char *test, int n, fuv_udp_t **udps,
+                          int *ports) {
   const char *const cmds[] = {qdisc};
   char reason[256];
-  int fds[2];
+  int fds[4];
   int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
-  if (fuv_test_netns_sockets(family, SOCK_DGRAM, 2, fds, cmds, 1, reason,
+  ck_assert_int_le(n, 4);
+  if (fuv_test_netns_sockets(family, SOCK_DGRAM, n, fds, cmds, 1, reason,
                              sizeof reason) != 0) {
     printf("SKIPPED %s: no rate-limited network namespace: %s\n", test,
            reason);
     fflush(stdout);
     return 1;
   }
-  FUV_ASSERT_OK(fuv_udp_new(rx, loop));
-  FUV_ASSERT_OK(fuv_udp_open(*rx, fds[0]));
-  FUV_ASSERT_OK(fuv_udp_new(tx, loop));
-  FUV_ASSERT_OK(fuv_udp_open(*tx, fds[1]));
-  int r = fuv_udp_bind(*rx, ip, 0, 0);
+  for (int i = 0; i < n; i++) {
+    FUV_ASSERT_OK(fuv_udp_new(&udps[i], loop));
+    FUV_ASSERT_OK(fuv_udp_open(udps[i], fds[i]));
+  }
+  int r = fuv_udp_bind(udps[0], ip, 0, 0);
   if (r != 0 && family == AF_INET6) {
     printf("SKIPPED %s over IPv6: ::1 cannot be bound in the namespace "
            "(%s)\n", test, fuv_err_name(r));
@@ -71,9 +76,22 @@ static int shaped_pair_with(const char *qdisc, fuv_loop_t *loop,
     return 1;
   }
   FUV_ASSERT_OK(r);
-  FUV_ASSERT_OK(fuv_udp_bind(*tx, ip, 0, 0));
-  *port = fuv_test_udp_port(*rx);
-  FUV_ASSERT_OK(fuv_set_send_buffer_size(H(*tx), 1));
+  for (int i = 1; i < n; i++)
+    FUV_ASSERT_OK(fuv_udp_bind(udps[i], ip, 0, 0));
+  for (int i = 0; i < n - 1; i++)
+    ports[i] = fuv_test_udp_port(udps[i]);
+  FUV_ASSERT_OK(fuv_set_send_buffer_size(H(udps[n - 1]), 1));
+  return 0;
+}
+
+static int shaped_pair_with(const char *qdisc, fuv_loop_t *loop,
+                            const char *ip, const char *test, fuv_udp_t **rx,
+                            fuv_udp_t **tx, int *port) {
+  fuv_udp_t *udps[2];
+  if (shaped_sockets(qdisc, loop, ip, test, 2, udps, port))
+    return 1;
+  *rx = udps[0];
+  *tx = udps[1];
   return 0;
 }
 
@@ -458,6 +476,91 @@ START_TEST(try_send_many_sends_a_prefix_when_the_buffer_fills) {
 }
 END_TEST
 
+/* Queued datagrams to two addresses, interleaved: when the queue drains
+ * (many per system call), each goes to its own address, and each receiver
+ * gets its own in order. */
+START_TEST(queued_sends_keep_their_own_addresses) {
+  const char *ip = fuv_test_loopback[_i];
+  const char *test = "queued_sends_keep_their_own_addresses";
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *udps[3];
+  struct fuv_test_dgrams dg[2];
+  struct fuv_test_sends sends = {0, 0, 0};
+  char buf[DGRAM];
+  int ports[2];
+  memset(dg, 0, sizeof dg);
+  if (shaped_sockets(FAST_QDISC, loop, ip, test, 3, udps, ports)) {
+    fuv_test_free_loop(loop);
+    return;
+  }
+  fuv_udp_t *tx = udps[2];
+  for (int r = 0; r < 2; r++)
+    FUV_ASSERT_OK(fuv_udp_recv_start(udps[r], fuv_test_record_dgram, &dg[r]));
+  for (int i = 0; i < NSEND; i++) {
+    fill_dgram(buf, i);
+    FUV_ASSERT_OK(fuv_udp_send(tx, buf, DGRAM, ip, ports[i % 2],
+                               fuv_test_count_send, &sends));
+  }
+  ck_assert_uint_gt(fuv_udp_get_send_queue_count(tx), 10);
+  fuv_test_run_until(loop, &sends.count, NSEND, TIMEOUT_MS);
+  ck_assert_int_eq(sends.failed, 0);
+  fuv_test_run_until(loop, &dg[0].count, NSEND / 2, TIMEOUT_MS);
+  fuv_test_run_until(loop, &dg[1].count, NSEND / 2, TIMEOUT_MS);
+  for (int i = 0; i < NSEND; i++) {
+    fill_dgram(buf, i);
+    fuv_test_assert_dgram(&dg[i % 2], i / 2, buf, DGRAM);
+  }
+  fuv_test_dgrams_free(&dg[0]);
+  fuv_test_dgrams_free(&dg[1]);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* Queued sends with GSO on: each is still cut into its segments when the
+ * queue drains, and the receiver gets every segment in order. */
+START_TEST(queued_sends_are_segmented_with_gso) {
+  enum { SEG = 500, PER = 3, N = 40 };
+  const char *ip = fuv_test_loopback[_i];
+  const char *test = "queued_sends_are_segmented_with_gso";
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *tx;
+  struct fuv_test_dgrams dg;
+  struct fuv_test_sends sends = {0, 0, 0};
+  char *data = malloc((size_t)N * PER * SEG);
+  int port;
+  ck_assert_ptr_nonnull(data);
+  fuv_test_fill_pattern(data, (size_t)N * PER * SEG, 17);
+  memset(&dg, 0, sizeof dg);
+  if (shaped_pair(loop, ip, test, &rx, &tx, &port)) {
+    free(data);
+    fuv_test_free_loop(loop);
+    return;
+  }
+  int r = fuv_udp_set_gso(tx, SEG);
+  if (r == FUV_ENOTSUP) {
+    printf("SKIPPED %s: fuv_udp_set_gso gave ENOTSUP: this kernel has no "
+           "UDP_SEGMENT\n", test);
+    free(data);
+    fuv_test_free_loop(loop);
+    return;
+  }
+  FUV_ASSERT_OK(r);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
+  for (int i = 0; i < N; i++)
+    FUV_ASSERT_OK(fuv_udp_send(tx, data + (size_t)i * PER * SEG, PER * SEG,
+                               ip, port, fuv_test_count_send, &sends));
+  ck_assert_uint_gt(fuv_udp_get_send_queue_count(tx), 0);
+  fuv_test_run_until(loop, &sends.count, N, TIMEOUT_MS);
+  ck_assert_int_eq(sends.failed, 0);
+  fuv_test_run_until(loop, &dg.count, N * PER, TIMEOUT_MS);
+  for (int k = 0; k < N * PER; k++)
+    fuv_test_assert_dgram(&dg, k, data + (size_t)k * SEG, SEG);
+  free(data);
+  fuv_test_dgrams_free(&dg);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 static double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -537,6 +640,10 @@ static Suite *udp_queue_suite(void) {
                       FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, closing_from_a_send_callback_cancels_the_rest_once,
                       0, FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, queued_sends_keep_their_own_addresses, 0,
+                      FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, queued_sends_are_segmented_with_gso, 0,
+                      FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, try_send_many_sends_a_prefix_when_the_buffer_fills,
                       0, FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, send_sync_waits_for_room_within_its_timeout, 0,
