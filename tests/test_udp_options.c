@@ -597,6 +597,37 @@ START_TEST(recv_tos_reports_the_senders_tos_and_ecn) {
 }
 END_TEST
 
+/* A dual-stack socket sees the TOS byte of IPv4 datagrams too. */
+START_TEST(recv_tos_on_a_dual_stack_socket_sees_ipv4_tos) {
+  if (fuv_test_skip_ipv6("::1", "recv_tos_on_a_dual_stack_socket"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  struct meta m;
+  int port, tx_port;
+  memset(&m, 0, sizeof m);
+  fuv_udp_t *rx = fuv_test_udp_receiver(loop, "::", _i, &port);
+  FUV_ASSERT_OK(fuv_udp_set_recv_tos(rx, 1));
+  FUV_ASSERT_OK(fuv_udp_set_recv_dest(rx, 1));
+  fuv_udp_t *tx4 = fuv_test_udp_bound(loop, "127.0.0.1", 0, &tx_port);
+  fuv_udp_t *tx6 = fuv_test_udp_bound(loop, "::1", 0, &tx_port);
+  FUV_ASSERT_OK(fuv_udp_set_tos(tx4, 0x2a));
+  FUV_ASSERT_OK(fuv_udp_set_tos(tx6, 0x29));
+  ck_assert_int_eq(fuv_udp_try_send(tx4, "v4", 2, "127.0.0.1", port), 2);
+  ck_assert_int_eq(fuv_udp_try_send(tx6, "v6", 2, "::1", port), 2);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, meta_on_recv, &m));
+  fuv_test_run_until(loop, &m.count, 2, TIMEOUT_MS);
+  ck_assert_str_eq(m.data[0], "v4");
+  ck_assert_msg(m.tos[0] == 0x2a, "IPv4 datagram: recv_tos %d (%s)",
+                m.tos[0], m.tos[0] < 0 ? fuv_err_name(m.tos[0]) : "");
+  FUV_ASSERT_OK(m.dest_err[0]);
+  ck_assert_str_eq(m.data[1], "v6");
+  ck_assert_int_eq(m.tos[1], 0x29);
+  FUV_ASSERT_OK(m.dest_err[1]);
+  ck_assert_str_eq(m.dest[1], "::1");
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 /* ---- GSO and GRO -------------------------------------------------------- */
 
 enum { SEG = 1200, NSEG = 10, TAIL = 500 };
@@ -904,6 +935,9 @@ static Suite *udp_options_suite(void) {
                       2 * FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, recv_tos_reports_the_senders_tos_and_ecn, 0,
                       2 * FUV_TEST_NFAMILIES);
+  /* _i: recvmsg, then recvmmsg. */
+  tcase_add_loop_test(tc, recv_tos_on_a_dual_stack_socket_sees_ipv4_tos, 0,
+                      2);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("offload");
