@@ -249,6 +249,37 @@ void fuv_test_assert_dgram(const struct fuv_test_dgrams *dg, int i,
                 "datagram %d is flagged PARTIAL", i);
 }
 
+void fuv_test_record_meta(fuv_udp_t *udp, ssize_t nread, const char *buf,
+                          const struct sockaddr *addr, unsigned int flags,
+                          void *arg) {
+  struct fuv_test_meta *m = arg;
+  char small[2];
+  int small_port;
+  (void)flags;
+  ck_assert_int_ge(nread, 0);
+  ck_assert_ptr_nonnull(addr);
+  ck_assert_int_lt(m->count, FUV_TEST_META_MAX);
+  int i = m->count++;
+  size_t keep = nread < 31 ? (size_t)nread : 31;
+  m->nread[i] = nread;
+  memcpy(m->data[i], buf, keep);
+  m->data[i][keep] = '\0';
+  m->dest_err[i] = fuv_udp_recv_dest(udp, m->dest[i], sizeof m->dest[i],
+                                     &m->dest_port[i]);
+  m->tos[i] = fuv_udp_recv_tos(udp);
+  m->dest_small_err[i] = fuv_udp_recv_dest(udp, small, sizeof small,
+                                           &small_port);
+}
+
+int fuv_test_int_option(const fuv_udp_t *udp, int level, int name) {
+  int value = -1;
+  socklen_t len = sizeof value;
+  int fd = fuv_fileno((const fuv_handle_t *)udp);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(getsockopt(fd, level, name, &value, &len), 0);
+  return value;
+}
+
 int fuv_test_udp_port(const fuv_udp_t *udp) {
   char ip[FUV_IP_NAME_MAX];
   int port = -1;

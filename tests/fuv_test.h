@@ -110,6 +110,25 @@ void fuv_test_dgrams_free(struct fuv_test_dgrams *dg);
 /* Asserts that datagram i of dg is the len bytes at data, not PARTIAL. */
 void fuv_test_assert_dgram(const struct fuv_test_dgrams *dg, int i,
                            const char *data, size_t len);
+/* What a UDP receive callback learnt about each datagram, asking
+ * fuv_udp_recv_dest() and fuv_udp_recv_tos() during the callback. */
+#define FUV_TEST_META_MAX 32
+struct fuv_test_meta {
+  int count;
+  ssize_t nread[FUV_TEST_META_MAX];
+  char data[FUV_TEST_META_MAX][32]; /* the first 31 bytes, NUL-terminated */
+  char dest[FUV_TEST_META_MAX][FUV_IP_NAME_MAX];
+  int dest_port[FUV_TEST_META_MAX];
+  int dest_err[FUV_TEST_META_MAX];
+  int dest_small_err[FUV_TEST_META_MAX]; /* recv_dest into 2 bytes */
+  int tos[FUV_TEST_META_MAX];            /* recv_tos's result */
+};
+/* A fuv_udp_recv_cb filling the struct fuv_test_meta at arg (zeroed). */
+void fuv_test_record_meta(fuv_udp_t *udp, ssize_t nread, const char *buf,
+                          const struct sockaddr *addr, unsigned int flags,
+                          void *arg);
+/* An int socket option of a handle's socket, read with getsockopt(2). */
+int fuv_test_int_option(const fuv_udp_t *udp, int level, int name);
 /* The port a UDP handle is bound to. */
 int fuv_test_udp_port(const fuv_udp_t *udp);
 /* Counts UDP send callbacks into the struct fuv_test_sends at arg. */

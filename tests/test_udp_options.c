@@ -1,8 +1,8 @@
 /*
  * UDP socket options over real loopback sockets: broadcast, multicast
- * (groups, loop, TTL, source-specific), REUSEPORT, TTL / TOS / ECN read
- * back, the destination address and TOS byte of received datagrams,
- * GSO / GRO, and handles that receive with recvmmsg.
+ * (groups, loop, TTL, IPv6 over a veth pair, source-specific), REUSEPORT,
+ * TTL / TOS / ECN read back, and the destination address and TOS byte of
+ * received datagrams. GSO / GRO and recvmmsg are in test_udp_offload.c.
  */
 #include "fuv_test.h"
 
@@ -26,51 +26,6 @@ static fuv_loop_t *new_loop(void) {
   return loop;
 }
 
-static int raw_int_option(const fuv_udp_t *udp, int level, int name) {
-  int value = -1;
-  socklen_t len = sizeof value;
-  int fd = fuv_fileno((const fuv_handle_t *)udp);
-  ck_assert_int_ge(fd, 0);
-  ck_assert_int_eq(getsockopt(fd, level, name, &value, &len), 0);
-  return value;
-}
-
-/* What a receive callback learnt about each datagram's destination and TOS
- * byte, asked during the callback. */
-#define META_MAX 32
-struct meta {
-  int count;
-  ssize_t nread[META_MAX];
-  char data[META_MAX][32]; /* the first 31 bytes, NUL-terminated */
-  char dest[META_MAX][FUV_IP_NAME_MAX];
-  int dest_port[META_MAX];
-  int dest_err[META_MAX];
-  int dest_small_err[META_MAX]; /* recv_dest into a 2-byte buffer */
-  int tos[META_MAX];
-};
-
-static void meta_on_recv(fuv_udp_t *udp, ssize_t nread, const char *buf,
-                         const struct sockaddr *addr, unsigned int flags,
-                         void *arg) {
-  struct meta *m = arg;
-  (void)flags;
-  ck_assert_int_ge(nread, 0);
-  ck_assert_ptr_nonnull(addr);
-  ck_assert_int_lt(m->count, META_MAX);
-  int i = m->count++;
-  size_t keep = nread < 31 ? (size_t)nread : 31;
-  m->nread[i] = nread;
-  memcpy(m->data[i], buf, keep);
-  m->data[i][keep] = '\0';
-  m->dest_err[i] = fuv_udp_recv_dest(udp, m->dest[i], sizeof m->dest[i],
-                                     &m->dest_port[i]);
-  m->tos[i] = fuv_udp_recv_tos(udp);
-  char small[2];
-  int small_port;
-  m->dest_small_err[i] = fuv_udp_recv_dest(udp, small, sizeof small,
-                                           &small_port);
-}
-
 /* ---- broadcast ---------------------------------------------------------- */
 
 /* Without SO_BROADCAST a send to a broadcast address is refused with
@@ -86,7 +41,7 @@ START_TEST(broadcast_needs_set_broadcast) {
   FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
   FUV_ASSERT_OK(fuv_udp_new_ex(&tx, loop, FUV_AF_INET, 0));
 
-  ck_assert_int_eq(raw_int_option(tx, SOL_SOCKET, SO_BROADCAST), 0);
+  ck_assert_int_eq(fuv_test_int_option(tx, SOL_SOCKET, SO_BROADCAST), 0);
   FUV_ASSERT_ERR(fuv_udp_try_send(tx, "no", 2, "127.255.255.255", port),
                  FUV_EACCES);
   FUV_ASSERT_ERR(fuv_udp_try_send(tx, "no", 2, "255.255.255.255", port),
@@ -107,7 +62,7 @@ START_TEST(broadcast_needs_set_broadcast) {
   }
 
   FUV_ASSERT_OK(fuv_udp_set_broadcast(tx, 1));
-  ck_assert_int_ne(raw_int_option(tx, SOL_SOCKET, SO_BROADCAST), 0);
+  ck_assert_int_ne(fuv_test_int_option(tx, SOL_SOCKET, SO_BROADCAST), 0);
   ck_assert_int_eq(fuv_udp_try_send(tx, "lo-bcast", 8, "127.255.255.255",
                                     port),
                    8);
@@ -156,7 +111,7 @@ static const struct mcast_env mcast_v6 = {1, "ff12::4242", NULL, "::",
 static int multicast_case(const struct mcast_env *env, const int *fds) {
   fuv_loop_t *loop = new_loop();
   fuv_udp_t *rx[2], *tx;
-  struct meta m[2];
+  struct fuv_test_meta m[2];
   int port = 0, r;
   int level = env->v6 ? IPPROTO_IPV6 : IPPROTO_IP;
   const char *group = env->group, *iface = env->iface;
@@ -169,14 +124,14 @@ static int multicast_case(const struct mcast_env *env, const int *fds) {
     FUV_ASSERT_OK(fuv_udp_bind(rx[i], env->wildcard, port,
                                FUV_UDP_REUSEADDR));
     port = fuv_test_udp_port(rx[i]);
-    ck_assert_int_ne(raw_int_option(rx[i], SOL_SOCKET, SO_REUSEADDR), 0);
+    ck_assert_int_ne(fuv_test_int_option(rx[i], SOL_SOCKET, SO_REUSEADDR), 0);
     r = fuv_udp_set_membership(rx[i], group, iface, FUV_JOIN_GROUP);
     if (r != 0) {
       fuv_test_free_loop(loop);
       return r;
     }
     FUV_ASSERT_OK(fuv_udp_set_recv_dest(rx[i], 1));
-    FUV_ASSERT_OK(fuv_udp_recv_start(rx[i], meta_on_recv, &m[i]));
+    FUV_ASSERT_OK(fuv_udp_recv_start(rx[i], fuv_test_record_meta, &m[i]));
   }
   /* Joining twice is the kernel's EADDRINUSE. */
   FUV_ASSERT_ERR(fuv_udp_set_membership(rx[0], group, iface, FUV_JOIN_GROUP),
@@ -188,11 +143,11 @@ static int multicast_case(const struct mcast_env *env, const int *fds) {
   FUV_ASSERT_OK(fuv_udp_bind(tx, env->source, 0, 0));
   FUV_ASSERT_OK(fuv_udp_set_multicast_interface(tx, iface));
   FUV_ASSERT_OK(fuv_udp_set_multicast_loop(tx, 1));
-  ck_assert_int_eq(raw_int_option(tx, level, env->v6 ? IPV6_MULTICAST_LOOP
+  ck_assert_int_eq(fuv_test_int_option(tx, level, env->v6 ? IPV6_MULTICAST_LOOP
                                                      : IP_MULTICAST_LOOP),
                    1);
   FUV_ASSERT_OK(fuv_udp_set_multicast_ttl(tx, 1));
-  ck_assert_int_eq(raw_int_option(tx, level, env->v6 ? IPV6_MULTICAST_HOPS
+  ck_assert_int_eq(fuv_test_int_option(tx, level, env->v6 ? IPV6_MULTICAST_HOPS
                                                      : IP_MULTICAST_TTL),
                    1);
   r = fuv_udp_try_send(tx, "group", 5, group, port);
@@ -298,21 +253,21 @@ START_TEST(ipv6_multicast_options_reach_the_socket) {
   ck_assert_uint_gt(lo, 0);
   fuv_udp_t *udp = fuv_test_udp_bound(loop, "::", FUV_UDP_REUSEADDR, &port);
   FUV_ASSERT_OK(fuv_udp_set_multicast_interface(udp, "lo"));
-  ck_assert_int_eq(raw_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_IF),
+  ck_assert_int_eq(fuv_test_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_IF),
                    (int)lo);
   FUV_ASSERT_OK(fuv_udp_set_multicast_interface(udp, NULL));
-  ck_assert_int_eq(raw_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_IF), 0);
+  ck_assert_int_eq(fuv_test_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_IF), 0);
   FUV_ASSERT_OK(fuv_udp_set_multicast_interface(udp, "::%lo"));
-  ck_assert_int_eq(raw_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_IF),
+  ck_assert_int_eq(fuv_test_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_IF),
                    (int)lo);
   FUV_ASSERT_ERR(fuv_udp_set_multicast_interface(udp, "no-such-if0"),
                  FUV_ENODEV);
   FUV_ASSERT_OK(fuv_udp_set_multicast_loop(udp, 0));
-  ck_assert_int_eq(raw_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_LOOP), 0);
+  ck_assert_int_eq(fuv_test_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_LOOP), 0);
   FUV_ASSERT_OK(fuv_udp_set_multicast_loop(udp, 1));
-  ck_assert_int_eq(raw_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_LOOP), 1);
+  ck_assert_int_eq(fuv_test_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_LOOP), 1);
   FUV_ASSERT_OK(fuv_udp_set_multicast_ttl(udp, 9));
-  ck_assert_int_eq(raw_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_HOPS), 9);
+  ck_assert_int_eq(fuv_test_int_option(udp, IPPROTO_IPV6, IPV6_MULTICAST_HOPS), 9);
   FUV_ASSERT_ERR(fuv_udp_set_membership(udp, "::1", "lo", FUV_JOIN_GROUP),
                  FUV_EINVAL);
   FUV_ASSERT_OK(fuv_udp_set_membership(udp, "ff12::4242", "lo",
@@ -388,7 +343,7 @@ START_TEST(reuseport_spreads_datagrams_over_both_receivers) {
   FUV_ASSERT_OK(fuv_udp_new(&rx[1], loop));
   FUV_ASSERT_OK(fuv_udp_bind(rx[1], ip, port, FUV_UDP_REUSEPORT));
   ck_assert_int_eq(fuv_test_udp_port(rx[1]), port);
-  ck_assert_int_ne(raw_int_option(rx[1], SOL_SOCKET, SO_REUSEPORT), 0);
+  ck_assert_int_ne(fuv_test_int_option(rx[1], SOL_SOCKET, SO_REUSEPORT), 0);
   /* Without the flag the port is taken. */
   FUV_ASSERT_OK(fuv_udp_new(&third, loop));
   FUV_ASSERT_ERR(fuv_udp_bind(third, ip, port, 0), FUV_EADDRINUSE);
@@ -440,7 +395,7 @@ START_TEST(ttl_tos_and_ecn_are_read_back) {
 
   FUV_ASSERT_OK(fuv_udp_set_ttl(udp, 5));
   ck_assert_int_eq(fuv_udp_get_ttl(udp), 5);
-  ck_assert_int_eq(raw_int_option(udp, ttl_level, ttl_name), 5);
+  ck_assert_int_eq(fuv_test_int_option(udp, ttl_level, ttl_name), 5);
   FUV_ASSERT_OK(fuv_udp_set_ttl(udp, 255));
   ck_assert_int_eq(fuv_udp_get_ttl(udp), 255);
   FUV_ASSERT_OK(fuv_udp_set_ttl(udp, 1));
@@ -449,23 +404,23 @@ START_TEST(ttl_tos_and_ecn_are_read_back) {
   ck_assert_int_eq(fuv_udp_get_ttl(udp), 1);
 
   FUV_ASSERT_OK(fuv_udp_set_multicast_ttl(udp, 7));
-  ck_assert_int_eq(raw_int_option(udp, ttl_level, mttl_name), 7);
+  ck_assert_int_eq(fuv_test_int_option(udp, ttl_level, mttl_name), 7);
   FUV_ASSERT_OK(fuv_udp_set_multicast_ttl(udp, 0));
-  ck_assert_int_eq(raw_int_option(udp, ttl_level, mttl_name), 0);
+  ck_assert_int_eq(fuv_test_int_option(udp, ttl_level, mttl_name), 0);
   FUV_ASSERT_OK(fuv_udp_set_multicast_ttl(udp, 255));
-  ck_assert_int_eq(raw_int_option(udp, ttl_level, mttl_name), 255);
+  ck_assert_int_eq(fuv_test_int_option(udp, ttl_level, mttl_name), 255);
 
   /* DSCP AF41 (34 << 2 = 0x88), ECN not ECT. */
   FUV_ASSERT_OK(fuv_udp_set_tos(udp, 0x88));
   ck_assert_int_eq(fuv_udp_get_tos(udp), 0x88);
   ck_assert_int_eq(fuv_udp_get_ecn(udp), 0);
-  ck_assert_int_eq(raw_int_option(udp, ttl_level, tos_name), 0x88);
+  ck_assert_int_eq(fuv_test_int_option(udp, ttl_level, tos_name), 0x88);
   /* Each ECN codepoint keeps the DSCP bits. */
   for (int ecn = 0; ecn <= 3; ecn++) {
     FUV_ASSERT_OK(fuv_udp_set_ecn(udp, ecn));
     ck_assert_int_eq(fuv_udp_get_ecn(udp), ecn);
     ck_assert_int_eq(fuv_udp_get_tos(udp), 0x88 | ecn);
-    ck_assert_int_eq(raw_int_option(udp, ttl_level, tos_name), 0x88 | ecn);
+    ck_assert_int_eq(fuv_test_int_option(udp, ttl_level, tos_name), 0x88 | ecn);
   }
   /* A new TOS replaces both halves. */
   FUV_ASSERT_OK(fuv_udp_set_tos(udp, 0x2a));
@@ -495,7 +450,7 @@ START_TEST(recv_dest_reports_the_address_sent_to) {
   int v6 = _i % 2 == 1;
   fuv_loop_t *loop = new_loop();
   fuv_udp_t *rx, *plain, *tx;
-  struct meta m, pm;
+  struct fuv_test_meta m, pm;
   char name[FUV_IP_NAME_MAX];
   int port, plain_port, p;
   memset(&m, 0, sizeof m);
@@ -508,7 +463,7 @@ START_TEST(recv_dest_reports_the_address_sent_to) {
   FUV_ASSERT_ERR(fuv_udp_recv_dest(rx, name, sizeof name, &p), FUV_ENOENT);
   /* Without set_recv_dest, ENOENT in the callback too. */
   plain = fuv_test_udp_bound(loop, v6 ? "::" : "0.0.0.0", 0, &plain_port);
-  FUV_ASSERT_OK(fuv_udp_recv_start(plain, meta_on_recv, &pm));
+  FUV_ASSERT_OK(fuv_udp_recv_start(plain, fuv_test_record_meta, &pm));
 
   FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
   /* Waiting together, so that recvmmsg takes them in one call and each
@@ -518,7 +473,7 @@ START_TEST(recv_dest_reports_the_address_sent_to) {
   ck_assert_int_eq(fuv_udp_try_send(tx, "two", 3, "127.0.0.2", port), 3);
   ck_assert_int_eq(fuv_udp_try_send(tx, "three", 5, ip, port), 5);
   ck_assert_int_eq(fuv_udp_try_send(tx, "plain", 5, ip, plain_port), 5);
-  FUV_ASSERT_OK(fuv_udp_recv_start(rx, meta_on_recv, &m));
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_meta, &m));
   fuv_test_run_until(loop, &m.count, 3, TIMEOUT_MS);
   fuv_test_run_until(loop, &pm.count, 1, TIMEOUT_MS);
   static const char *const data[3] = {"one", "two", "three"};
@@ -560,7 +515,7 @@ START_TEST(recv_tos_reports_the_senders_tos_and_ecn) {
     return;
   fuv_loop_t *loop = new_loop();
   fuv_udp_t *rx, *tx;
-  struct meta m;
+  struct fuv_test_meta m;
   int port, tx_port;
   memset(&m, 0, sizeof m);
   rx = fuv_test_udp_receiver(loop, ip, _i >= 2, &port);
@@ -580,7 +535,7 @@ START_TEST(recv_tos_reports_the_senders_tos_and_ecn) {
   FUV_ASSERT_OK(fuv_udp_set_tos(tx, 0xb8)); /* EF, not ECT */
   ck_assert_int_eq(fuv_udp_try_send(tx, "ef", 2, ip, port), 2);
   /* All five wait together: recvmmsg takes them in one call. */
-  FUV_ASSERT_OK(fuv_udp_recv_start(rx, meta_on_recv, &m));
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_meta, &m));
   fuv_test_run_until(loop, &m.count, 5, TIMEOUT_MS);
   static const int want[5] = {0x00, 0x2a, 0x29, 0x2b, 0xb8};
   static const char *const data[5] = {"zero", "ect0", "ect1", "ce", "ef"};
@@ -602,7 +557,7 @@ START_TEST(recv_tos_on_a_dual_stack_socket_sees_ipv4_tos) {
   if (fuv_test_skip_ipv6("::1", "recv_tos_on_a_dual_stack_socket"))
     return;
   fuv_loop_t *loop = new_loop();
-  struct meta m;
+  struct fuv_test_meta m;
   int port, tx_port;
   memset(&m, 0, sizeof m);
   fuv_udp_t *rx = fuv_test_udp_receiver(loop, "::", _i, &port);
@@ -614,7 +569,7 @@ START_TEST(recv_tos_on_a_dual_stack_socket_sees_ipv4_tos) {
   FUV_ASSERT_OK(fuv_udp_set_tos(tx6, 0x29));
   ck_assert_int_eq(fuv_udp_try_send(tx4, "v4", 2, "127.0.0.1", port), 2);
   ck_assert_int_eq(fuv_udp_try_send(tx6, "v6", 2, "::1", port), 2);
-  FUV_ASSERT_OK(fuv_udp_recv_start(rx, meta_on_recv, &m));
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_meta, &m));
   fuv_test_run_until(loop, &m.count, 2, TIMEOUT_MS);
   ck_assert_str_eq(m.data[0], "v4");
   ck_assert_msg(m.tos[0] == 0x2a, "IPv4 datagram: recv_tos %d (%s)",
@@ -624,292 +579,6 @@ START_TEST(recv_tos_on_a_dual_stack_socket_sees_ipv4_tos) {
   ck_assert_int_eq(m.tos[1], 0x29);
   FUV_ASSERT_OK(m.dest_err[1]);
   ck_assert_str_eq(m.dest[1], "::1");
-  fuv_test_free_loop(loop);
-}
-END_TEST
-
-/* ---- GSO and GRO -------------------------------------------------------- */
-
-enum { SEG = 1200, NSEG = 10, TAIL = 500 };
-
-/* Sets GSO on tx; returns 0, or, when the kernel lacks it, prints why and
- * returns 1 after asserting that ENOTSUP is what came back. */
-static int gso_unsupported(fuv_udp_t *tx, const char *test) {
-  int r = fuv_udp_set_gso(tx, SEG);
-  if (r == FUV_ENOTSUP) {
-    printf("SKIPPED %s: fuv_udp_set_gso gave ENOTSUP: this kernel has no "
-           "UDP_SEGMENT\n", test);
-    fflush(stdout);
-    return 1;
-  }
-  FUV_ASSERT_OK(r);
-  ck_assert_int_eq(fuv_udp_get_gso(tx), SEG);
-  ck_assert_int_eq(raw_int_option(tx, SOL_UDP, UDP_SEGMENT), SEG);
-  return 0;
-}
-
-static void assert_segments(const struct fuv_test_dgrams *dg, int first,
-                            const char *sent, size_t len) {
-  int n = (int)((len + SEG - 1) / SEG);
-  for (int k = 0; k < n; k++) {
-    size_t seg = k < n - 1 ? SEG : len - (size_t)k * SEG;
-    fuv_test_assert_dgram(dg, first + k, sent + (size_t)k * SEG, seg);
-  }
-}
-
-/* One send of NSEG * SEG bytes leaves as NSEG datagrams of SEG bytes, one
- * of NSEG * SEG + TAIL as NSEG of SEG and one of TAIL. */
-START_TEST(gso_cuts_one_send_into_segments) {
-  const char *ip = fuv_test_loopback[_i];
-  if (fuv_test_skip_ipv6(ip, "gso_cuts_one_send_into_segments"))
-    return;
-  fuv_loop_t *loop = new_loop();
-  fuv_udp_t *rx, *tx;
-  struct fuv_test_dgrams dg;
-  struct sockaddr_storage ss;
-  int len = sizeof ss;
-  int port, tx_port;
-  char *data = malloc(NSEG * SEG + TAIL);
-  ck_assert_ptr_nonnull(data);
-  fuv_test_fill_pattern(data, NSEG * SEG + TAIL, 99);
-  memset(&dg, 0, sizeof dg);
-
-  rx = fuv_test_udp_bound(loop, ip, 0, &port);
-  FUV_ASSERT_OK(fuv_udp_getsockname_addr(rx, (struct sockaddr *)&ss, &len));
-  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
-  tx = fuv_test_udp_bound(loop, ip, 0, &tx_port);
-  ck_assert_int_eq(fuv_udp_get_gso(tx), 0);
-  if (gso_unsupported(tx, "gso_cuts_one_send_into_segments")) {
-    free(data);
-    fuv_test_free_loop(loop);
-    return;
-  }
-  FUV_ASSERT_OK(fuv_udp_send(tx, data, NSEG * SEG, ip, port, NULL, NULL));
-  fuv_test_run_until(loop, &dg.count, NSEG, TIMEOUT_MS);
-  assert_segments(&dg, 0, data, NSEG * SEG);
-  ck_assert_int_eq(fuv_udp_try_send_addr(tx, data, NSEG * SEG + TAIL,
-                                         (struct sockaddr *)&ss),
-                   NSEG * SEG + TAIL);
-  fuv_test_run_until(loop, &dg.count, 2 * NSEG + 1, TIMEOUT_MS);
-  assert_segments(&dg, NSEG, data, NSEG * SEG + TAIL);
-  for (int i = 0; i < dg.count; i++)
-    ck_assert_int_eq(dg.d[i].port, tx_port);
-  /* A datagram no longer than a segment goes as it is. */
-  ck_assert_int_eq(fuv_udp_try_send(tx, "short", 5, ip, port), 5);
-  fuv_test_run_until(loop, &dg.count, 2 * NSEG + 2, TIMEOUT_MS);
-  fuv_test_assert_dgram(&dg, 2 * NSEG + 1, "short", 5);
-  /* Off again: one send, one datagram. */
-  FUV_ASSERT_OK(fuv_udp_set_gso(tx, 0));
-  ck_assert_int_eq(fuv_udp_get_gso(tx), 0);
-  ck_assert_int_eq(fuv_udp_try_send(tx, data, 3 * SEG, ip, port), 3 * SEG);
-  fuv_test_run_until(loop, &dg.count, 2 * NSEG + 3, TIMEOUT_MS);
-  fuv_test_assert_dgram(&dg, 2 * NSEG + 2, data, 3 * SEG);
-  FUV_ASSERT_ERR(fuv_udp_set_gso(tx, 65508), FUV_EINVAL);
-  fuv_test_run_for(loop, 50);
-  ck_assert_int_eq(dg.count, 2 * NSEG + 3);
-  free(data);
-  fuv_test_dgrams_free(&dg);
-  fuv_test_free_loop(loop);
-}
-END_TEST
-
-/* The receiver asks for GRO; the kernel hands it the sender's GSO burst
- * coalesced, and flatuv still calls back once per datagram, with the right
- * sizes and bytes. Both receive paths (recvmsg and recvmmsg). */
-START_TEST(gro_delivers_every_datagram_separately) {
-  const char *ip = fuv_test_loopback[_i];
-  if (fuv_test_skip_ipv6(ip, "gro_delivers_every_datagram_separately"))
-    return;
-  fuv_loop_t *loop = new_loop();
-  fuv_udp_t *rx[2], *tx;
-  struct fuv_test_dgrams dg[2];
-  int port[2], r;
-  char *data = malloc(NSEG * SEG + TAIL);
-  ck_assert_ptr_nonnull(data);
-  fuv_test_fill_pattern(data, NSEG * SEG + TAIL, 1234);
-  memset(dg, 0, sizeof dg);
-
-  for (int i = 0; i < 2; i++) {
-    FUV_ASSERT_OK(fuv_udp_new_ex(&rx[i], loop,
-                                 _i == 0 ? FUV_AF_INET : FUV_AF_INET6,
-                                 i ? FUV_UDP_RECVMMSG : 0));
-    FUV_ASSERT_OK(fuv_udp_bind(rx[i], ip, 0, 0));
-    port[i] = fuv_test_udp_port(rx[i]);
-    ck_assert_int_eq(fuv_udp_get_gro(rx[i]), 0);
-    r = fuv_udp_set_gro(rx[i], 1);
-    if (r == FUV_ENOTSUP) {
-      printf("SKIPPED gro_delivers_every_datagram_separately: "
-             "fuv_udp_set_gro gave ENOTSUP: this kernel has no UDP_GRO\n");
-      free(data);
-      fuv_test_free_loop(loop);
-      return;
-    }
-    FUV_ASSERT_OK(r);
-    ck_assert_int_eq(fuv_udp_get_gro(rx[i]), 1);
-    ck_assert_int_ne(raw_int_option(rx[i], SOL_UDP, UDP_GRO), 0);
-    FUV_ASSERT_OK(fuv_udp_recv_start(rx[i], fuv_test_record_dgram, &dg[i]));
-  }
-  tx = fuv_test_udp_bound(loop, ip, 0, &r);
-  if (gso_unsupported(tx, "gro_delivers_every_datagram_separately")) {
-    free(data);
-    fuv_test_free_loop(loop);
-    return;
-  }
-  for (int i = 0; i < 2; i++) {
-    ck_assert_int_eq(fuv_udp_try_send(tx, data, NSEG * SEG, ip, port[i]),
-                     NSEG * SEG);
-    ck_assert_int_eq(fuv_udp_try_send(tx, data, NSEG * SEG + TAIL, ip,
-                                      port[i]),
-                     NSEG * SEG + TAIL);
-  }
-  /* And datagrams of other sizes from a sender without GSO, in a batch. */
-  fuv_udp_t *plain;
-  FUV_ASSERT_OK(fuv_udp_new(&plain, loop));
-  const char *bufs[4] = {data, data + 1, data + 2, data + 3};
-  size_t lens[4] = {700, 700, 1500, 1};
-  for (int i = 0; i < 2; i++)
-    ck_assert_int_eq(fuv_udp_try_send_many(plain, bufs, lens, 4, ip, port[i]),
-                     4);
-  for (int i = 0; i < 2; i++) {
-    fuv_test_run_until(loop, &dg[i].count, 2 * NSEG + 1 + 4, TIMEOUT_MS);
-    assert_segments(&dg[i], 0, data, NSEG * SEG);
-    assert_segments(&dg[i], NSEG, data, NSEG * SEG + TAIL);
-    for (int k = 0; k < 4; k++)
-      fuv_test_assert_dgram(&dg[i], 2 * NSEG + 1 + k, bufs[k], lens[k]);
-  }
-  FUV_ASSERT_OK(fuv_udp_set_gro(rx[0], 0));
-  ck_assert_int_eq(fuv_udp_get_gro(rx[0]), 0);
-  fuv_test_run_for(loop, 50);
-  ck_assert_int_eq(dg[0].count, 2 * NSEG + 5);
-  ck_assert_int_eq(dg[1].count, 2 * NSEG + 5);
-  free(data);
-  fuv_test_dgrams_free(&dg[0]);
-  fuv_test_dgrams_free(&dg[1]);
-  fuv_test_free_loop(loop);
-}
-END_TEST
-
-/* A GSO burst received with GRO, destination and TOS on: every datagram
- * split from the coalesced buffer reports the destination and TOS byte,
- * on both receive paths. */
-START_TEST(split_datagrams_report_destination_and_tos) {
-  /* _i: IPv4, IPv6, then both again receiving with recvmmsg. */
-  const char *ip = fuv_test_loopback[_i % 2];
-  if (fuv_test_skip_ipv6(ip, "split_datagrams_report_destination_and_tos"))
-    return;
-  int v6 = _i % 2 == 1;
-  fuv_loop_t *loop = new_loop();
-  struct meta m;
-  int port, tx_port, r;
-  char *data = malloc(NSEG * SEG);
-  ck_assert_ptr_nonnull(data);
-  fuv_test_fill_pattern(data, NSEG * SEG, 4321);
-  memset(&m, 0, sizeof m);
-  fuv_udp_t *rx = fuv_test_udp_receiver(loop, v6 ? "::" : "0.0.0.0", _i >= 2,
-                                        &port);
-  r = fuv_udp_set_gro(rx, 1);
-  if (r == FUV_ENOTSUP) {
-    printf("SKIPPED split_datagrams_report_destination_and_tos: "
-           "fuv_udp_set_gro gave ENOTSUP: this kernel has no UDP_GRO\n");
-    free(data);
-    fuv_test_free_loop(loop);
-    return;
-  }
-  FUV_ASSERT_OK(r);
-  FUV_ASSERT_OK(fuv_udp_set_recv_dest(rx, 1));
-  FUV_ASSERT_OK(fuv_udp_set_recv_tos(rx, 1));
-  fuv_udp_t *tx = fuv_test_udp_bound(loop, ip, 0, &tx_port);
-  if (gso_unsupported(tx, "split_datagrams_report_destination_and_tos")) {
-    free(data);
-    fuv_test_free_loop(loop);
-    return;
-  }
-  FUV_ASSERT_OK(fuv_udp_set_tos(tx, 0x2a));
-  ck_assert_int_eq(fuv_udp_try_send(tx, data, NSEG * SEG, ip, port),
-                   NSEG * SEG);
-  ck_assert_int_eq(fuv_udp_try_send(tx, data, NSEG * SEG, ip, port),
-                   NSEG * SEG);
-  FUV_ASSERT_OK(fuv_udp_recv_start(rx, meta_on_recv, &m));
-  fuv_test_run_until(loop, &m.count, 2 * NSEG, TIMEOUT_MS);
-  for (int i = 0; i < 2 * NSEG; i++) {
-    ck_assert_int_eq(m.nread[i], SEG);
-    ck_assert(memcmp(m.data[i], data + (i % NSEG) * SEG, 31) == 0);
-    ck_assert_msg(m.dest_err[i] == 0, "datagram %d: recv_dest gave %s", i,
-                  fuv_err_name(m.dest_err[i]));
-    ck_assert_str_eq(m.dest[i], ip);
-    ck_assert_int_eq(m.dest_port[i], port);
-    ck_assert_msg(m.tos[i] == 0x2a, "datagram %d: recv_tos gave %d", i,
-                  m.tos[i]);
-  }
-  free(data);
-  fuv_test_free_loop(loop);
-}
-END_TEST
-
-/* ---- recvmmsg ----------------------------------------------------------- */
-
-enum { BURST = 64 };
-
-/* A handle that receives with recvmmsg gets a burst from two senders, each
- * datagram whole, in order, with its own sender. */
-START_TEST(recvmmsg_delivers_a_burst_in_order) {
-  const char *ip = fuv_test_loopback[_i];
-  if (fuv_test_skip_ipv6(ip, "recvmmsg_delivers_a_burst_in_order"))
-    return;
-  fuv_loop_t *loop = new_loop();
-  fuv_udp_t *rx, *tx[2];
-  struct fuv_test_dgrams dg;
-  int port, tx_port[2];
-  char *data = malloc(BURST * 1024);
-  const char *bufs[BURST];
-  size_t lens[BURST];
-  ck_assert_ptr_nonnull(data);
-  fuv_test_fill_pattern(data, BURST * 1024, 5);
-  memset(&dg, 0, sizeof dg);
-
-  FUV_ASSERT_OK(fuv_udp_new_ex(&rx, loop,
-                               _i == 0 ? FUV_AF_INET : FUV_AF_INET6,
-                               FUV_UDP_RECVMMSG));
-  ck_assert_int_eq(fuv_udp_using_recvmmsg(rx), 1);
-  FUV_ASSERT_OK(fuv_udp_bind(rx, ip, 0, 0));
-  port = fuv_test_udp_port(rx);
-  ck_assert_int_eq(fuv_udp_using_recvmmsg(rx), 1);
-  for (int s = 0; s < 2; s++)
-    tx[s] = fuv_test_udp_bound(loop, ip, 0, &tx_port[s]);
-  for (int i = 0; i < BURST; i++) {
-    bufs[i] = data + i * 1024;
-    lens[i] = (size_t)(1 + (i * 37) % 1024);
-  }
-  /* All of the burst waits in the socket before receiving starts, so that
-   * recvmmsg takes many at once. */
-  ck_assert_int_eq(fuv_udp_try_send_many(tx[0], bufs, lens, BURST / 2, ip,
-                                         port),
-                   BURST / 2);
-  ck_assert_int_eq(fuv_udp_try_send_many(tx[1], bufs + BURST / 2,
-                                         lens + BURST / 2, BURST / 2, ip,
-                                         port),
-                   BURST / 2);
-  FUV_ASSERT_OK(fuv_udp_recv_start(rx, fuv_test_record_dgram, &dg));
-  fuv_test_run_until(loop, &dg.count, BURST, TIMEOUT_MS);
-  for (int i = 0; i < BURST; i++) {
-    fuv_test_assert_dgram(&dg, i, bufs[i], lens[i]);
-    ck_assert_int_eq(dg.d[i].port, tx_port[i < BURST / 2 ? 0 : 1]);
-    ck_assert_str_eq(dg.d[i].ip, ip);
-  }
-  /* And one at a time as they come. */
-  for (int i = 0; i < 5; i++) {
-    FUV_ASSERT_OK(fuv_udp_send(tx[i % 2], bufs[i], lens[i], ip, port, NULL,
-                               NULL));
-    fuv_test_run_until(loop, &dg.count, BURST + i + 1, TIMEOUT_MS);
-    fuv_test_assert_dgram(&dg, BURST + i, bufs[i], lens[i]);
-  }
-  /* An empty datagram is an empty datagram here too. */
-  ck_assert_int_eq(fuv_udp_try_send(tx[0], "", 0, ip, port), 0);
-  fuv_test_run_until(loop, &dg.count, BURST + 6, TIMEOUT_MS);
-  ck_assert_int_eq(dg.d[BURST + 5].nread, 0);
-  ck_assert_int_eq(dg.d[BURST + 5].has_addr, 1);
-  free(data);
-  fuv_test_dgrams_free(&dg);
   fuv_test_free_loop(loop);
 }
 END_TEST
@@ -940,17 +609,6 @@ static Suite *udp_options_suite(void) {
                       2);
   suite_add_tcase(s, tc);
 
-  tc = tcase_create("offload");
-  tcase_set_timeout(tc, 60);
-  tcase_add_loop_test(tc, gso_cuts_one_send_into_segments, 0,
-                      FUV_TEST_NFAMILIES);
-  tcase_add_loop_test(tc, gro_delivers_every_datagram_separately, 0,
-                      FUV_TEST_NFAMILIES);
-  tcase_add_loop_test(tc, split_datagrams_report_destination_and_tos, 0,
-                      2 * FUV_TEST_NFAMILIES);
-  tcase_add_loop_test(tc, recvmmsg_delivers_a_burst_in_order, 0,
-                      FUV_TEST_NFAMILIES);
-  suite_add_tcase(s, tc);
   return s;
 }
 
