@@ -251,6 +251,92 @@ START_TEST(a_released_send_request_still_calls_back) {
 }
 END_TEST
 
+/* Every handle gets its turn: a send from a send callback calls back in a
+ * later loop iteration, never in the same pass. */
+struct chain {
+  fuv_loop_t *loop;
+  int port;
+  int calls;
+  uint64_t iteration[8];
+};
+
+static void chain_on_send(fuv_udp_t *udp, int status, void *arg) {
+  struct chain *c = arg;
+  FUV_ASSERT_OK(status);
+  c->iteration[c->calls++] = fuv_metrics_loop_count(c->loop);
+  if (c->calls < 8)
+    FUV_ASSERT_OK(fuv_udp_send(udp, "chain", 5, "127.0.0.1", c->port,
+                               chain_on_send, c));
+}
+
+START_TEST(a_send_from_a_send_callback_calls_back_next_iteration) {
+  fuv_loop_t *loop = new_loop();
+  struct chain c;
+  memset(&c, 0, sizeof c);
+  c.loop = loop;
+  fuv_udp_t *rx = fuv_test_udp_bound(loop, "127.0.0.1", 0, &c.port);
+  (void)rx;
+  fuv_udp_t *tx;
+  FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
+  FUV_ASSERT_OK(fuv_udp_send(tx, "chain", 5, "127.0.0.1", c.port,
+                             chain_on_send, &c));
+  fuv_test_run_until(loop, &c.calls, 8, TIMEOUT_MS);
+  for (int i = 1; i < 8; i++)
+    ck_assert_msg(c.iteration[i] > c.iteration[i - 1],
+                  "send callbacks %d and %d ran in one iteration", i - 1, i);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
+/* Reads stop after 32 per readiness event, so that timers and other
+ * handles get their turn: a burst waiting in the socket is delivered over
+ * several iterations, never more than 32 datagrams in one (recvmsg). */
+struct per_iteration {
+  fuv_loop_t *loop;
+  int calls;
+  uint64_t last;
+  int run, longest;
+};
+
+static void count_per_iteration(fuv_udp_t *udp, ssize_t nread,
+                                const char *buf, const struct sockaddr *addr,
+                                unsigned int flags, void *arg) {
+  struct per_iteration *pi = arg;
+  uint64_t now = fuv_metrics_loop_count(pi->loop);
+  (void)udp;
+  (void)buf;
+  (void)addr;
+  (void)flags;
+  ck_assert_int_eq(nread, 5);
+  pi->run = pi->calls > 0 && now == pi->last ? pi->run + 1 : 1;
+  if (pi->run > pi->longest)
+    pi->longest = pi->run;
+  pi->last = now;
+  pi->calls++;
+}
+
+START_TEST(reads_stop_after_32_per_event) {
+  enum { N = 100 };
+  fuv_loop_t *loop = new_loop();
+  struct per_iteration pi;
+  int port;
+  memset(&pi, 0, sizeof pi);
+  pi.loop = loop;
+  fuv_udp_t *rx = fuv_test_udp_bound(loop, "127.0.0.1", 0, &port);
+  FUV_ASSERT_OK(fuv_set_recv_buffer_size(H(rx), 1 << 20));
+  fuv_udp_t *tx;
+  FUV_ASSERT_OK(fuv_udp_new(&tx, loop));
+  for (int i = 0; i < N; i++)
+    ck_assert_int_eq(fuv_udp_try_send(tx, "burst", 5, "127.0.0.1", port), 5);
+  FUV_ASSERT_OK(fuv_udp_recv_start(rx, count_per_iteration, &pi));
+  fuv_test_run_until(loop, &pi.calls, N, TIMEOUT_MS);
+  ck_assert_msg(pi.longest <= 32, "%d datagrams delivered in one iteration",
+                pi.longest);
+  ck_assert_int_ge(pi.longest, 2);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 /* ---- ping-pong ---------------------------------------------------------- */
 
 struct pingpong {
@@ -752,6 +838,8 @@ static Suite *udp_suite(void) {
   tcase_add_test(tc, an_ipv6_socket_sends_to_ipv4_addresses);
   tcase_add_test(tc, membership_without_a_socket_is_ebadf);
   tcase_add_test(tc, a_released_send_request_still_calls_back);
+  tcase_add_test(tc, a_send_from_a_send_callback_calls_back_next_iteration);
+  tcase_add_test(tc, reads_stop_after_32_per_event);
   tcase_add_loop_test(tc, ping_pong_reports_the_sender, 0, FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, unbound_handles_are_bound_by_send_and_recv_start, 0,
                       FUV_TEST_NFAMILIES);
