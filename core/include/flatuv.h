@@ -934,7 +934,8 @@ FUV_EXTERN int fuv_udp_bind_addr(fuv_udp_t *udp, const struct sockaddr *addr,
  * without an address (giving one is FUV_EISCONN), only its datagrams are
  * received, and an ICMP port-unreachable from it is reported as
  * FUV_ECONNREFUSED to the receive callback or the next send. A NULL ip
- * disconnects (FUV_ENOTCONN when not connected). FUV_EISCONN when already
+ * disconnects (FUV_ENOTCONN when not connected), keeping the handle's
+ * port (Linux would drop a port it picked; flatuv binds it again). FUV_EISCONN when already
  * connected; FUV_EINVAL for a bad address or port 0. */
 FUV_EXTERN int fuv_udp_connect(fuv_udp_t *udp, const char *ip, int port);
 FUV_EXTERN int fuv_udp_connect_addr(fuv_udp_t *udp,
@@ -958,7 +959,8 @@ FUV_EXTERN int fuv_udp_getpeername_addr(const fuv_udp_t *udp,
  * from fuv_run(), never from this call. Errors at call time: FUV_EINVAL
  * (bad address, port 0 or out of range), FUV_EDESTADDRREQ (no address and
  * not connected), FUV_EISCONN (an address on a connected socket),
- * FUV_EMSGSIZE; a datagram the kernel refuses later reaches cb. */
+ * FUV_EMSGSIZE (more than 65507 bytes to IPv4, 65527 to IPv6); a datagram
+ * the kernel refuses later reaches cb. */
 FUV_EXTERN int fuv_udp_send(fuv_udp_t *udp, const char *data, size_t len,
                             const char *ip, int port, fuv_udp_send_cb cb,
                             void *arg);
@@ -986,7 +988,7 @@ FUV_EXTERN int fuv_udp_try_send_many(fuv_udp_t *udp, const char *const *bufs,
                                      const size_t *lens, size_t nbufs,
                                      const char *ip, int port);
 /* As fuv_udp_try_send_many, each datagram to its own address (addrs[i],
- * or NULL for the connected peer). */
+ * or NULL for the connected peer; a NULL addrs sends all to the peer). */
 FUV_EXTERN int fuv_udp_try_send_many_addr(fuv_udp_t *udp,
                                           const char *const *bufs,
                                           const size_t *lens, size_t nbufs,
@@ -1128,8 +1130,9 @@ FUV_EXTERN int fuv_udp_send_sync(fuv_udp_t *udp, const char *data,
                                  int timeout_ms);
 /* Receives one datagram into buf (len bytes; a longer datagram is
  * truncated, so give 65536 to receive any), waiting at most timeout_ms,
- * and writes its sender into ip (iplen) and *port. Returns its length
- * (0 for an empty datagram). FUV_EBUSY while receiving asynchronously;
+ * and writes its sender into ip (iplen, at least FUV_IP_NAME_MAX: a smaller
+ * one is FUV_ENOSPC before anything is received) and *port. Returns its
+ * length (0 for an empty datagram). FUV_EBUSY while receiving asynchronously;
  * FUV_EINVAL for a NULL buf or len 0. */
 FUV_EXTERN int fuv_udp_recv_sync(fuv_udp_t *udp, char *buf, size_t len,
                                  char *ip, size_t iplen, int *port,

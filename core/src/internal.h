@@ -472,7 +472,11 @@ struct fuv_udp_s {
   size_t queue_count;
   fuv__udp_send_t *free_sends;
   size_t nfree_sends;
+  int family;     /* of the socket, once there is one */
   int local_port; /* cached for fuv_udp_recv_dest(), 0 until known */
+  /* The address bound before connecting, which a disconnect restores (the
+   * kernel drops a port it picked itself when dissolving). */
+  struct sockaddr_storage unconnected_addr;
   /* What the kernel said of the datagram being delivered, valid while
    * delivering. */
   int delivering;

@@ -355,6 +355,9 @@ int fuv_udp_recv_sync(fuv_udp_t *udp, char *buf, size_t len, char *ip,
     return err;
   if (buf == NULL || len == 0)
     return FUV_EINVAL;
+  /* Checked before receiving: a datagram must never be taken and lost. */
+  if (ip != NULL && iplen < FUV_IP_NAME_MAX)
+    return FUV_ENOSPC;
   /* The receive callback owns the incoming datagrams while receiving. */
   if (udp->handle.flags & FUV__UDP_READING)
     return FUV_EBUSY;

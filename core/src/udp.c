@@ -16,9 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* The largest payload of one UDP datagram over IPv6 (65535 less the UDP
- * header); IPv4's is 28 bytes less, which the kernel reports itself. */
-#define FUV__UDP_MAX_PAYLOAD 65527
+/* The largest payload of one UDP datagram: 65535 less the UDP header, and
+ * for IPv4 less its IP header too. */
+#define FUV__UDP_MAX_PAYLOAD4 65507
+#define FUV__UDP_MAX_PAYLOAD6 65527
 
 /* Send records kept on a handle's free list for reuse. */
 #define FUV__MAX_FREE_SENDS 64
@@ -189,6 +190,7 @@ static int ensure_socket(fuv_udp_t *udp, int family) {
   if (fd < 0)
     return fuv__errno();
   udp->io.fd = fd;
+  udp->family = family;
   return 0;
 }
 
@@ -247,6 +249,7 @@ int fuv_udp_open(fuv_udp_t *udp, int fd) {
     return r;
   fuv__set_cloexec(fd);
   udp->io.fd = fd;
+  udp->family = family;
   len = sizeof ss;
   if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
     udp->handle.flags |= FUV__UDP_CONNECTED;
@@ -356,6 +359,34 @@ int fuv__udp_ensure_bound(fuv_udp_t *udp) {
   return 0;
 }
 
+/* Notes the socket's address before a connect (port 0 when unbound). */
+static void remember_unconnected(fuv_udp_t *udp) {
+  socklen_t len = sizeof udp->unconnected_addr;
+  memset(&udp->unconnected_addr, 0, sizeof udp->unconnected_addr);
+  if (getsockname(udp->io.fd, (struct sockaddr *)&udp->unconnected_addr,
+                  &len) != 0)
+    memset(&udp->unconnected_addr, 0, sizeof udp->unconnected_addr);
+}
+
+/* After a disconnect, binds the socket again to the address it had before
+ * the connect, if the kernel dropped a port it had picked: a handle keeps
+ * its port for its whole life, as its peers expect. */
+static int restore_unconnected(fuv_udp_t *udp) {
+  struct sockaddr_storage now;
+  socklen_t len = sizeof now;
+  const struct sockaddr *before = (const struct sockaddr *)&udp->unconnected_addr;
+  if (addr_len(before) == 0 || addr_port(before) == 0)
+    return 0;
+  memset(&now, 0, sizeof now);
+  if (getsockname(udp->io.fd, (struct sockaddr *)&now, &len) != 0)
+    return fuv__errno();
+  if (addr_port((struct sockaddr *)&now) != 0)
+    return 0;
+  if (bind(udp->io.fd, before, addr_len(before)) != 0)
+    return fuv__errno();
+  return 0;
+}
+
 int fuv_udp_connect_addr(fuv_udp_t *udp, const struct sockaddr *addr) {
   struct sockaddr unspec;
   socklen_t len;
@@ -373,7 +404,7 @@ int fuv_udp_connect_addr(fuv_udp_t *udp, const struct sockaddr *addr) {
         errno != EAFNOSUPPORT)
       return fuv__errno();
     udp->handle.flags &= ~FUV__UDP_CONNECTED;
-    return 0;
+    return restore_unconnected(udp);
   }
   if ((len = addr_len(addr)) == 0 || addr_port(addr) == 0)
     return FUV_EINVAL;
@@ -382,6 +413,7 @@ int fuv_udp_connect_addr(fuv_udp_t *udp, const struct sockaddr *addr) {
   r = ensure_socket(udp, addr->sa_family);
   if (r != 0)
     return r;
+  remember_unconnected(udp);
   if (connect(udp->io.fd, addr, len) != 0)
     return fuv__errno();
   udp->handle.flags |= FUV__UDP_CONNECTED;
@@ -447,16 +479,22 @@ int fuv_udp_getpeername_addr(const fuv_udp_t *udp, struct sockaddr *name,
 int fuv__udp_prepare_send(fuv_udp_t *udp, size_t len,
                           const struct sockaddr *addr, socklen_t *addrlen) {
   int connected = (udp->handle.flags & FUV__UDP_CONNECTED) != 0;
+  int family;
   *addrlen = 0;
-  if (len > FUV__UDP_MAX_PAYLOAD)
+  if (addr == NULL) {
+    if (!connected)
+      return FUV_EDESTADDRREQ;
+    family = udp->family;
+  } else {
+    if ((*addrlen = addr_len(addr)) == 0 || addr_port(addr) == 0)
+      return FUV_EINVAL;
+    if (connected)
+      return FUV_EISCONN;
+    family = addr->sa_family;
+  }
+  if (len > (family == AF_INET ? FUV__UDP_MAX_PAYLOAD4 : FUV__UDP_MAX_PAYLOAD6))
     return FUV_EMSGSIZE;
-  if (addr == NULL)
-    return connected ? 0 : FUV_EDESTADDRREQ;
-  if ((*addrlen = addr_len(addr)) == 0 || addr_port(addr) == 0)
-    return FUV_EINVAL;
-  if (connected)
-    return FUV_EISCONN;
-  return ensure_socket(udp, addr->sa_family);
+  return addr != NULL ? ensure_socket(udp, addr->sa_family) : 0;
 }
 
 int fuv__udp_sendto(int fd, const char *data, size_t len,

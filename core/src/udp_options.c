@@ -176,20 +176,14 @@ static int parse_group(const char *group, struct sockaddr_storage *ss) {
   return 0;
 }
 
-/* A group needs a socket to join on: one of the group's family when the
- * handle has none yet. */
-static int group_socket(fuv_udp_t *udp, int family, int *fd) {
+/* A group is joined on the handle's socket: FUV_EBADF when there is none
+ * yet, as for every option (bind first, as a receiver must anyway). */
+static int group_socket(fuv_udp_t *udp, int *fd) {
   int r = fuv__udp_check(udp);
   if (r != 0)
     return r;
-  if (udp->io.fd < 0) {
-    int s = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s < 0)
-      return fuv__errno();
-    udp->io.fd = s;
-  }
   *fd = udp->io.fd;
-  return 0;
+  return *fd < 0 ? FUV_EBADF : 0;
 }
 
 static int check_membership(int membership) {
@@ -206,7 +200,7 @@ int fuv_udp_set_membership(fuv_udp_t *udp, const char *multicast_addr,
     return r;
   if ((r = check_membership(membership)) != 0 ||
       (r = parse_group(multicast_addr, &group)) != 0 ||
-      (r = group_socket(udp, group.ss_family, &fd)) != 0)
+      (r = group_socket(udp, &fd)) != 0)
     return r;
   if (group.ss_family == AF_INET) {
     struct ip_mreq mreq;
@@ -264,7 +258,7 @@ int fuv_udp_set_source_membership(fuv_udp_t *udp, const char *multicast_addr,
       return r;
     if (addr.s_addr != htonl(INADDR_ANY)) {
       struct ip_mreq_source mreq;
-      if ((r = group_socket(udp, AF_INET, &fd)) != 0)
+      if ((r = group_socket(udp, &fd)) != 0)
         return r;
       memset(&mreq, 0, sizeof mreq);
       mreq.imr_multiaddr = ((struct sockaddr_in *)&group)->sin_addr;
@@ -279,7 +273,7 @@ int fuv_udp_set_source_membership(fuv_udp_t *udp, const char *multicast_addr,
     }
     level = IPPROTO_IP;
   }
-  if ((r = group_socket(udp, group.ss_family, &fd)) != 0)
+  if ((r = group_socket(udp, &fd)) != 0)
     return r;
   memset(&req, 0, sizeof req);
   req.gsr_interface = index;
