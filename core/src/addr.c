@@ -97,6 +97,20 @@ int fuv__addr_parse(const char *ip, int port, struct sockaddr_storage *ss,
   return fuv_ip4_addr(ip, port, (struct sockaddr_in *)ss);
 }
 
+int fuv__addr_parse_optional(const char *ip, int port,
+                             struct sockaddr_storage *ss,
+                             const struct sockaddr **addr) {
+  socklen_t len;
+  int r;
+  *addr = NULL;
+  if (ip == NULL)
+    return 0;
+  r = fuv__addr_parse(ip, port, ss, &len);
+  if (r == 0)
+    *addr = (const struct sockaddr *)ss;
+  return r;
+}
+
 int fuv__addr_unparse(const struct sockaddr *sa, char *ip, size_t iplen,
                       int *port) {
   int r = fuv_ip_name(sa, ip, iplen);

@@ -474,8 +474,8 @@ struct fuv_udp_s {
   size_t nfree_sends;
   int family;     /* of the socket, once there is one */
   int local_port; /* cached for fuv_udp_recv_dest(), 0 until known */
-  /* The address bound before connecting, which a disconnect restores (the
-   * kernel drops a port it picked itself when dissolving). */
+  /* The address bound before connecting, which a disconnect returns to
+   * with the connected port (the kernel drops a port it picked itself). */
   struct sockaddr_storage unconnected_addr;
   /* What the kernel said of the datagram being delivered, valid while
    * delivering. */
@@ -617,6 +617,11 @@ void fuv__write_req_put(fuv_loop_t *loop, fuv__write_req_t *req);
 /* Parses ip and port (0-65535) into storage. FUV_EINVAL when malformed. */
 int fuv__addr_parse(const char *ip, int port, struct sockaddr_storage *ss,
                     socklen_t *len);
+/* As fuv__addr_parse for an optional address: a NULL ip gives a NULL
+ * *addr (UDP's "the connected peer"), else *addr points into ss. */
+int fuv__addr_parse_optional(const char *ip, int port,
+                             struct sockaddr_storage *ss,
+                             const struct sockaddr **addr);
 /* Splits a sockaddr into text and port. */
 int fuv__addr_unparse(const struct sockaddr *sa, char *ip, size_t iplen,
                       int *port);
@@ -628,9 +633,8 @@ static inline int fuv__errno(void) { return -errno; }
 int fuv__fd_name(int fd, int peer, char *ip, size_t iplen, int *port);
 int fuv__fd_name_addr(int fd, int peer, struct sockaddr *name, int *namelen);
 /* The socket's address family (from its local address, so unbound sockets
- * too), and the option of its unicast TTL (sockopt.c). */
+ * too; sockopt.c). */
 int fuv__socket_family(int fd, int *family);
-int fuv__ttl_option(int fd, int *level, int *name);
 
 /* Small fd helpers. */
 int fuv__set_int_option(int fd, int level, int name, int value);

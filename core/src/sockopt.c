@@ -75,7 +75,7 @@ int fuv_tcp_get_linger(const fuv_tcp_t *tcp, int *on, int *seconds) {
 }
 
 /* The option that holds the unicast TTL for the socket's family. */
-int fuv__ttl_option(int fd, int *level, int *name) {
+static int ttl_option(int fd, int *level, int *name) {
   int family;
   int err = fuv__socket_family(fd, &family);
   if (err != 0)
@@ -97,7 +97,7 @@ int fuv_tcp_set_ttl(fuv_tcp_t *tcp, int ttl) {
     return err;
   if (ttl < 1 || ttl > 255)
     return FUV_EINVAL;
-  err = fuv__ttl_option(fd, &level, &name);
+  err = ttl_option(fd, &level, &name);
   if (err != 0)
     return err;
   return fuv__set_int_option(fd, level, name, ttl);
@@ -108,7 +108,7 @@ int fuv_tcp_get_ttl(const fuv_tcp_t *tcp) {
   int err = tcp_socket(tcp, &fd);
   if (err != 0)
     return err;
-  err = fuv__ttl_option(fd, &level, &name);
+  err = ttl_option(fd, &level, &name);
   if (err != 0)
     return err;
   return fuv__get_int_option(fd, level, name);

@@ -315,19 +315,16 @@ int fuv_udp_send_sync(fuv_udp_t *udp, const char *data, size_t len,
                       const char *ip, int port, int timeout_ms) {
   deadline_t deadline = deadline_after(timeout_ms);
   struct sockaddr_storage ss;
-  const struct sockaddr *addr = NULL;
+  const struct sockaddr *addr;
   socklen_t addrlen;
   int err = fuv__udp_check(udp);
   if (err != 0)
     return err;
   if (data == NULL && len > 0)
     return FUV_EINVAL;
-  if (ip != NULL) {
-    err = fuv__addr_parse(ip, port, &ss, &addrlen);
-    if (err != 0)
-      return err;
-    addr = (const struct sockaddr *)&ss;
-  }
+  err = fuv__addr_parse_optional(ip, port, &ss, &addr);
+  if (err != 0)
+    return err;
   err = fuv__udp_prepare_send(udp, len, addr, &addrlen);
   if (err != 0)
     return err;

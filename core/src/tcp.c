@@ -311,11 +311,10 @@ int fuv_tcp_bind(fuv_tcp_t *tcp, const char *ip, int port,
   return fuv_tcp_bind_addr(tcp, (struct sockaddr *)&ss, flags);
 }
 
-typedef int (*name_fn)(int, struct sockaddr *, socklen_t *);
-
-static int get_name_addr(const fuv_tcp_t *tcp, name_fn fn, int no_socket_err,
+/* The checks TCP adds before asking the socket its name (peer: the
+ * peer's): a bind's delayed error, and the error for no socket. */
+static int get_name_addr(const fuv_tcp_t *tcp, int peer, int no_socket_err,
                          struct sockaddr *name, int *namelen) {
-  socklen_t len;
   int r = fuv__tcp_check(tcp);
   if (r != 0)
     return r;
@@ -325,21 +324,17 @@ static int get_name_addr(const fuv_tcp_t *tcp, name_fn fn, int no_socket_err,
     return tcp->stream.delayed_error;
   if (tcp->stream.io.fd < 0)
     return no_socket_err;
-  len = (socklen_t)*namelen;
-  if (fn(tcp->stream.io.fd, name, &len) != 0)
-    return fuv__errno();
-  *namelen = (int)len;
-  return 0;
+  return fuv__fd_name_addr(tcp->stream.io.fd, peer, name, namelen);
 }
 
-static int get_name(const fuv_tcp_t *tcp, name_fn fn, int no_socket_err,
+static int get_name(const fuv_tcp_t *tcp, int peer, int no_socket_err,
                     char *ip, size_t iplen, int *port) {
   struct sockaddr_storage ss;
   int len = (int)sizeof ss;
   int r;
   if (ip == NULL || port == NULL)
     return FUV_EINVAL;
-  r = get_name_addr(tcp, fn, no_socket_err, (struct sockaddr *)&ss, &len);
+  r = get_name_addr(tcp, peer, no_socket_err, (struct sockaddr *)&ss, &len);
   if (r != 0)
     return r;
   return fuv__addr_unparse((struct sockaddr *)&ss, ip, iplen, port);
@@ -347,22 +342,22 @@ static int get_name(const fuv_tcp_t *tcp, name_fn fn, int no_socket_err,
 
 int fuv_tcp_getsockname(const fuv_tcp_t *tcp, char *ip, size_t iplen,
                         int *port) {
-  return get_name(tcp, getsockname, FUV_EBADF, ip, iplen, port);
+  return get_name(tcp, 0, FUV_EBADF, ip, iplen, port);
 }
 
 int fuv_tcp_getpeername(const fuv_tcp_t *tcp, char *ip, size_t iplen,
                         int *port) {
-  return get_name(tcp, getpeername, FUV_ENOTCONN, ip, iplen, port);
+  return get_name(tcp, 1, FUV_ENOTCONN, ip, iplen, port);
 }
 
 int fuv_tcp_getsockname_addr(const fuv_tcp_t *tcp, struct sockaddr *name,
                              int *namelen) {
-  return get_name_addr(tcp, getsockname, FUV_EBADF, name, namelen);
+  return get_name_addr(tcp, 0, FUV_EBADF, name, namelen);
 }
 
 int fuv_tcp_getpeername_addr(const fuv_tcp_t *tcp, struct sockaddr *name,
                              int *namelen) {
-  return get_name_addr(tcp, getpeername, FUV_ENOTCONN, name, namelen);
+  return get_name_addr(tcp, 1, FUV_ENOTCONN, name, namelen);
 }
 
 /* ---- connecting --------------------------------------------------------------- */

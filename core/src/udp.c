@@ -273,21 +273,6 @@ static int addr_port(const struct sockaddr *addr) {
   return ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
 }
 
-/* Parses an optional (ip, port): NULL ip gives *addr NULL. */
-static int parse_optional(const char *ip, int port,
-                          struct sockaddr_storage *ss,
-                          const struct sockaddr **addr) {
-  socklen_t len;
-  int r;
-  *addr = NULL;
-  if (ip == NULL)
-    return 0;
-  r = fuv__addr_parse(ip, port, ss, &len);
-  if (r == 0)
-    *addr = (const struct sockaddr *)ss;
-  return r;
-}
-
 int fuv_udp_bind_addr(fuv_udp_t *udp, const struct sockaddr *addr,
                       unsigned int flags) {
   const unsigned known =
@@ -359,7 +344,8 @@ int fuv__udp_ensure_bound(fuv_udp_t *udp) {
   return 0;
 }
 
-/* Notes the socket's address before a connect (port 0 when unbound). */
+/* Notes the socket's address before a connect (its family's wildcard and
+ * port 0 when unbound), the address a disconnect returns it to. */
 static void remember_unconnected(fuv_udp_t *udp) {
   socklen_t len = sizeof udp->unconnected_addr;
   memset(&udp->unconnected_addr, 0, sizeof udp->unconnected_addr);
@@ -368,27 +354,48 @@ static void remember_unconnected(fuv_udp_t *udp) {
     memset(&udp->unconnected_addr, 0, sizeof udp->unconnected_addr);
 }
 
-/* After a disconnect, binds the socket again to the address it had before
- * the connect, if the kernel dropped a port it had picked: a handle keeps
- * its port for its whole life, as its peers expect. */
-static int restore_unconnected(fuv_udp_t *udp) {
+static void set_port(struct sockaddr *addr, int port) {
+  if (addr->sa_family == AF_INET)
+    ((struct sockaddr_in *)addr)->sin_port = htons((uint16_t)port);
+  else
+    ((struct sockaddr_in6 *)addr)->sin6_port = htons((uint16_t)port);
+}
+
+/* Dissolves the association and keeps the port the socket had while
+ * connected: Linux drops a port it picked itself (at bind with port 0, or
+ * at connect), so the socket is bound again to its address from before the
+ * connect with that port. A handle keeps its port for its whole life, as
+ * its peers expect. */
+static int disconnect_keeping_port(fuv_udp_t *udp) {
   struct sockaddr_storage now;
+  struct sockaddr *before = (struct sockaddr *)&udp->unconnected_addr;
+  struct sockaddr unspec;
   socklen_t len = sizeof now;
-  const struct sockaddr *before = (const struct sockaddr *)&udp->unconnected_addr;
-  if (addr_len(before) == 0 || addr_port(before) == 0)
-    return 0;
+  int port;
   memset(&now, 0, sizeof now);
   if (getsockname(udp->io.fd, (struct sockaddr *)&now, &len) != 0)
     return fuv__errno();
-  if (addr_port((struct sockaddr *)&now) != 0)
+  port = addr_port((struct sockaddr *)&now);
+  memset(&unspec, 0, sizeof unspec);
+  unspec.sa_family = AF_UNSPEC;
+  /* Dissolving the association may report EAFNOSUPPORT on some systems
+   * even though it worked; Linux does not. */
+  if (connect(udp->io.fd, &unspec, sizeof unspec) != 0 &&
+      errno != EAFNOSUPPORT)
+    return fuv__errno();
+  udp->handle.flags &= ~FUV__UDP_CONNECTED;
+  len = sizeof now;
+  if (getsockname(udp->io.fd, (struct sockaddr *)&now, &len) != 0)
+    return fuv__errno();
+  if (addr_port((struct sockaddr *)&now) != 0 || addr_len(before) == 0)
     return 0;
+  set_port(before, port);
   if (bind(udp->io.fd, before, addr_len(before)) != 0)
     return fuv__errno();
   return 0;
 }
 
 int fuv_udp_connect_addr(fuv_udp_t *udp, const struct sockaddr *addr) {
-  struct sockaddr unspec;
   socklen_t len;
   int r = fuv__udp_check(udp);
   if (r != 0)
@@ -396,15 +403,7 @@ int fuv_udp_connect_addr(fuv_udp_t *udp, const struct sockaddr *addr) {
   if (addr == NULL) {
     if (!(udp->handle.flags & FUV__UDP_CONNECTED))
       return FUV_ENOTCONN;
-    memset(&unspec, 0, sizeof unspec);
-    unspec.sa_family = AF_UNSPEC;
-    /* Dissolving the association may report EAFNOSUPPORT on some
-     * systems even though it worked; Linux does not. */
-    if (connect(udp->io.fd, &unspec, sizeof unspec) != 0 &&
-        errno != EAFNOSUPPORT)
-      return fuv__errno();
-    udp->handle.flags &= ~FUV__UDP_CONNECTED;
-    return restore_unconnected(udp);
+    return disconnect_keeping_port(udp);
   }
   if ((len = addr_len(addr)) == 0 || addr_port(addr) == 0)
     return FUV_EINVAL;
@@ -414,6 +413,9 @@ int fuv_udp_connect_addr(fuv_udp_t *udp, const struct sockaddr *addr) {
   if (r != 0)
     return r;
   remember_unconnected(udp);
+  /* A connect may bind the socket (an unbound one gets a port and every
+   * one a local address), so the cached port is read again. */
+  udp->local_port = 0;
   if (connect(udp->io.fd, addr, len) != 0)
     return fuv__errno();
   udp->handle.flags |= FUV__UDP_CONNECTED;
@@ -426,7 +428,7 @@ int fuv_udp_connect(fuv_udp_t *udp, const char *ip, int port) {
   int r = fuv__udp_check(udp);
   if (r != 0)
     return r;
-  r = parse_optional(ip, port, &ss, &addr);
+  r = fuv__addr_parse_optional(ip, port, &ss, &addr);
   if (r != 0)
     return r;
   return fuv_udp_connect_addr(udp, addr);
@@ -662,7 +664,7 @@ int fuv_udp_send_req(fuv_udp_t *udp, const char *data, size_t len,
     *req = NULL;
   if (r != 0)
     return r;
-  r = parse_optional(ip, port, &ss, &addr);
+  r = fuv__addr_parse_optional(ip, port, &ss, &addr);
   if (r != 0)
     return r;
   return send_common(udp, data, len, addr, cb, arg, req);
@@ -718,7 +720,7 @@ int fuv_udp_try_send(fuv_udp_t *udp, const char *data, size_t len,
   int r = fuv__udp_check(udp);
   if (r != 0)
     return r;
-  r = parse_optional(ip, port, &ss, &addr);
+  r = fuv__addr_parse_optional(ip, port, &ss, &addr);
   if (r != 0)
     return r;
   return fuv_udp_try_send_addr(udp, data, len, addr);
@@ -805,7 +807,7 @@ int fuv_udp_try_send_many(fuv_udp_t *udp, const char *const *bufs,
   int r = fuv__udp_check(udp);
   if (r != 0)
     return r;
-  r = parse_optional(ip, port, &ss, &addr);
+  r = fuv__addr_parse_optional(ip, port, &ss, &addr);
   if (r != 0)
     return r;
   for (size_t i = 0; i < FUV__UDP_SEND_BATCH; i++)
