@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *const fuv_test_loopback[FUV_TEST_NFAMILIES] = {"127.0.0.1", "::1"};
@@ -363,4 +364,18 @@ int fuv_test_netns_sockets(int family, int type, int n, int *fds,
   ck_assert_int_eq(pthread_create(&thread, NULL, netns_thread, &job), 0);
   ck_assert_int_eq(pthread_join(thread, NULL), 0);
   return job.result;
+}
+
+double fuv_test_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void fuv_test_assert_took(double start, int timeout_ms, const char *what) {
+  double took = fuv_test_now_ms() - start;
+  ck_assert_msg(took >= timeout_ms, "%s returned after %.1f ms, before its "
+                "%d ms timeout", what, took, timeout_ms);
+  ck_assert_msg(took < timeout_ms + FUV_TEST_SLACK_MS, "%s took %.1f ms for "
+                "a %d ms timeout", what, took, timeout_ms);
 }

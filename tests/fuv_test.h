@@ -150,6 +150,15 @@ int fuv_test_netns_sockets(int family, int type, int n, int *fds,
                            const char *const *cmds, size_t ncmds,
                            char *reason, size_t size);
 
+/* Milliseconds of CLOCK_MONOTONIC, for timing a call with a timeout. */
+double fuv_test_now_ms(void);
+/* How much longer than its timeout a call may take: a sanity bound on a
+ * busy machine, not a timing goal (those live in the benchmarks). */
+#define FUV_TEST_SLACK_MS 2000
+/* Asserts that a call begun at start (fuv_test_now_ms) took at least
+ * timeout_ms and less than timeout_ms + FUV_TEST_SLACK_MS. */
+void fuv_test_assert_took(double start, int timeout_ms, const char *what);
+
 /* Builds and runs the suite; exits non-zero on any failure. */
 int fuv_test_main(Suite *(*make_suite)(void));
 #define FUV_TEST_MAIN(make_suite)                                            \
