@@ -65,6 +65,22 @@ describe("lifetime", function()
       assert.equal("tcp", a:get_type())
       assert.equal("timer", select(1, b:get_type()))
     end)
+
+    it("walk never shows a handle the collector is finalizing", function()
+      -- Incremental steps stop between the collector's finding a box
+      -- unreachable and its __gc: a walk then must not pass nil.
+      local nils = 0
+      for _ = 1, 300 do
+        local dropped = uv.new_tcp()
+        dropped:bind("127.0.0.1", 0)
+        dropped = nil
+        collectgarbage("step", 1)
+        uv.walk(function(h)
+          if h == nil then nils = nils + 1 end
+        end)
+      end
+      assert.equal(0, nils)
+    end)
   end)
 
   describe("active handles live without references", function()

@@ -62,6 +62,16 @@ int fuvlua_dispatch(lua_State *L) {
   const fuv_bridge_value_t *args = c->args;
   int n = 0;
 
+  /* A walk also meets a handle whose box the collector has found
+   * unreachable but not yet finalized (its __gc closes the handle): the
+   * box has left the weak table of objects, so Lua cannot be given it,
+   * and the handle is as good as closed, so the walk does not show it. */
+  if (c->kind == FUV_BRIDGE_WALK_CB) {
+    fuvlua_push_box(L, c->box);
+    if (lua_isnil(L, -1))
+      return 0;
+    lua_pop(L, 1);
+  }
   fuvlua_push_function(L, c->ref);
   switch (c->kind) {
   case FUV_BRIDGE_READ_CB:
