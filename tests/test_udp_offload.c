@@ -189,6 +189,82 @@ START_TEST(gro_delivers_every_datagram_separately) {
 }
 END_TEST
 
+/* Records a datagram, then stops receiving: the callback of a reader that
+ * takes one datagram at a time. */
+static void record_and_stop(fuv_udp_t *udp, ssize_t nread, const char *buf,
+                            const struct sockaddr *addr, unsigned int flags,
+                            void *arg) {
+  fuv_test_record_dgram(udp, nread, buf, addr, flags, arg);
+  FUV_ASSERT_OK(fuv_udp_recv_stop(udp));
+}
+
+/* No datagram of a coalesced buffer is lost or merged: not when GRO is
+ * turned off with the buffer queued (the kernel's option stays on), nor
+ * when a synchronous receive takes the first, nor when the callback stops
+ * part-way (the rest comes first when receiving starts again, though
+ * nothing more arrives). Both receive paths. */
+START_TEST(gro_buffers_are_never_merged_or_lost) {
+  const char *ip = fuv_test_loopback[_i / 2];
+  if (fuv_test_skip_ipv6(ip, "gro_buffers_are_never_merged_or_lost"))
+    return;
+  fuv_loop_t *loop = new_loop();
+  fuv_udp_t *rx, *tx;
+  struct fuv_test_dgrams dg;
+  char buf[2 * SEG], from[FUV_IP_NAME_MAX];
+  int port, tx_port, from_port, r;
+  char *data = malloc(NSEG * SEG);
+  ck_assert_ptr_nonnull(data);
+  fuv_test_fill_pattern(data, NSEG * SEG, 77);
+  memset(&dg, 0, sizeof dg);
+
+  FUV_ASSERT_OK(fuv_udp_new_ex(&rx, loop, _i / 2 ? FUV_AF_INET6 : FUV_AF_INET,
+                               _i % 2 ? FUV_UDP_RECVMMSG : 0));
+  FUV_ASSERT_OK(fuv_udp_bind(rx, ip, 0, 0));
+  port = fuv_test_udp_port(rx);
+  r = fuv_udp_set_gro(rx, 1);
+  tx = fuv_test_udp_bound(loop, ip, 0, &tx_port);
+  if (r == FUV_ENOTSUP || gso_unsupported(tx, "gro_buffers_are_never_merged_or_lost")) {
+    if (r == FUV_ENOTSUP)
+      printf("SKIPPED gro_buffers_are_never_merged_or_lost: fuv_udp_set_gro "
+             "gave ENOTSUP: this kernel has no UDP_GRO\n");
+    free(data);
+    fuv_test_free_loop(loop);
+    return;
+  }
+  FUV_ASSERT_OK(r);
+  ck_assert_int_eq(fuv_udp_try_send(tx, data, NSEG * SEG, ip, port),
+                   NSEG * SEG);
+  /* Off with the burst queued: reported off, still split. */
+  FUV_ASSERT_OK(fuv_udp_set_gro(rx, 0));
+  ck_assert_int_eq(fuv_udp_get_gro(rx), 0);
+  ck_assert_int_ne(fuv_test_int_option(rx, SOL_UDP, UDP_GRO), 0);
+  /* Two synchronous receives take the first two datagrams, one each. */
+  for (int k = 0; k < 2; k++) {
+    r = fuv_udp_recv_sync(rx, buf, sizeof buf, from, sizeof from, &from_port,
+                          TIMEOUT_MS);
+    ck_assert_int_eq(r, SEG);
+    ck_assert_int_eq(memcmp(buf, data + (size_t)k * SEG, SEG), 0);
+    ck_assert_int_eq(from_port, tx_port);
+  }
+  /* A reader taking one at a time gets each of the others in turn. */
+  for (int k = 2; k < NSEG; k++) {
+    FUV_ASSERT_OK(fuv_udp_recv_start(rx, record_and_stop, &dg));
+    fuv_test_run_until(loop, &dg.count, k - 1, TIMEOUT_MS);
+  }
+  ck_assert_int_eq(dg.count, NSEG - 2);
+  for (int k = 2; k < NSEG; k++) {
+    fuv_test_assert_dgram(&dg, k - 2, data + (size_t)k * SEG, SEG);
+    ck_assert_int_eq(dg.d[k - 2].port, tx_port);
+  }
+  /* Nothing is left: a synchronous receive times out. */
+  ck_assert_int_eq(fuv_udp_recv_sync(rx, buf, sizeof buf, NULL, 0, NULL, 20),
+                   FUV_ETIMEDOUT);
+  free(data);
+  fuv_test_dgrams_free(&dg);
+  fuv_test_free_loop(loop);
+}
+END_TEST
+
 /* A GSO burst received with GRO, destination and TOS on: every datagram
  * split from the coalesced buffer reports the destination and TOS byte,
  * on both receive paths. */
@@ -322,6 +398,8 @@ static Suite *udp_offload_suite(void) {
                       FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, gro_delivers_every_datagram_separately, 0,
                       FUV_TEST_NFAMILIES);
+  tcase_add_loop_test(tc, gro_buffers_are_never_merged_or_lost, 0,
+                      2 * FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, split_datagrams_report_destination_and_tos, 0,
                       2 * FUV_TEST_NFAMILIES);
   tcase_add_loop_test(tc, recvmmsg_delivers_a_burst_in_order, 0,

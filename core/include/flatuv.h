@@ -1075,9 +1075,13 @@ FUV_EXTERN int fuv_udp_recv_tos(const fuv_udp_t *udp);
 FUV_EXTERN int fuv_udp_set_gso(fuv_udp_t *udp, int segment_size);
 FUV_EXTERN int fuv_udp_get_gso(const fuv_udp_t *udp);
 /* UDP generic receive offload (UDP_GRO): the kernel may coalesce datagrams
- * of one flow; flatuv splits them again, so the receive callback still
- * gets one call per datagram, with fewer system calls. FUV_ENOTSUP where
- * the kernel lacks it. */
+ * of one flow; flatuv splits them again, so the receive callback (and
+ * fuv_udp_recv_sync()) still gets one datagram at a time, with fewer
+ * system calls; those left when the callback stops receiving come first
+ * when it starts again. Once on, the kernel's option stays on for the
+ * socket's life (it stops telling how to split what it already coalesced
+ * when turned off): turning GRO off then only makes fuv_udp_get_gro()
+ * report 0. FUV_ENOTSUP where the kernel lacks it. */
 FUV_EXTERN int fuv_udp_set_gro(fuv_udp_t *udp, int on);
 FUV_EXTERN int fuv_udp_get_gro(const fuv_udp_t *udp);
 

@@ -437,7 +437,8 @@ enum {
   FUV__UDP_READING = 1u << 10,  /* fuv_udp_recv_start() */
   FUV__UDP_RECV_DEST = 1u << 11, /* ask for each datagram's destination */
   FUV__UDP_RECV_TOS = 1u << 12,  /* ask for each datagram's TOS byte */
-  FUV__UDP_GRO = 1u << 13        /* UDP_GRO: split what the kernel joined */
+  FUV__UDP_GRO = 1u << 13,       /* UDP_GRO: split what the kernel joined */
+  FUV__UDP_GRO_OFF = 1u << 14    /* GRO turned off: reported so, kept on */
 };
 
 /* A send: queued (with a copy of its datagram) or done and waiting for its
@@ -483,7 +484,23 @@ struct fuv_udp_s {
   int dest_valid;
   int tos; /* -1 when not reported */
   struct sockaddr_storage dest;
+  /* The datagrams of a GRO buffer not yet handed out (the callback stopped
+   * receiving part-way, or a synchronous receive took the first), or NULL:
+   * they go out before anything read later. */
+  struct fuv__udp_rest_s *rest;
 };
+
+/* What is left of a GRO buffer: its datagrams data[off..len) of segment
+ * bytes each (the last may be shorter), with what the kernel said of them. */
+typedef struct fuv__udp_rest_s {
+  size_t len, off, segment;
+  unsigned flags; /* FUV_UDP_PARTIAL for the last, if the buffer was cut */
+  int dest_valid;
+  int tos;
+  struct sockaddr_storage from;
+  struct sockaddr_storage dest;
+  char data[];
+} fuv__udp_rest_t;
 
 int fuv__udp_check(const fuv_udp_t *udp);
 void fuv__udp_close(fuv_udp_t *udp);
@@ -493,6 +510,29 @@ void fuv__udp_update_active(fuv_udp_t *udp);
 void fuv__udp_read(fuv_udp_t *udp);
 /* Frees the loop's receive batch area, if any. */
 void fuv__udp_loop_free(fuv_loop_t *loop);
+/* Keeps the datagrams of a GRO buffer from off on, for later delivery;
+ * FUV_ENOMEM if it cannot (they are then lost, as a full socket buffer
+ * loses datagrams). */
+int fuv__udp_rest_keep(fuv_udp_t *udp, const char *buf, size_t n,
+                       size_t off, size_t segment, unsigned flags,
+                       const struct sockaddr_storage *from);
+/* Takes the next datagram of the rest: its length and where it is; frees
+ * the rest after its last one. Sets the handle's destination and TOS. */
+size_t fuv__udp_rest_take(fuv_udp_t *udp, const char **data, unsigned *flags,
+                          struct sockaddr_storage *from);
+/* Frees the rest once its last datagram was taken: only then, so that
+ * data taken from it stays valid while it is being handed out. */
+void fuv__udp_rest_release_if_done(fuv_udp_t *udp);
+/* Delivers the rest to the receive callback while it receives. */
+void fuv__udp_rest_deliver(fuv_udp_t *udp);
+/* Receives one datagram for fuv_udp_recv_sync(): from the rest of a GRO
+ * buffer first, else from the socket. Returns its length (cut to len), or
+ * an error (FUV_EAGAIN when there is none yet). */
+int fuv__udp_recv_one(fuv_udp_t *udp, char *buf, size_t len,
+                      struct sockaddr_storage *from);
+/* The segment size the ancillary data of a received message gives (0 for
+ * none), after storing its destination and TOS in the handle. */
+int fuv__udp_parse_control(fuv_udp_t *udp, struct msghdr *msg);
 /* Validates a send of len bytes to addr (NULL: the connected peer) and
  * gives the handle a socket for it; *addrlen is 0 for the peer. Shared by
  * the asynchronous and the synchronous send. */

@@ -364,9 +364,7 @@ int fuv_udp_recv_sync(fuv_udp_t *udp, char *buf, size_t len, char *ip,
   if (err != 0)
     return err;
   for (;;) {
-    socklen_t fromlen = sizeof from;
-    ssize_t n = recvfrom(udp->io.fd, buf, len, 0, (struct sockaddr *)&from,
-                         &fromlen);
+    int n = fuv__udp_recv_one(udp, buf, len, &from);
     if (n >= 0) {
       if (ip != NULL || port != NULL) {
         int p = 0;
@@ -383,9 +381,9 @@ int fuv_udp_recv_sync(fuv_udp_t *udp, char *buf, size_t len, char *ip,
         if (port != NULL)
           *port = p;
       }
-      return (int)n;
+      return n;
     }
-    err = fuv__errno();
+    err = n;
     if (err == FUV_EINTR)
       continue;
     if (err != FUV_EAGAIN)

@@ -123,8 +123,9 @@ static void send_report(fuv_udp_t *udp, fuv__udp_send_t *s) {
 
 static void udp_io(fuv_loop_t *loop, fuv__io_t *w, unsigned events);
 
-/* Runs the callbacks of the sends finished before this pass, in order; a
- * send made by one of them that finishes at once waits for the next. */
+/* Runs the callbacks of the sends finished before this pass, in order (a
+ * send made by one of them that finishes at once waits for the next), then
+ * hands out what is left of a GRO buffer if receiving started again. */
 static void udp_pending(fuv_handle_t *h) {
   fuv_udp_t *udp = (fuv_udp_t *)h;
   fuv__udp_send_t *last = udp->done.tail, *s;
@@ -136,6 +137,10 @@ static void udp_pending(fuv_handle_t *h) {
     if (was_last)
       break;
   }
+  /* Datagrams left of a GRO buffer when receiving started again. */
+  fuv__udp_rest_deliver(udp);
+  if (is_closing(udp))
+    return;
   fuv__udp_update_active(udp);
 }
 
@@ -156,6 +161,8 @@ static void udp_finish_close(fuv_handle_t *h) {
     free(s);
   }
   udp->nfree_sends = 0;
+  free(udp->rest);
+  udp->rest = NULL;
 }
 
 void fuv__udp_close(fuv_udp_t *udp) {

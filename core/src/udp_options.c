@@ -350,17 +350,31 @@ int fuv_udp_get_gso(const fuv_udp_t *udp) {
   return get_udp_level(udp, UDP_SEGMENT);
 }
 
+/* The kernel tells the segment size of a coalesced buffer only while its
+ * option is on, also for buffers it coalesced before: turned off with such
+ * buffers queued, they would reach the callback as one datagram. So once
+ * on, the option stays on for the socket's life; turning it off is
+ * recorded (and reported) only. Every datagram reaches the callback on its
+ * own either way, so nothing but the system calls saved can tell. */
 int fuv_udp_set_gro(fuv_udp_t *udp, int on) {
-  int r = set_udp_level(udp, UDP_GRO, on != 0);
+  int r;
+  if (!on && (udp->handle.flags & FUV__UDP_GRO)) {
+    r = fuv__udp_check(udp);
+    if (r == 0)
+      udp->handle.flags |= FUV__UDP_GRO_OFF;
+    return r;
+  }
+  r = set_udp_level(udp, UDP_GRO, on != 0);
   if (r != 0)
     return r;
   if (on)
-    udp->handle.flags |= FUV__UDP_GRO;
-  else
-    udp->handle.flags &= ~FUV__UDP_GRO;
+    udp->handle.flags = (udp->handle.flags | FUV__UDP_GRO) & ~FUV__UDP_GRO_OFF;
   return 0;
 }
 
 int fuv_udp_get_gro(const fuv_udp_t *udp) {
-  return get_udp_level(udp, UDP_GRO);
+  int r = get_udp_level(udp, UDP_GRO);
+  if (r > 0 && (udp->handle.flags & FUV__UDP_GRO_OFF))
+    return 0;
+  return r;
 }

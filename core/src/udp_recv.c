@@ -76,9 +76,7 @@ static int local_port(fuv_udp_t *udp) {
   return udp->local_port;
 }
 
-/* Reads the ancillary data into the handle's per-datagram state; returns
- * the GRO segment size, or 0. */
-static int parse_control(fuv_udp_t *udp, struct msghdr *msg) {
+int fuv__udp_parse_control(fuv_udp_t *udp, struct msghdr *msg) {
   struct cmsghdr *c;
   int segment = 0;
   udp->dest_valid = 0;
@@ -119,16 +117,11 @@ static int parse_control(fuv_udp_t *udp, struct msghdr *msg) {
   return segment;
 }
 
-/* Hands one received buffer to the callback: one call, or one per
- * datagram of a GRO buffer. Returns 0 when the callback stopped receiving
- * or closed the handle. */
-static int deliver(fuv_udp_t *udp, char *buf, size_t n, struct msghdr *msg) {
-  const struct sockaddr *from = msg->msg_name;
-  unsigned flags = (msg->msg_flags & MSG_TRUNC) ? FUV_UDP_PARTIAL : 0;
-  size_t segment = (size_t)parse_control(udp, msg);
-  size_t off = 0;
-  if (segment == 0 || segment >= n)
-    segment = n;
+/* Hands the datagrams of buf (one, or each of a GRO buffer) to the
+ * callback from off on, while it receives. Returns where it stopped. */
+static size_t deliver_from(fuv_udp_t *udp, const char *buf, size_t n,
+                           size_t off, size_t segment, unsigned flags,
+                           const struct sockaddr *from) {
   udp->delivering = 1;
   do {
     size_t len = n - off < segment ? n - off : segment;
@@ -138,7 +131,86 @@ static int deliver(fuv_udp_t *udp, char *buf, size_t n, struct msghdr *msg) {
     off += len;
   } while (off < n && is_reading(udp));
   udp->delivering = 0;
+  return off;
+}
+
+/* Hands one received buffer to the callback: one call, or one per
+ * datagram of a GRO buffer; the datagrams after the callback stopped
+ * receiving wait for the next receive, unless it closed the handle.
+ * Returns 0 when the callback stopped receiving or closed the handle. */
+static int deliver(fuv_udp_t *udp, char *buf, size_t n, struct msghdr *msg) {
+  const struct sockaddr *from = msg->msg_name;
+  unsigned flags = (msg->msg_flags & MSG_TRUNC) ? FUV_UDP_PARTIAL : 0;
+  size_t segment = (size_t)fuv__udp_parse_control(udp, msg);
+  size_t off;
+  if (segment == 0 || segment >= n)
+    segment = n;
+  off = deliver_from(udp, buf, n, 0, segment, flags, from);
+  if (off < n && !(udp->handle.flags & FUV__HANDLE_CLOSING))
+    fuv__udp_rest_keep(udp, buf, n, off, segment, flags,
+                       (const struct sockaddr_storage *)msg->msg_name);
   return is_reading(udp);
+}
+
+/* ---- the rest of a GRO buffer ------------------------------------------- */
+
+int fuv__udp_rest_keep(fuv_udp_t *udp, const char *buf, size_t n,
+                       size_t off, size_t segment, unsigned flags,
+                       const struct sockaddr_storage *from) {
+  fuv__udp_rest_t *rest = malloc(sizeof *rest + (n - off));
+  if (rest == NULL)
+    return FUV_ENOMEM;
+  memcpy(rest->data, buf + off, n - off);
+  rest->len = n - off;
+  rest->off = 0;
+  rest->segment = segment;
+  rest->flags = flags;
+  rest->dest_valid = udp->dest_valid;
+  rest->tos = udp->tos;
+  memcpy(&rest->dest, &udp->dest, sizeof rest->dest);
+  memcpy(&rest->from, from, sizeof rest->from);
+  free(udp->rest);
+  udp->rest = rest;
+  return 0;
+}
+
+size_t fuv__udp_rest_take(fuv_udp_t *udp, const char **data, unsigned *flags,
+                          struct sockaddr_storage *from) {
+  fuv__udp_rest_t *rest = udp->rest;
+  size_t len = rest->len - rest->off;
+  if (len > rest->segment)
+    len = rest->segment;
+  *data = rest->data + rest->off;
+  *flags = rest->off + len == rest->len ? rest->flags : 0;
+  memcpy(from, &rest->from, sizeof *from);
+  udp->dest_valid = rest->dest_valid;
+  udp->tos = rest->tos;
+  memcpy(&udp->dest, &rest->dest, sizeof udp->dest);
+  rest->off += len;
+  return len;
+}
+
+void fuv__udp_rest_release_if_done(fuv_udp_t *udp) {
+  if (udp->rest != NULL && udp->rest->off >= udp->rest->len) {
+    free(udp->rest);
+    udp->rest = NULL;
+  }
+}
+
+void fuv__udp_rest_deliver(fuv_udp_t *udp) {
+  while (udp->rest != NULL && is_reading(udp)) {
+    fuv__udp_rest_t *rest = udp->rest;
+    struct sockaddr_storage from;
+    const char *data;
+    unsigned flags;
+    size_t len = fuv__udp_rest_take(udp, &data, &flags, &from);
+    udp->delivering = 1;
+    udp->recv_cb(udp, (ssize_t)len, data, (const struct sockaddr *)&from,
+                 flags, udp->recv_arg);
+    udp->delivering = 0;
+    if (udp->rest == rest)
+      fuv__udp_rest_release_if_done(udp);
+  }
 }
 
 /* Reports a receive error; errors from ICMP (a refused or unreachable
@@ -225,8 +297,63 @@ static void read_batch(fuv_udp_t *udp, batch_t *b) {
   }
 }
 
+/* ---- a synchronous receive ----------------------------------------------- */
+
+/* Without GRO, one recvfrom(2) into the caller's buffer; with it, the
+ * whole coalesced buffer is read into a scratch one (the caller's may be
+ * small), its first datagram copied out and the others kept in the rest. */
+int fuv__udp_recv_one(fuv_udp_t *udp, char *buf, size_t len,
+                      struct sockaddr_storage *from) {
+  struct sockaddr_storage name;
+  control_t control;
+  struct iovec iov;
+  struct msghdr msg;
+  size_t segment;
+  ssize_t n;
+  char *scratch;
+
+  if (udp->rest != NULL) {
+    const char *data;
+    unsigned flags;
+    size_t got = fuv__udp_rest_take(udp, &data, &flags, from);
+    if (got > len)
+      got = len;
+    memcpy(buf, data, got);
+    fuv__udp_rest_release_if_done(udp);
+    return (int)got;
+  }
+  if (!(udp->handle.flags & FUV__UDP_GRO)) {
+    socklen_t fromlen = sizeof *from;
+    n = recvfrom(udp->io.fd, buf, len, 0, (struct sockaddr *)from, &fromlen);
+    return n < 0 ? fuv__errno() : (int)n;
+  }
+  if ((scratch = malloc(65536)) == NULL)
+    return FUV_ENOMEM;
+  iov.iov_base = scratch;
+  iov.iov_len = 65536;
+  prepare_msg(&msg, &iov, &name, &control, 1);
+  n = recvmsg(udp->io.fd, &msg, 0);
+  if (n < 0) {
+    int err = fuv__errno();
+    free(scratch);
+    return err;
+  }
+  segment = (size_t)fuv__udp_parse_control(udp, &msg);
+  if (segment == 0 || segment >= (size_t)n)
+    segment = (size_t)n;
+  memcpy(from, &name, sizeof name);
+  memcpy(buf, scratch, segment < len ? segment : len);
+  if (segment < (size_t)n)
+    fuv__udp_rest_keep(udp, scratch, (size_t)n, segment, segment, 0, &name);
+  free(scratch);
+  return (int)(segment < len ? segment : len);
+}
+
 void fuv__udp_read(fuv_udp_t *udp) {
   fuv_loop_t *loop = udp->handle.loop;
+  fuv__udp_rest_deliver(udp);
+  if (!is_reading(udp))
+    return;
   if (udp->handle.flags & FUV__UDP_RECVMMSG) {
     if (loop->udp_batch == NULL)
       loop->udp_batch = malloc(sizeof(batch_t));
@@ -255,6 +382,9 @@ int fuv_udp_recv_start(fuv_udp_t *udp, fuv_udp_recv_cb cb, void *arg) {
   udp->handle.flags |= FUV__UDP_READING;
   fuv__io_start(udp->handle.loop, &udp->io, FUV__POLLIN);
   fuv__udp_update_active(udp);
+  /* Datagrams left from a GRO buffer come first, even if no more arrive. */
+  if (udp->rest != NULL)
+    fuv__handle_make_pending(&udp->handle);
   return 0;
 }
 
