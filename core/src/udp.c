@@ -576,13 +576,17 @@ static void flush_queue(fuv_udp_t *udp) {
 
 static void udp_io(fuv_loop_t *loop, fuv__io_t *w, unsigned events) {
   fuv_udp_t *udp = FUV__CONTAINER_OF(w, fuv_udp_t, io);
+  int read = 0;
   (void)loop;
   if ((events & (FUV__POLLIN | FUV__POLLERR | FUV__POLLHUP)) &&
-      (udp->handle.flags & FUV__UDP_READING))
+      (udp->handle.flags & FUV__UDP_READING)) {
     fuv__udp_read(udp);
+    read = 1;
+  }
   if (is_closing(udp))
     return;
-  if ((events & (FUV__POLLOUT | FUV__POLLERR | FUV__POLLHUP)) &&
+  /* After reading, what the receive callbacks sent goes out at once. */
+  if ((read || (events & (FUV__POLLOUT | FUV__POLLERR | FUV__POLLHUP))) &&
       udp->queue.head != NULL)
     flush_queue(udp);
   fuv__udp_update_active(udp);
@@ -605,7 +609,10 @@ static int send_common(fuv_udp_t *udp, const char *data, size_t len,
   if (r != 0)
     return r;
   r = FUV_EAGAIN;
-  if (udp->queue.head == NULL) {
+  /* A send from a receive callback is queued, and the queue goes out with
+   * sendmmsg once the datagrams read are delivered: an echo answering a
+   * batch of requests then makes one system call for the batch. */
+  if (udp->queue.head == NULL && !udp->delivering) {
     r = fuv__udp_sendto(udp->io.fd, data, len, addr, addrlen);
     if (!must_wait(r) && cb == NULL && req == NULL)
       return 0; /* done, and nobody to tell */

@@ -292,8 +292,8 @@ static void read_batch(fuv_udp_t *udp, batch_t *b) {
       if (!deliver(udp, b->iov[j].iov_base, b->msgs[j].msg_len,
                    &b->msgs[j].msg_hdr))
         return;
-    if ((unsigned)n < count)
-      return; /* drained */
+    /* A short batch is not the end: datagrams that arrived while this one
+     * was delivered are read now, without waiting for the poll again. */
   }
 }
 
