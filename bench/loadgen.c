@@ -19,10 +19,21 @@
  * (--unix NAME: a filesystem path, or an abstract name written with a
  * leading '@', which stands for the NUL byte such a name starts with).
  *
+ * With --proto udp each of the N clients is a connected UDP socket with
+ * one datagram of M bytes (at least 8) in flight. The first 8 bytes carry
+ * the client's sequence number, the rest is the pool slice the number
+ * picks, so every byte of every echo is checked and a late echo of an
+ * earlier datagram is told from the one awaited. A datagram not echoed
+ * within --timeout-ms (default 200) is counted as lost and the client goes
+ * on with the next, so loss never hangs the run; a late echo that arrives
+ * afterwards is ignored (it was counted as lost already). lost counts the
+ * measured window's losses, total_lost the warm-up's too (a burst of N
+ * first datagrams can overflow a small receive buffer).
+ *
  * Output on stdout, one line each, machine-readable:
  *   warmup_done                   when the measured window starts
  *   requests=... seconds=... req_per_s=... p50_us=... p99_us=...
- *   errors=... total_requests=... conns=... size=...
+ *   errors=... total_requests=... conns=... size=... lost=... total_lost=...
  * Errors count verification mismatches, resets and short reads; the exit
  * status is 0 only when there were none.
  */
@@ -56,6 +67,8 @@ typedef struct {
   const char *host;
   const char *port;
   const char *unix_name; /* set: a Unix socket instead of host and port */
+  int udp;               /* --proto udp: datagrams instead of a stream */
+  double timeout_ms;     /* UDP: when a datagram in flight counts as lost */
   int conns;
   size_t size;
   double duration_s;
@@ -71,6 +84,8 @@ typedef struct {
   size_t sent;
   size_t received;
   uint64_t started_ns;
+  uint64_t seq;       /* UDP: the number of the datagram in flight */
+  char *datagram;     /* UDP: its bytes, sequence number first */
 } conn_t;
 
 typedef struct {
@@ -102,7 +117,9 @@ static void usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s {--host HOST --port PORT | --unix NAME} --conns N\n"
           "          --size BYTES --duration SECONDS [--warmup SECONDS]\n"
-          "  NAME is a filesystem path, or @NAME for an abstract name\n",
+          "          [--proto tcp|udp] [--timeout-ms MS]\n"
+          "  NAME is a filesystem path, or @NAME for an abstract name;\n"
+          "  UDP needs --port and a size of at least 8 bytes\n",
           argv0);
   exit(2);
 }
@@ -116,6 +133,8 @@ static void parse_options(int argc, char **argv, options_t *o) {
   o->size = 1024;
   o->duration_s = 3.0;
   o->warmup_s = 0.5;
+  o->udp = 0;
+  o->timeout_ms = 200.0;
   /* Every option takes a value: step over name and value together. */
   for (i = 1; i < argc; i += 2) {
     const char *name = argv[i];
@@ -136,11 +155,21 @@ static void parse_options(int argc, char **argv, options_t *o) {
       o->duration_s = atof(value);
     else if (strcmp(name, "--warmup") == 0)
       o->warmup_s = atof(value);
+    else if (strcmp(name, "--proto") == 0 && (strcmp(value, "tcp") == 0 ||
+                                             strcmp(value, "udp") == 0))
+      o->udp = strcmp(value, "udp") == 0;
+    else if (strcmp(name, "--timeout-ms") == 0)
+      o->timeout_ms = atof(value);
     else
       usage(argv[0]);
   }
   if ((o->port == NULL) == (o->unix_name == NULL) || o->conns < 1 || o->size < 1 ||
       o->size > MAX_MESSAGE_SIZE || o->duration_s <= 0 || o->warmup_s < 0)
+    usage(argv[0]);
+  /* A datagram carries its sequence number and cannot exceed IPv4's
+   * 65507-byte payload; a Unix stream socket is no datagram transport. */
+  if (o->udp && (o->unix_name != NULL || o->size < 8 || o->size > 65507 ||
+                 o->timeout_ms <= 0))
     usage(argv[0]);
 }
 
@@ -201,7 +230,7 @@ static int connect_one(const options_t *o) {
     return connect_unix(o->unix_name);
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_socktype = o->udp ? SOCK_DGRAM : SOCK_STREAM;
   rc = getaddrinfo(o->host, o->port, &hints, &res);
   if (rc != 0) {
     fprintf(stderr, "getaddrinfo: %s\n", gai_strerror(rc));
@@ -223,7 +252,8 @@ static int connect_one(const options_t *o) {
   }
   /* Without TCP_NODELAY, Nagle plus delayed ACKs would add tens of
    * milliseconds to every partial message and measure nothing useful. */
-  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ||
+  if ((!o->udp &&
+       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) ||
       fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
     perror("socket setup");
     exit(2);
@@ -308,14 +338,229 @@ static double quantile_us(const latencies_t *l, double q) {
   return l->ns[rank] / 1000.0;
 }
 
+/* The state of one run that the TCP and the UDP loops share: the counts,
+ * the latencies and the measured window. */
+typedef struct {
+  uint64_t errors, requests, total_requests, lost, total_lost;
+  latencies_t lat;
+  int alive;
+  int measuring;
+  uint64_t measure_ns, end_ns, now;
+} run_t;
+
+static void start_run(run_t *r, const options_t *o) {
+  memset(r, 0, sizeof *r);
+  r->alive = o->conns;
+  r->now = now_ns();
+  r->measure_ns = r->now + (uint64_t)(o->warmup_s * 1e9);
+  r->end_ns = r->measure_ns + (uint64_t)(o->duration_s * 1e9);
+}
+
+/* Counts one verified echo; only those in the measured window go into
+ * req/s and the latencies, the warm-up's into total_requests alone. */
+static void count_echo(run_t *r, uint64_t started_ns) {
+  r->total_requests++;
+  if (r->measuring) {
+    r->requests++;
+    record(&r->lat, r->now - started_ns);
+  }
+}
+
+/* Starts the measured window once the warm-up is over, saying so on stdout
+ * (run.py samples the server's CPU time then). Returns 1 when the run is
+ * over: the window has ended or every connection has died. */
+static int advance_window(run_t *r, const options_t *o) {
+  r->now = now_ns();
+  if (!r->measuring && r->now >= r->measure_ns) {
+    r->measuring = 1;
+    r->measure_ns = r->now;
+    r->end_ns = r->now + (uint64_t)(o->duration_s * 1e9);
+    printf("warmup_done\n");
+    fflush(stdout);
+  }
+  return r->now >= r->end_ns || r->alive == 0;
+}
+
+static int wait_events(int epfd, struct epoll_event *events, int timeout_ms) {
+  int n = epoll_wait(epfd, events, MAX_EVENTS, timeout_ms);
+  if (n < 0 && errno != EINTR) {
+    perror("epoll_wait");
+    exit(2);
+  }
+  return n < 0 ? 0 : n;
+}
+
+/* Reads what one wake-up of a TCP connection brought and checks it
+ * against the message in flight; a whole echo starts the next message. */
+static void tcp_readable(int epfd, conn_t *c, const options_t *o, run_t *r) {
+  /* One read per wake-up, as a level-triggered server does: a second
+   * read would only find EAGAIN and cost a system call. */
+  size_t want = o->size - c->received;
+  ssize_t got = recv(c->fd, scratch, want < sizeof scratch ? want : sizeof scratch,
+                     0);
+  if (got == 0) {
+    kill_conn(epfd, c, "short read: end of stream mid-message", &r->alive,
+              &r->errors);
+    return;
+  }
+  if (got < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      kill_conn(epfd, c, strerror(errno), &r->alive, &r->errors);
+    return;
+  }
+  if (c->received + (size_t)got > c->sent ||
+      memcmp(scratch, c->msg + c->received, (size_t)got) != 0) {
+    kill_conn(epfd, c, "echoed bytes differ from the bytes sent", &r->alive,
+              &r->errors);
+    return;
+  }
+  c->received += (size_t)got;
+  if (c->received == o->size) {
+    r->now = now_ns();
+    count_echo(r, c->started_ns);
+    start_message(c, o->size);
+  }
+}
+
+static void run_tcp(int epfd, conn_t *conns, const options_t *o, run_t *r) {
+  struct epoll_event events[MAX_EVENTS];
+  int i;
+  for (i = 0; i < o->conns; i++) {
+    start_message(&conns[i], o->size);
+    if (send_some(epfd, &conns[i], o->size) != 0)
+      kill_conn(epfd, &conns[i], strerror(errno), &r->alive, &r->errors);
+  }
+  do {
+    int n = wait_events(epfd, events, 100);
+    for (i = 0; i < n; i++) {
+      conn_t *c = events[i].data.ptr;
+      if (c->dead)
+        continue;
+      if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        tcp_readable(epfd, c, o, r);
+      if (!c->dead && c->sent < o->size && send_some(epfd, c, o->size) != 0)
+        kill_conn(epfd, c, strerror(errno), &r->alive, &r->errors);
+    }
+  } while (!advance_window(r, o));
+}
+
+/* The sequence numbers of client i: its index in the top 24 bits, so that
+ * an echo that reaches the wrong client is caught as well. */
+static uint64_t client_tag(const conn_t *c) { return c->seq >> 40; }
+
+/* Sends client c's next datagram: a new sequence number and a new pool
+ * slice. A send the kernel refuses for lack of room is not retried: the
+ * datagram is lost, and the timeout counts it so. */
+static int send_datagram(conn_t *c, size_t size) {
+  ssize_t n;
+  c->seq++;
+  c->msg = pool + xorshift64(&c->rng) % (pool_size - size + 1);
+  memcpy(c->datagram, &c->seq, 8);
+  memcpy(c->datagram + 8, c->msg, size - 8);
+  c->started_ns = now_ns();
+  n = send(c->fd, c->datagram, size, 0);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+    return -1;
+  return 0;
+}
+
+/* Takes one datagram. The one awaited must match byte for byte; an older
+ * one of this client is a late echo of a datagram already counted lost
+ * and is dropped; anything else is an error. */
+static void udp_readable(int epfd, conn_t *c, const options_t *o, run_t *r) {
+  uint64_t seq;
+  ssize_t got = recv(c->fd, scratch, sizeof scratch, 0);
+  if (got < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      kill_conn(epfd, c, strerror(errno), &r->alive, &r->errors);
+    return;
+  }
+  if ((size_t)got >= 8) {
+    memcpy(&seq, scratch, 8);
+    if ((size_t)got == o->size && seq < c->seq && seq >> 40 == client_tag(c))
+      return; /* late: its loss is counted already */
+  }
+  if ((size_t)got != o->size || memcmp(scratch, c->datagram, o->size) != 0) {
+    kill_conn(epfd, c, "echoed datagram differs from the one sent", &r->alive,
+              &r->errors);
+    return;
+  }
+  r->now = now_ns();
+  count_echo(r, c->started_ns);
+  if (send_datagram(c, o->size) != 0)
+    kill_conn(epfd, c, strerror(errno), &r->alive, &r->errors);
+}
+
+/* Counts as lost every datagram in flight longer than the timeout, and
+ * sends each of those clients its next one. */
+static void expire_datagrams(int epfd, conn_t *conns, const options_t *o,
+                             run_t *r) {
+  uint64_t timeout_ns = (uint64_t)(o->timeout_ms * 1e6);
+  int i;
+  for (i = 0; i < o->conns; i++) {
+    conn_t *c = &conns[i];
+    if (c->dead || r->now - c->started_ns < timeout_ns)
+      continue;
+    r->total_lost++;
+    if (r->measuring)
+      r->lost++;
+    if (send_datagram(c, o->size) != 0)
+      kill_conn(epfd, c, strerror(errno), &r->alive, &r->errors);
+  }
+}
+
+static void run_udp(int epfd, conn_t *conns, const options_t *o, run_t *r) {
+  struct epoll_event events[MAX_EVENTS];
+  /* Wake up four times per timeout at least, so a loss is noticed within
+   * a quarter of the timeout of its due time. */
+  int wait_ms = (int)(o->timeout_ms / 4) + 1;
+  uint64_t next_scan = r->now;
+  int i;
+  for (i = 0; i < o->conns; i++) {
+    conns[i].seq = (uint64_t)(i + 1) << 40;
+    conns[i].datagram = malloc(o->size);
+    if (conns[i].datagram == NULL) {
+      perror("malloc");
+      exit(2);
+    }
+    if (send_datagram(&conns[i], o->size) != 0)
+      kill_conn(epfd, &conns[i], strerror(errno), &r->alive, &r->errors);
+  }
+  do {
+    int n = wait_events(epfd, events, wait_ms);
+    for (i = 0; i < n; i++) {
+      conn_t *c = events[i].data.ptr;
+      if (!c->dead)
+        udp_readable(epfd, c, o, r);
+    }
+    r->now = now_ns();
+    if (r->now >= next_scan) {
+      expire_datagrams(epfd, conns, o, r);
+      next_scan = r->now + (uint64_t)(o->timeout_ms * 1e6 / 4);
+    }
+  } while (!advance_window(r, o));
+}
+
+static void print_result(run_t *r, const options_t *o) {
+  double seconds = r->measuring ? (double)(r->now - r->measure_ns) / 1e9 : 0.0;
+  qsort(r->lat.ns, r->lat.count, sizeof *r->lat.ns, compare_u32);
+  printf("requests=%llu seconds=%.3f req_per_s=%.1f p50_us=%.1f "
+         "p99_us=%.1f errors=%llu total_requests=%llu conns=%d size=%zu "
+         "lost=%llu total_lost=%llu\n",
+         (unsigned long long)r->requests, seconds,
+         seconds > 0 ? (double)r->requests / seconds : 0.0,
+         quantile_us(&r->lat, 0.50), quantile_us(&r->lat, 0.99),
+         (unsigned long long)r->errors, (unsigned long long)r->total_requests,
+         o->conns, o->size, (unsigned long long)r->lost,
+         (unsigned long long)r->total_lost);
+  fflush(stdout);
+}
+
 int main(int argc, char **argv) {
   options_t o;
   conn_t *conns;
-  latencies_t lat = {NULL, 0, 0};
-  struct epoll_event events[MAX_EVENTS];
-  uint64_t errors = 0, requests = 0, total_requests = 0;
-  uint64_t start_ns, measure_ns, end_ns, now;
-  int epfd, i, alive, measuring;
+  run_t run;
+  int epfd, i;
 
   parse_options(argc, argv, &o);
   signal(SIGPIPE, SIG_IGN);
@@ -331,94 +576,22 @@ int main(int argc, char **argv) {
     conns[i].rng = 0x2545f4914f6cdd1du * (uint64_t)(i + 1);
     watch(epfd, EPOLL_CTL_ADD, &conns[i], 0);
   }
-  alive = o.conns;
 
-  start_ns = now_ns();
-  measure_ns = start_ns + (uint64_t)(o.warmup_s * 1e9);
-  end_ns = measure_ns + (uint64_t)(o.duration_s * 1e9);
-  measuring = 0;
+  start_run(&run, &o);
+  if (o.udp)
+    run_udp(epfd, conns, &o, &run);
+  else
+    run_tcp(epfd, conns, &o, &run);
+  print_result(&run, &o);
+
   for (i = 0; i < o.conns; i++) {
-    start_message(&conns[i], o.size);
-    if (send_some(epfd, &conns[i], o.size) != 0)
-      kill_conn(epfd, &conns[i], strerror(errno), &alive, &errors);
-  }
-
-  for (;;) {
-    int n = epoll_wait(epfd, events, MAX_EVENTS, 100);
-    if (n < 0 && errno != EINTR) {
-      perror("epoll_wait");
-      return 2;
-    }
-    for (i = 0; i < n; i++) {
-      conn_t *c = events[i].data.ptr;
-      if (c->dead)
-        continue;
-      if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-        /* One read per wake-up, as a level-triggered server does: a
-         * second read would only find EAGAIN and cost a system call. */
-        size_t want = o.size - c->received;
-        ssize_t got = recv(c->fd, scratch,
-                           want < sizeof scratch ? want : sizeof scratch, 0);
-        if (got == 0) {
-          kill_conn(epfd, c, "short read: end of stream mid-message", &alive,
-                    &errors);
-          continue;
-        }
-        if (got < 0) {
-          if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            kill_conn(epfd, c, strerror(errno), &alive, &errors);
-          continue;
-        }
-        if (c->received + (size_t)got > c->sent ||
-            memcmp(scratch, c->msg + c->received, (size_t)got) != 0) {
-          kill_conn(epfd, c, "echoed bytes differ from the bytes sent",
-                    &alive, &errors);
-          continue;
-        }
-        c->received += (size_t)got;
-        if (c->received == o.size) {
-          now = now_ns();
-          total_requests++;
-          if (measuring) {
-            requests++;
-            record(&lat, now - c->started_ns);
-          }
-          start_message(c, o.size);
-        }
-      }
-      if (c->sent < o.size && send_some(epfd, c, o.size) != 0)
-        kill_conn(epfd, c, strerror(errno), &alive, &errors);
-    }
-    now = now_ns();
-    if (!measuring && now >= measure_ns) {
-      measuring = 1;
-      measure_ns = now;
-      end_ns = now + (uint64_t)(o.duration_s * 1e9);
-      printf("warmup_done\n");
-      fflush(stdout);
-    }
-    if (now >= end_ns || alive == 0)
-      break;
-  }
-
-  qsort(lat.ns, lat.count, sizeof *lat.ns, compare_u32);
-  {
-    double seconds = measuring ? (double)(now - measure_ns) / 1e9 : 0.0;
-    printf("requests=%llu seconds=%.3f req_per_s=%.1f p50_us=%.1f "
-           "p99_us=%.1f errors=%llu total_requests=%llu conns=%d size=%zu\n",
-           (unsigned long long)requests, seconds,
-           seconds > 0 ? (double)requests / seconds : 0.0,
-           quantile_us(&lat, 0.50), quantile_us(&lat, 0.99),
-           (unsigned long long)errors, (unsigned long long)total_requests,
-           o.conns, o.size);
-    fflush(stdout);
-  }
-  for (i = 0; i < o.conns; i++)
     if (!conns[i].dead)
       close(conns[i].fd);
+    free(conns[i].datagram);
+  }
   close(epfd);
   free(conns);
-  free(lat.ns);
+  free(run.lat.ns);
   free(pool);
-  return errors == 0 ? 0 : 1;
+  return run.errors == 0 ? 0 : 1;
 }

@@ -17,6 +17,15 @@ there.
                          --server libuv=build/bench/echo_libuv --rounds 7
     python3 bench/run.py --syscalls            # system calls per request
     python3 bench/run.py --transport unix --configs 10x1024,10x65536
+    python3 bench/run.py --transport udp       # UDP: flatuv, libuv, raw
+
+With --transport udp the servers are UDP echo servers bound to 127.0.0.1
+and the given port (default: echo_udp_flatuv, echo_udp_libuv and
+echo_udp_raw), and fuv_loadgen runs with --proto udp: CONNS clients with
+one datagram of BYTES each in flight, every echo checked byte for byte, a
+datagram not echoed in time counted as lost (the "lost" column) rather
+than waited for. "req/s" is then datagrams echoed per second and "CPU
+us/req" the server's CPU time per datagram.
 
 Each run starts the server afresh, pinned to one core, and the load
 generator pinned to another. The server's CPU time (utime + stime of the
@@ -48,6 +57,10 @@ BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(BENCH_DIR)
 DEFAULT_CONFIGS = "1x1024,10x1024,100x1024,10x65536"
 DEFAULT_SERVERS = ("flatuv", "libuv", "epoll")
+DEFAULT_UDP_CONFIGS = "10x64,10x1200,100x1200"
+# The UDP servers' names in the tables, and their programs' names.
+DEFAULT_UDP_SERVERS = (("flatuv", "echo_udp_flatuv"), ("libuv", "echo_udp_libuv"),
+                       ("raw", "echo_udp_raw"))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 READY_TIMEOUT_S = 20.0
 
@@ -60,9 +73,10 @@ class BenchError(Exception):
 # Processes
 # --------------------------------------------------------------------------
 
-def free_port():
-    """A port nobody listens on now (the server binds it a moment later)."""
-    with socket.socket() as s:
+def free_port(kind=socket.SOCK_STREAM):
+    """A port nobody listens on now (the server binds it a moment later);
+    kind SOCK_DGRAM for a UDP one."""
+    with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
@@ -86,6 +100,8 @@ class Endpoints:
         self.count += 1
         if self.transport == "tcp":
             return str(free_port())
+        if self.transport == "udp":
+            return str(free_port(socket.SOCK_DGRAM))
         if self.transport == "unix":
             return os.path.join(self.dir, "echo-%d.sock" % self.count)
         return "@fuv-bench-%d-%d" % (os.getpid(), self.count)
@@ -271,7 +287,8 @@ def run_loadgen(args, endpoint, conns, size, duration, warmup, sample):
     """Runs fuv_loadgen against endpoint (a port, a path or @NAME). Calls
     sample() when the measured window starts and again when it ends, and
     returns (result, first sample, second sample)."""
-    argv = pin(args.load_cpu, [args.loadgen] + loadgen_target(endpoint) + [
+    proto = ["--proto", "udp"] if args.transport == "udp" else []
+    argv = pin(args.load_cpu, [args.loadgen] + loadgen_target(endpoint) + proto + [
         "--conns", str(conns), "--size", str(size),
         "--duration", str(duration), "--warmup", str(warmup)])
     at_start = at_end = result = None
@@ -336,6 +353,7 @@ def one_run(args, name, command, conns, size):
         "seconds": result["seconds"],
         "p50_us": result["p50_us"], "p99_us": result["p99_us"],
         "errors": int(result["errors"]),
+        "lost": int(result.get("lost", 0)),
         "server_cpu_s": cpu,
         "cpu_us_per_req": cpu * 1e6 / requests if requests else float("nan"),
         "server_cpu_util": cpu / result["seconds"] if result["seconds"] else 0,
@@ -375,6 +393,7 @@ def summarize(runs, names, rounds):
                         "others")
         }
         per_server[name]["errors"] = sum(r["errors"] for r in mine)
+        per_server[name]["lost"] = sum(r.get("lost", 0) for r in mine)
         per_server[name]["runs"] = len(mine)
     subject = names[0]
     ratios = {}
@@ -405,7 +424,8 @@ def summarize(runs, names, rounds):
 
 
 TRANSPORT_LABELS = {"tcp": "TCP", "unix": "pipe (Unix socket, path)",
-                    "abstract": "pipe (Unix socket, abstract name)"}
+                    "abstract": "pipe (Unix socket, abstract name)",
+                    "udp": "UDP"}
 
 
 def print_table(conns, size, summary, rounds, duration, transport="tcp"):
@@ -413,16 +433,16 @@ def print_table(conns, size, summary, rounds, duration, transport="tcp"):
     print("== %s, %d conn%s x %d B: median of %d alternating rounds of "
           "%.1f s ==" % (TRANSPORT_LABELS[transport], conns,
                          "" if conns == 1 else "s", size, rounds, duration))
-    print("%-10s %12s %11s %9s %9s %9s %9s %7s %6s %6s" % (
+    print("%-10s %12s %11s %9s %9s %9s %9s %7s %6s %6s %6s" % (
         "server", "req/s", "CPU us/req", "srv CPU", "load CPU",
-        "p50 us", "p99 us", "errors", "steal", "others"))
+        "p50 us", "p99 us", "errors", "lost", "steal", "others"))
     for name, s in summary["servers"].items():
-        print("%-10s %12.0f %11.2f %8.0f%% %8.0f%% %9.1f %9.1f %7d %5.1f%% "
-              "%5.1f%%" % (
+        print("%-10s %12.0f %11.2f %8.0f%% %8.0f%% %9.1f %9.1f %7d %6d "
+              "%5.1f%% %5.1f%%" % (
                   name, s["req_per_s"], s["cpu_us_per_req"],
                   100 * s["server_cpu_util"], 100 * s["loadgen_cpu_util"],
-                  s["p50_us"], s["p99_us"], s["errors"], 100 * s["steal"],
-                  100 * s["others"]))
+                  s["p50_us"], s["p99_us"], s["errors"], s["lost"],
+                  100 * s["steal"], 100 * s["others"]))
     if summary.get("runs_repeated_for_steal"):
         print("(%d runs repeated: the hypervisor took more than the "
               "--max-steal share of the cores)" % summary["runs_repeated_for_steal"])
@@ -464,13 +484,13 @@ def throughput(args, servers, configs):
                 if args.verbose:
                     print("  round %d %-8s %10.0f req/s %7.2f us/req "
                           "srv %3.0f%% load %3.0f%% steal %4.1f%% "
-                          "others %4.1f%% errors %d" % (
+                          "others %4.1f%% errors %d lost %d" % (
                               rnd, name, run["req_per_s"],
                               run["cpu_us_per_req"],
                               100 * run["server_cpu_util"],
                               100 * run["loadgen_cpu_util"],
                               100 * run["steal"], 100 * run["others"],
-                              run["errors"]),
+                              run["errors"], run["lost"]),
                           file=sys.stderr)
         summary = summarize(runs, names, args.rounds)
         summary["runs_repeated_for_steal"] = retried
@@ -670,8 +690,8 @@ def main():
                    "with each of the others. Default: flatuv, libuv and "
                    "epoll from BUILD_DIR/bench")
     p.add_argument("--configs", type=parse_configs,
-                   default=parse_configs(DEFAULT_CONFIGS),
-                   help="CONNSxBYTES,... (default: %s)" % DEFAULT_CONFIGS)
+                   help="CONNSxBYTES,... (default: %s; with --transport "
+                   "udp %s)" % (DEFAULT_CONFIGS, DEFAULT_UDP_CONFIGS))
     p.add_argument("--rounds", type=int, default=5,
                    help="alternating rounds per configuration (default 5)")
     p.add_argument("--duration", type=float, default=3.0,
@@ -684,12 +704,13 @@ def main():
                    help="core for the load generator (default 1)")
     p.add_argument("--no-pin", action="store_true",
                    help="do not pin with taskset")
-    p.add_argument("--transport", choices=("tcp", "unix", "abstract"),
+    p.add_argument("--transport", choices=("tcp", "unix", "abstract", "udp"),
                    default="tcp",
                    help="tcp (default: 127.0.0.1 and a free port), unix (a "
-                   "Unix domain stream socket at a fresh filesystem path) "
-                   "or abstract (one with a fresh abstract name, @NAME); "
-                   "the servers get the port, the path or @NAME")
+                   "Unix domain stream socket at a fresh filesystem path), "
+                   "abstract (one with a fresh abstract name, @NAME) or udp "
+                   "(UDP echo servers on a free port); the servers get the "
+                   "port, the path or @NAME")
     p.add_argument("--syscalls", action="store_true",
                    help="count system calls per request instead")
     p.add_argument("--syscall-tool", choices=("strace", "perf"),
@@ -720,8 +741,14 @@ def main():
     if not os.access(args.loadgen, os.X_OK):
         p.error("no load generator at %s: build with -DFLATUV_BUILD_BENCH=ON "
                 "or give --loadgen" % args.loadgen)
+    if args.configs is None:
+        args.configs = parse_configs(DEFAULT_UDP_CONFIGS
+                                     if args.transport == "udp"
+                                     else DEFAULT_CONFIGS)
+    defaults = (DEFAULT_UDP_SERVERS if args.transport == "udp"
+                else [(n, "echo_" + n) for n in DEFAULT_SERVERS])
     servers = args.server or [
-        (n, os.path.join(bench_bin, "echo_" + n)) for n in DEFAULT_SERVERS]
+        (n, os.path.join(bench_bin, prog)) for n, prog in defaults]
     if len({n for n, _ in servers}) != len(servers):
         p.error("server names must differ")
     if args.rounds < 1:

@@ -3,6 +3,8 @@
 # bench/run.py's alternating rounds and pinned cores:
 #   C       flatuv vs libuv vs raw epoll (1/10/100 x 1 KiB, 10 x 64 KiB),
 #           plus system calls per request under strace
+#   C UDP   flatuv vs libuv vs raw recvmmsg/sendmmsg (10x64, 10x1200,
+#           100x1200), system calls per datagram, and udp_gso's bulk sends
 #   C pipes the same servers over a Unix domain socket (fuv_pipe_t vs
 #           uv_pipe_t vs epoll; 10 x 1 KiB, 10 x 64 KiB), plus system calls
 #   Python  flatuv vs uvloop vs asyncio, plus the per-call overhead figure
@@ -42,6 +44,14 @@ python3 "$root/bench/run.py" --build-dir "$work/build" --transport unix \
   --configs 10x1024,10x65536 "${opts[@]}"
 echo "==== C pipes: system calls per request"
 python3 "$root/bench/run.py" --build-dir "$work/build" --transport unix --syscalls
+
+echo "==== C UDP: flatuv vs libuv vs raw recvmmsg/sendmmsg (10x64, 10x1200, 100x1200)"
+python3 "$root/bench/run.py" --build-dir "$work/build" --transport udp "${opts[@]}"
+echo "==== C UDP: system calls per datagram"
+python3 "$root/bench/run.py" --build-dir "$work/build" --transport udp --syscalls \
+  --syscall-size 64
+echo "==== C UDP: bulk sends of 1200-byte datagrams, one per send vs sendmmsg vs GSO"
+"$work/build/bench/udp_gso"
 
 echo "==== Python: flatuv vs uvloop vs asyncio"
 bash "$root/bench/python/run.sh" "$work/python" "${opts[@]}"

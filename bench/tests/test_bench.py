@@ -56,9 +56,29 @@ BAD_SERVER = textwrap.dedent("""
         threading.Thread(target=serve, args=(conn,), daemon=True).start()
 """)
 
+# A UDP echo server that misbehaves on purpose: "flip" flips one bit of the
+# 20th byte of every 50th datagram, "drop" echoes only every other one.
+BAD_UDP_SERVER = textwrap.dedent("""
+    import socket, sys
+    mode, port = sys.argv[1], int(sys.argv[2])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", port))
+    print("listening", port, flush=True)
+    count = 0
+    while True:
+        data, addr = s.recvfrom(65536)
+        count += 1
+        data = bytearray(data)
+        if mode == "flip" and count % 50 == 0:
+            data[19] ^= 1
+        if mode == "drop" and count % 2 == 0:
+            continue
+        s.sendto(data, addr)
+""")
 
-def free_port():
-    with socket.socket() as s:
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
@@ -191,6 +211,89 @@ class RunnerEndToEnd(unittest.TestCase):
         # Every connection fails at its first message, so the generator
         # gives up before its measured window: run.py says why and stops.
         self.assertRegex(result.stderr, "saw errors|echoed bytes differ")
+
+
+def result_fields(stdout):
+    """fuv_loadgen's result line as {name: number}."""
+    line = [l for l in stdout.splitlines() if l.startswith("requests=")][0]
+    return {k: float(v) for k, v in (f.split("=") for f in line.split())}
+
+
+class UdpEcho(unittest.TestCase):
+    """fuv_loadgen --proto udp against each UDP echo server, and against
+    servers that break echoes or lose datagrams."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_programs("fuv_loadgen", "echo_udp_flatuv", "echo_udp_libuv",
+                         "echo_udp_raw")
+
+    def loadgen_against(self, argv, conns=4, size=1200, extra=()):
+        port = str(free_port(socket.SOCK_DGRAM))
+        server = subprocess.Popen(argv + [port], stdout=subprocess.PIPE,
+                                  text=True)
+        try:
+            self.assertIn("listening", server.stdout.readline())
+            return subprocess.run(
+                [program("fuv_loadgen"), "--proto", "udp", "--port", port,
+                 "--conns", str(conns), "--size", str(size),
+                 "--duration", "0.3", "--warmup", "0.1"] + list(extra),
+                capture_output=True, text=True, timeout=60)
+        finally:
+            server.terminate()
+            server.wait(10)
+            server.stdout.close()
+
+    def test_every_server_echoes_every_byte(self):
+        for name in ("echo_udp_flatuv", "echo_udp_libuv", "echo_udp_raw"):
+            for conns, size in ((4, 64), (4, 1200), (2, 65507)):
+                with self.subTest(server=name, conns=conns, size=size):
+                    result = self.loadgen_against([program(name)], conns, size)
+                    self.assertEqual(result.returncode, 0, result.stderr)
+                    fields = result_fields(result.stdout)
+                    self.assertEqual(fields["errors"], 0)
+                    self.assertEqual(fields["total_lost"], 0)
+                    self.assertGreater(fields["requests"], 0)
+
+    def test_a_flipped_bit_is_an_error(self):
+        result = self.loadgen_against(
+            [sys.executable, "-c", BAD_UDP_SERVER, "flip"])
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("echoed datagram differs", result.stderr)
+
+    def test_lost_datagrams_are_counted_not_waited_for(self):
+        result = self.loadgen_against(
+            [sys.executable, "-c", BAD_UDP_SERVER, "drop"],
+            extra=["--timeout-ms", "20"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        fields = result_fields(result.stdout)
+        self.assertGreater(fields["lost"], 0)
+        self.assertGreater(fields["requests"], 0)
+        self.assertEqual(fields["errors"], 0)
+
+    def test_runner_compares_udp_servers(self):
+        result = subprocess.run(
+            [sys.executable, RUN_PY, "--loadgen", program("fuv_loadgen"),
+             "--transport", "udp",
+             "--server", "flatuv=" + program("echo_udp_flatuv"),
+             "--server", "raw=" + program("echo_udp_raw"),
+             "--configs", "2x64,2x1200", "--rounds", "2",
+             "--duration", "0.3", "--warmup", "0.1",
+             "--steal-retries", "0", "--json", "-"],
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("== UDP, 2 conns x 1200 B", result.stdout)
+        self.assertIn("flatuv/raw", result.stdout)
+        data = json.loads(result.stdout[result.stdout.index("\n{") + 1:])
+        self.assertEqual(data["transport"], "udp")
+        self.assertEqual([(c["conns"], c["size"]) for c in data["configs"]],
+                         [(2, 64), (2, 1200)])
+        for config in data["configs"]:
+            self.assertEqual(len(config["runs"]), 4)
+            for run in config["runs"]:
+                self.assertEqual(run["errors"], 0)
+                self.assertGreater(run["requests"], 0)
+                self.assertIn("lost", run)
 
 
 if __name__ == "__main__":
