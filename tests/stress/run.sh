@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds and runs the stress programs (issue 7: load and faults; issue 12:
-# load over pipes).
+# load over pipes; issue 13: UDP).
 #
 #   tests/stress/run.sh [OUTDIR]      (default OUTDIR: /tmp/flatuv-stress)
 #
@@ -20,7 +20,7 @@ root=$(cd "$here/../.." && pwd)
 out=${1:-/tmp/flatuv-stress}
 cc=${CC:-cc}
 cflags=${STRESS_CFLAGS:--O2 -g}
-programs=${STRESS_PROGRAMS:-load_10k load_10k_pipe cycles_100k transfer_1g faults}
+programs=${STRESS_PROGRAMS:-load_10k load_10k_pipe cycles_100k transfer_1g faults udp_1m}
 backend=${STRESS_BACKEND:-epoll}
 case $backend in epoll) other=poll ;; poll) other=epoll ;; *)
   echo "STRESS_BACKEND must be epoll or poll" >&2; exit 2 ;; esac

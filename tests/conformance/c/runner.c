@@ -1187,6 +1187,238 @@ static void run_cancel_connect(const case_t *c, result_t *r) {
   fuv_req_release(req);
 }
 
+/* ---- UDP ------------------------------------------------------------------ */
+
+/* Binds a UDP handle to host, port 0, and returns it with its port. */
+static fuv_udp_t *bound_udp(result_t *r, fuv_loop_t *loop, const char *host,
+                            int *port) {
+  fuv_udp_t *udp = NULL;
+  char ip[FUV_IP_NAME_MAX];
+  if (!MUST(r, fuv_udp_new(&udp, loop))) return NULL;
+  if (!MUST(r, fuv_udp_bind(udp, host, 0, 0)) ||
+      !MUST(r, fuv_udp_getsockname(udp, ip, sizeof ip, port))) {
+    fuv_close((fuv_handle_t *)udp, NULL, NULL);
+    return NULL;
+  }
+  return udp;
+}
+
+/* The sender's address as text, or "?" when it cannot be read. */
+static void sender_ip(const struct sockaddr *addr, char *ip, size_t len) {
+  int port;
+  if (addr == NULL || fuv_sockaddr_ip(addr, ip, len, &port) < 0)
+    snprintf(ip, len, "?");
+}
+
+/* Parses a comma-separated list of sizes; returns how many (at most max). */
+static int parse_sizes(const char *text, int *sizes, int max) {
+  int n = 0;
+  while (text != NULL && *text != '\0' && n < max) {
+    char *end;
+    sizes[n++] = (int)strtol(text, &end, 10);
+    text = *end == ',' ? end + 1 : end;
+  }
+  return n;
+}
+
+/* Whether len bytes at data are the first len bytes of the pattern. */
+static int match_pattern(const char *data, size_t len) {
+  size_t i;
+  for (i = 0; i < len; i++) {
+    if (data[i] != pattern_byte(i)) return 0;
+  }
+  return 1;
+}
+
+#define UDP_MAX_SIZES 16
+
+typedef struct {
+  result_t *r;
+  fuv_udp_t *server, *client;
+  int sizes[UDP_MAX_SIZES];
+  int nsizes, datagrams, intact;
+  size_t bytes;
+  char sender[FUV_IP_NAME_MAX];
+} udp_echo_t;
+
+static void udp_echo_server_cb(fuv_udp_t *udp, ssize_t nread, const char *buf,
+                               const struct sockaddr *addr, unsigned flags,
+                               void *arg) {
+  udp_echo_t *e = arg;
+  (void)flags;
+  if (nread < 0) {
+    fail(e->r, "server recv: %s", fuv_err_name((int)nread));
+    return;
+  }
+  MUST(e->r, fuv_udp_send_addr(udp, buf, (size_t)nread, addr, NULL, NULL));
+}
+
+/* Each echo must be the next size sent, the pattern intact; the last one
+ * closes both ends. */
+static void udp_echo_client_cb(fuv_udp_t *udp, ssize_t nread, const char *buf,
+                               const struct sockaddr *addr, unsigned flags,
+                               void *arg) {
+  udp_echo_t *e = arg;
+  (void)flags;
+  if (nread < 0) {
+    fail(e->r, "client recv: %s", fuv_err_name((int)nread));
+    return;
+  }
+  sender_ip(addr, e->sender, sizeof e->sender);
+  if (nread != e->sizes[e->datagrams] || !match_pattern(buf, (size_t)nread))
+    e->intact = 0;
+  e->bytes += (size_t)nread;
+  if (++e->datagrams == e->nsizes) {
+    fuv_close((fuv_handle_t *)udp, NULL, NULL);
+    fuv_close((fuv_handle_t *)e->server, NULL, NULL);
+  }
+}
+
+static void run_udp_echo(const case_t *c, result_t *r) {
+  udp_echo_t e;
+  fuv_loop_t *loop;
+  const char *host = param(c, "host");
+  char data[65536];
+  int port = 0, client_port = 0, i;
+  memset(&e, 0, sizeof e);
+  e.r = r;
+  e.intact = 1;
+  snprintf(e.sender, sizeof e.sender, "none");
+  e.nsizes = parse_sizes(param(c, "sizes"), e.sizes, UDP_MAX_SIZES);
+  fill_pattern(data, sizeof data, 0);
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  e.server = bound_udp(r, loop, host, &port);
+  e.client = bound_udp(r, loop, host, &client_port);
+  if (e.server != NULL && e.client != NULL &&
+      MUST(r, fuv_udp_recv_start(e.server, udp_echo_server_cb, &e)) &&
+      MUST(r, fuv_udp_recv_start(e.client, udp_echo_client_cb, &e))) {
+    for (i = 0; i < e.nsizes; i++)
+      MUST(r, fuv_udp_send(e.client, data, (size_t)e.sizes[i], host, port,
+                           NULL, NULL));
+    run_loop(r, loop);
+  }
+  finish_loop(r, loop);
+  observe(r, "sender", "%s", e.sender);
+  observe(r, "datagrams", "%d", e.datagrams);
+  observe(r, "bytes", "%zu", e.bytes);
+  observe(r, "intact", "%s", e.intact && e.datagrams == e.nsizes ? "yes" : "no");
+}
+
+/* One datagram received by a handle that closes itself and `other` on it:
+ * the scenarios that need a single datagram share it. */
+typedef struct {
+  result_t *r;
+  fuv_udp_t *other;
+  int calls;
+  ssize_t nread;
+  unsigned flags;
+  int intact;
+  char sender[FUV_IP_NAME_MAX];
+} udp_one_t;
+
+static void udp_one_cb(fuv_udp_t *udp, ssize_t nread, const char *buf,
+                       const struct sockaddr *addr, unsigned flags, void *arg) {
+  udp_one_t *o = arg;
+  o->calls++;
+  o->nread = nread;
+  o->flags = flags;
+  o->intact = nread >= 0 && match_pattern(buf, (size_t)nread);
+  sender_ip(addr, o->sender, sizeof o->sender);
+  fuv_close((fuv_handle_t *)udp, NULL, NULL);
+  if (o->other != NULL) fuv_close((fuv_handle_t *)o->other, NULL, NULL);
+  o->other = NULL;
+}
+
+/* Sends one datagram of `size` bytes from a client to a server whose
+ * largest datagram is max (when given), and records what the server got. */
+static void udp_one(const case_t *c, result_t *r, udp_one_t *o) {
+  fuv_loop_t *loop;
+  fuv_udp_t *server, *client;
+  const char *host = param(c, "host");
+  int size = param_int(c, "size", 0), max = param_int(c, "max", 0);
+  int port = 0, client_port = 0;
+  char data[65536];
+  memset(o, 0, sizeof *o);
+  o->r = r;
+  o->nread = -1;
+  snprintf(o->sender, sizeof o->sender, "none");
+  fill_pattern(data, sizeof data, 0);
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  server = bound_udp(r, loop, host, &port);
+  client = bound_udp(r, loop, host, &client_port);
+  o->other = client;
+  if (server != NULL && client != NULL &&
+      (max == 0 || MUST(r, fuv_udp_set_max_datagram(server, max))) &&
+      MUST(r, fuv_udp_recv_start(server, udp_one_cb, o)) &&
+      MUST(r, fuv_udp_send(client, data, (size_t)size, host, port, NULL,
+                           NULL)))
+    run_loop(r, loop);
+  finish_loop(r, loop);
+}
+
+static void run_udp_truncate(const case_t *c, result_t *r) {
+  udp_one_t o;
+  udp_one(c, r, &o);
+  observe(r, "nread", "%zd", o.nread);
+  observe(r, "partial", "%s", (o.flags & FUV_UDP_PARTIAL) ? "yes" : "no");
+  observe(r, "intact", "%s", o.intact ? "yes" : "no");
+}
+
+static void run_udp_empty(const case_t *c, result_t *r) {
+  udp_one_t o;
+  udp_one(c, r, &o);
+  observe(r, "calls", "%d", o.calls);
+  observe(r, "nread", "%zd", o.nread);
+  observe(r, "sender", "%s", o.sender);
+}
+
+/* A connected client sends to another destination (refused at the call),
+ * then, connected to a port with no socket, learns of the ICMP refusal in
+ * its receive callback. */
+typedef struct {
+  result_t *r;
+  const char *refused;
+} udp_refused_t;
+
+static void udp_refused_cb(fuv_udp_t *udp, ssize_t nread, const char *buf,
+                           const struct sockaddr *addr, unsigned flags,
+                           void *arg) {
+  udp_refused_t *u = arg;
+  (void)buf;
+  (void)addr;
+  (void)flags;
+  u->refused = status_name((int)nread);
+  fuv_close((fuv_handle_t *)udp, NULL, NULL);
+}
+
+static void run_udp_connected(const case_t *c, result_t *r) {
+  fuv_loop_t *loop;
+  fuv_udp_t *server, *client = NULL, *closed;
+  udp_refused_t u;
+  const char *host = param(c, "host");
+  int port = 0, closed_port = 0;
+  u.r = r;
+  u.refused = "none";
+  if (!MUST(r, fuv_loop_new(&loop))) return;
+  server = bound_udp(r, loop, host, &port);
+  /* A port that was just free: nothing listens there once it is closed. */
+  closed = bound_udp(r, loop, host, &closed_port);
+  if (closed != NULL) fuv_close((fuv_handle_t *)closed, NULL, NULL);
+  if (server != NULL && closed != NULL && MUST(r, fuv_udp_new(&client, loop)) &&
+      MUST(r, fuv_udp_connect(client, host, port))) {
+    observe(r, "other_dest", "%s",
+            status_name(fuv_udp_send(client, "x", 1, host, closed_port, NULL,
+                                     NULL)));
+    if (MUST(r, fuv_udp_connect(client, NULL, 0)) &&
+        MUST(r, fuv_udp_connect(client, host, closed_port)) &&
+        MUST(r, fuv_udp_recv_start(client, udp_refused_cb, &u)) &&
+        MUST(r, fuv_udp_send(client, "x", 1, NULL, 0, NULL, NULL)))
+      run_loop(r, loop);
+  }
+  finish_loop(r, loop);
+  observe(r, "refused", "%s", u.refused);
+}
+
 /* ---- error -------------------------------------------------------------- */
 
 static void ignore_read_cb(fuv_stream_t *s, ssize_t nread, const char *buf,
@@ -1227,6 +1459,7 @@ static void ignore_write_cb(fuv_stream_t *s, int status, void *arg) {
 static int error_op(result_t *r, fuv_loop_t *loop, const char *op) {
   fuv_tcp_t *tcp = NULL, *other = NULL;
   fuv_timer_t *timer = NULL;
+  fuv_udp_t *udp = NULL;
   pair_t p;
   int port = 0, other_port = 0, err = 1;
   if (strcmp(op, "bind_bad_ip") == 0) {
@@ -1314,6 +1547,26 @@ static int error_op(result_t *r, fuv_loop_t *loop, const char *op) {
         err = fuv_pipe_bind(second, n.name);
       remove_pipe_name(&n);
     }
+  } else if (strcmp(op, "udp_bind_bad_ip") == 0) {
+    if (MUST(r, fuv_udp_new(&udp, loop)))
+      err = fuv_udp_bind(udp, "300.1.2.3", 0, 0);
+  } else if (strcmp(op, "udp_bind_port_range") == 0) {
+    if (MUST(r, fuv_udp_new(&udp, loop)))
+      err = fuv_udp_bind(udp, "127.0.0.1", 65536, 0);
+  } else if (strcmp(op, "udp_send_closed") == 0) {
+    udp = bound_udp(r, loop, "127.0.0.1", &port);
+    if (udp != NULL && MUST(r, fuv_close((fuv_handle_t *)udp, NULL, NULL)))
+      err = fuv_udp_send(udp, "x", 1, "127.0.0.1", port, NULL, NULL);
+  } else if (strcmp(op, "udp_membership_no_socket") == 0) {
+    if (MUST(r, fuv_udp_new(&udp, loop)))
+      err = fuv_udp_set_membership(udp, "239.255.0.1", NULL, FUV_JOIN_GROUP);
+  } else if (strcmp(op, "udp_recv_timeout") == 0) {
+    char buf[16], ip[FUV_IP_NAME_MAX];
+    udp = bound_udp(r, loop, "127.0.0.1", &port);
+    if (udp != NULL)
+      err = fuv_udp_recv_sync(udp, buf, sizeof buf, ip, sizeof ip, &other_port,
+                              10);
+    if (err > 0) err = 0;
   } else if (strcmp(op, "shutdown_after_close_reset") == 0) {
     if (sync_pair(r, loop, "127.0.0.1", &p) &&
         MUST(r, fuv_tcp_close_reset(p.client, NULL, NULL)))
@@ -1357,6 +1610,10 @@ static const kind_t kinds[] = {
     {"loop_phases", run_loop_phases},
     {"cancel_write", run_cancel_write},
     {"cancel_connect", run_cancel_connect},
+    {"udp_echo", run_udp_echo},
+    {"udp_truncate", run_udp_truncate},
+    {"udp_empty", run_udp_empty},
+    {"udp_connected", run_udp_connected},
     {"error", run_error},
 };
 

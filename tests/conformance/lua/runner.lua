@@ -550,6 +550,107 @@ function scenarios.cancel_connect(params, seen, failures)
   run_loop(failures)
 end
 
+local function bound_udp(host)
+  local udp = must(uv.new_udp())
+  must(udp:bind(host, 0))
+  return udp, must(udp:getsockname()).port
+end
+
+function scenarios.udp_echo(params, seen, failures)
+  local host = params.host
+  local sizes = split(params.sizes)
+  local echoes, ok = {}, true
+  local bytes = 0
+  seen.sender = "none"
+  local server, port = bound_udp(host)
+  local client = bound_udp(host)
+  must(server:recv_start(function(err, data, addr)
+    if err then
+      failures[#failures + 1] = "server recv: " .. err
+      return
+    end
+    must(server:send(data, addr.ip, addr.port))
+  end))
+  must(client:recv_start(function(err, data, addr)
+    if err then
+      failures[#failures + 1] = "client recv: " .. err
+      return
+    end
+    seen.sender = addr.ip
+    echoes[#echoes + 1] = data
+    bytes = bytes + #data
+    if data ~= pattern(0, tonumber(sizes[#echoes])) then ok = false end
+    if #echoes == #sizes then
+      client:close()
+      server:close()
+    end
+  end))
+  for _, size in ipairs(sizes) do
+    must(client:send(pattern(0, tonumber(size)), host, port))
+  end
+  run_loop(failures)
+  seen.datagrams = tostring(#echoes)
+  seen.bytes = tostring(bytes)
+  seen.intact = (ok and #echoes == #sizes) and "yes" or "no"
+end
+
+-- Sends one datagram of `size` bytes to a server whose largest datagram is
+-- `max` (when given); returns what the server's receive callback got, one
+-- { err, data, addr, flags } per call.
+local function udp_one(params, failures)
+  local host = params.host
+  local got = {}
+  local server, port = bound_udp(params.host)
+  local client = bound_udp(params.host)
+  if params.max then must(server:set_max_datagram(tonumber(params.max))) end
+  must(server:recv_start(function(err, data, addr, flags)
+    got[#got + 1] = { err = err, data = data, addr = addr, flags = flags }
+    server:close()
+    client:close()
+  end))
+  must(client:send(pattern(0, tonumber(params.size)), host, port))
+  run_loop(failures)
+  return got
+end
+
+function scenarios.udp_truncate(params, seen, failures)
+  for _, g in ipairs(udp_one(params, failures)) do
+    seen.nread = g.err or tostring(#g.data)
+    seen.partial = (g.flags and g.flags.partial) and "yes" or "no"
+    seen.intact = intact(g.data or "", #(g.data or ""))
+  end
+end
+
+function scenarios.udp_empty(params, seen, failures)
+  local got = udp_one(params, failures)
+  seen.calls = tostring(#got)
+  for _, g in ipairs(got) do
+    seen.nread = g.err or tostring(#g.data)
+    seen.sender = g.addr and g.addr.ip or "none"
+  end
+end
+
+function scenarios.udp_connected(params, seen, failures)
+  local host = params.host
+  seen.refused = "none"
+  local server, port = bound_udp(host)
+  -- A port that was just free: nothing listens there once it is closed.
+  local closed, closed_port = bound_udp(host)
+  closed:close()
+  local client = must(uv.new_udp())
+  must(client:connect(host, port))
+  seen.other_dest = call_error(client.send, client, "x", host, closed_port)
+  must(client:connect(nil, nil))
+  must(client:connect(host, closed_port))
+  must(client:recv_start(function(err)
+    seen.refused = status_name(err)
+    client:close()
+  end))
+  must(client:send("x", nil, nil))
+  run_loop(failures)
+  local _ = server -- held until finish_loop closes it
+end
+
 local function ignore() end
 
 -- Each error op prepares its handles and returns the failing call and its
@@ -559,13 +660,12 @@ local function ignore() end
 -- case's, for an op that runs the loop.
 local error_ops = {}
 
-function error_ops.bind_bad_ip()
-  local tcp = must(uv.new_tcp())
-  -- As luv, an ip that is no address raises "Invalid IP address or port
-  -- [ip:port]" (swig/lua.i) rather than returning EINVAL: that raise is
-  -- this case's EINVAL.
-  local function bind(...)
-    local ok, r, msg, name = pcall(tcp.bind, ...)
+-- As luv, an ip that is no address raises "Invalid IP address or port
+-- [ip:port]" (swig/lua.i) rather than returning EINVAL: that raise is the
+-- bind_bad_ip cases' EINVAL. Returns bind reporting it so.
+local function invalid_ip_as_einval(bind)
+  return function(...)
+    local ok, r, msg, name = pcall(bind, ...)
     if not ok then
       if tostring(r):find("^Invalid IP address or port %[") then
         return nil, r, "EINVAL"
@@ -574,7 +674,38 @@ function error_ops.bind_bad_ip()
     end
     return r, msg, name
   end
-  return bind, tcp, "300.1.2.3", 0
+end
+
+function error_ops.bind_bad_ip()
+  local tcp = must(uv.new_tcp())
+  return invalid_ip_as_einval(tcp.bind), tcp, "300.1.2.3", 0
+end
+
+function error_ops.udp_bind_bad_ip()
+  local udp = must(uv.new_udp())
+  return invalid_ip_as_einval(udp.bind), udp, "300.1.2.3", 0
+end
+
+function error_ops.udp_bind_port_range()
+  local udp = must(uv.new_udp())
+  return udp.bind, udp, "127.0.0.1", 65536
+end
+
+function error_ops.udp_send_closed()
+  local udp, port = bound_udp("127.0.0.1")
+  must(udp:close())
+  return udp.send, udp, "x", "127.0.0.1", port
+end
+
+function error_ops.udp_membership_no_socket()
+  local udp = must(uv.new_udp())
+  return udp.set_membership, udp, "239.255.0.1", nil, "join"
+end
+
+function error_ops.udp_recv_timeout(keep)
+  local udp = bound_udp("127.0.0.1")
+  keep[#keep + 1] = udp
+  return udp.recv_sync, udp, 16, 10
 end
 
 function error_ops.bind_ipv6only_ipv4()

@@ -10,7 +10,8 @@
 ## Exits non-zero when any case failed.
 ##
 ## It uses the module's idiomatic layer; the raw layer only for the one
-## call that layer does not wrap (fuv_tcp_pending_bytes).
+## call that layer does not wrap (fuv_tcp_pending_bytes) and for the
+## FUV_UDP_PARTIAL flag's value.
 
 import std/[os, sequtils, strutils, tables, tempfiles]
 import flatuv
@@ -498,6 +499,105 @@ proc runCancelConnect(ctx: Ctx) =
   ctx.seen["cancel"] = callError(proc () = request.cancel())
   ctx.runLoop()
 
+proc boundUdp(ctx: Ctx; host: string): (UDP, int) =
+  let udp = ctx.track newUDP(ctx.loop)
+  udp.bindAddr(host, 0)
+  (udp, udp.getSockName().port)
+
+proc runUdpEcho(ctx: Ctx) =
+  let host = ctx.param("host")
+  let sizes = ctx.param("sizes").split(',').mapIt(parseInt(it))
+  var echoes: seq[string]
+  ctx.seen["sender"] = "none"
+  let (server, port) = ctx.boundUdp(host)
+  let (client, _) = ctx.boundUdp(host)
+  server.recvStart(proc (u: UDP; address: tuple[ip: string, port: int];
+                         flags: int; data: openArray[char];
+                         err: ref FlatuvError) =
+    if err != nil:
+      ctx.failures.add "server recv: " & err.errorName
+    else:
+      u.send(data, address.ip, address.port))
+  client.recvStart(proc (u: UDP; address: tuple[ip: string, port: int];
+                         flags: int; data: openArray[char];
+                         err: ref FlatuvError) =
+    if err != nil:
+      ctx.failures.add "client recv: " & err.errorName
+      return
+    ctx.seen["sender"] = address.ip
+    echoes.add toString(data)
+    if echoes.len == sizes.len:
+      u.close()
+      server.close())
+  for size in sizes:
+    client.send(pattern(0, size), host, port)
+  ctx.runLoop()
+  ctx.seen["datagrams"] = $echoes.len
+  ctx.seen["bytes"] = $echoes.foldl(a + b.len, 0)
+  ctx.seen["intact"] =
+    if echoes == sizes.mapIt(pattern(0, it)): "yes" else: "no"
+
+type UdpGot = object
+  ## What one receive callback got.
+  sender: string
+  flags: int
+  data: string
+  err: ref FlatuvError
+
+proc udpOne(ctx: Ctx): seq[UdpGot] =
+  ## Sends one datagram of `size` bytes to a server whose largest datagram
+  ## is `max` (when given); returns what the server's callback got.
+  let host = ctx.param("host")
+  var got: seq[UdpGot]
+  let (server, port) = ctx.boundUdp(host)
+  let (client, _) = ctx.boundUdp(host)
+  if ctx.params.hasKey("max"):
+    server.maxDatagram = ctx.intParam("max")
+  server.recvStart(proc (u: UDP; address: tuple[ip: string, port: int];
+                         flags: int; data: openArray[char];
+                         err: ref FlatuvError) =
+    got.add UdpGot(sender: address.ip, flags: flags, data: toString(data),
+                   err: err)
+    u.close()
+    client.close())
+  client.send(pattern(0, ctx.intParam("size")), host, port)
+  ctx.runLoop()
+  got
+
+proc runUdpTruncate(ctx: Ctx) =
+  for g in ctx.udpOne():
+    ctx.seen["nread"] = if g.err != nil: g.err.errorName else: $g.data.len
+    ctx.seen["partial"] =
+      if (g.flags and int(raw.FUV_UDP_PARTIAL)) != 0: "yes" else: "no"
+    ctx.seen["intact"] = intact(g.data, g.data.len)
+
+proc runUdpEmpty(ctx: Ctx) =
+  let got = ctx.udpOne()
+  ctx.seen["calls"] = $got.len
+  for g in got:
+    ctx.seen["nread"] = if g.err != nil: g.err.errorName else: $g.data.len
+    ctx.seen["sender"] = g.sender
+
+proc runUdpConnected(ctx: Ctx) =
+  let host = ctx.param("host")
+  ctx.seen["refused"] = "none"
+  let (_, port) = ctx.boundUdp(host)
+  # A port that was just free: nothing listens there once it is closed.
+  let (closed, closedPort) = ctx.boundUdp(host)
+  closed.close()
+  let client = ctx.track newUDP(ctx.loop)
+  client.connect(host, port)
+  ctx.seen["other_dest"] = callError(proc () = client.send("x", host, closedPort))
+  client.connect()
+  client.connect(host, closedPort)
+  client.recvStart(proc (u: UDP; address: tuple[ip: string, port: int];
+                         flags: int; data: openArray[char];
+                         err: ref FlatuvError) =
+    ctx.seen["refused"] = statusName(err)
+    u.close())
+  client.send("x")
+  ctx.runLoop()
+
 proc ignoreRead(c: Stream; data: openArray[char]; err: ref FlatuvError) =
   discard
 
@@ -582,6 +682,22 @@ proc errorOp(ctx: Ctx; op, tmpDir: string): proc () =
     `bind`(ctx.track(newPipe(loop)), name)
     let second = ctx.track newPipe(loop)
     result = proc () = `bind`(second, name)
+  of "udp_bind_bad_ip":
+    let udp = ctx.track newUDP(loop)
+    result = proc () = udp.bindAddr("300.1.2.3", 0)
+  of "udp_bind_port_range":
+    let udp = ctx.track newUDP(loop)
+    result = proc () = udp.bindAddr("127.0.0.1", 65536)
+  of "udp_send_closed":
+    let (udp, port) = ctx.boundUdp("127.0.0.1")
+    udp.close()
+    result = proc () = udp.send("x", "127.0.0.1", port)
+  of "udp_membership_no_socket":
+    let udp = ctx.track newUDP(loop)
+    result = proc () = udp.setMembership("239.255.0.1", "", joinGroup)
+  of "udp_recv_timeout":
+    let (udp, _) = ctx.boundUdp("127.0.0.1")
+    result = proc () = discard udp.recvSync(16, 10)
   of "shutdown_after_close_reset":
     let (client, _) = ctx.syncPair("127.0.0.1")
     client.closeReset()
@@ -611,6 +727,10 @@ let scenarios = {
   "loop_phases": runLoopPhases,
   "cancel_write": runCancelWrite,
   "cancel_connect": runCancelConnect,
+  "udp_echo": runUdpEcho,
+  "udp_truncate": runUdpTruncate,
+  "udp_empty": runUdpEmpty,
+  "udp_connected": runUdpConnected,
   "error": runError,
 }.toTable
 

@@ -521,6 +521,106 @@ def run_cancel_connect(loop, params, seen, failures):
     run_loop(loop, failures)
 
 
+def bound_udp(loop, host):
+    udp = flatuv.UDP(loop)
+    udp.bind((host, 0))
+    return udp, udp.getsockname()[1]
+
+
+def run_udp_echo(loop, params, seen, failures):
+    host = params["host"]
+    sizes = [int(s) for s in params["sizes"].split(",")]
+    echoes = []
+    seen["sender"] = "none"
+
+    def on_server(udp, address, flags, data, error):
+        if error is not None:
+            failures.append("server recv: %s" % error.name)
+            return
+        udp.send(address, data)
+
+    def on_client(udp, address, flags, data, error):
+        if error is not None:
+            failures.append("client recv: %s" % error.name)
+            return
+        seen["sender"] = address[0]
+        echoes.append(data)
+        if len(echoes) == len(sizes):
+            udp.close()
+            server.close()
+
+    server, port = bound_udp(loop, host)
+    client, _ = bound_udp(loop, host)
+    server.start_recv(on_server)
+    client.start_recv(on_client)
+    for size in sizes:
+        client.send((host, port), pattern(0, size))
+    run_loop(loop, failures)
+    seen["datagrams"] = str(len(echoes))
+    seen["bytes"] = str(sum(len(e) for e in echoes))
+    seen["intact"] = "yes" if echoes == [pattern(0, s) for s in sizes] else "no"
+
+
+def udp_one(loop, params, failures):
+    """Sends one datagram of `size` bytes to a server whose largest datagram
+    is `max` (when given); returns [(address, flags, data, error)] for what
+    the server's receive callback got."""
+    host, size = params["host"], int(params["size"])
+    got = []
+
+    def on_recv(udp, address, flags, data, error):
+        got.append((address, flags, data, error))
+        udp.close()
+        client.close()
+
+    server, port = bound_udp(loop, host)
+    client, _ = bound_udp(loop, host)
+    if "max" in params:
+        server.set_max_datagram(int(params["max"]))
+    server.start_recv(on_recv)
+    client.send((host, port), pattern(0, size))
+    run_loop(loop, failures)
+    return got
+
+
+def run_udp_truncate(loop, params, seen, failures):
+    for address, flags, data, error in udp_one(loop, params, failures):
+        seen["nread"] = error.name if error is not None else str(len(data))
+        seen["partial"] = "yes" if flags & flatuv.UDP_PARTIAL else "no"
+        seen["intact"] = intact(data or b"", len(data or b""))
+
+
+def run_udp_empty(loop, params, seen, failures):
+    got = udp_one(loop, params, failures)
+    seen["calls"] = str(len(got))
+    for address, flags, data, error in got:
+        seen["nread"] = error.name if error is not None else str(len(data))
+        seen["sender"] = address[0] if address else "none"
+
+
+def run_udp_connected(loop, params, seen, failures):
+    host = params["host"]
+    seen["refused"] = "none"
+
+    def on_recv(udp, address, flags, data, error):
+        seen["refused"] = status_name(error)
+        udp.close()
+
+    server, port = bound_udp(loop, host)
+    # A port that was just free: nothing listens there once it is closed.
+    closed, closed_port = bound_udp(loop, host)
+    closed.close()
+    client = flatuv.UDP(loop)
+    client.connect((host, port))
+    seen["other_dest"] = call_error(client.send, (host, closed_port), b"x")
+    client.connect(None)
+    client.connect((host, closed_port))
+    client.start_recv(on_recv)
+    client.send(None, b"x")
+    run_loop(loop, failures)
+    server.close()
+
+
 def ignore(*args):
     pass
 
@@ -609,6 +709,21 @@ def error_op(loop, op, keep, tmpdir, failures):
         first.bind(name)
         keep.append(first)
         return flatuv.Pipe(loop).bind, name
+    if op == "udp_bind_bad_ip":
+        return flatuv.UDP(loop).bind, ("300.1.2.3", 0)
+    if op == "udp_bind_port_range":
+        return flatuv.UDP(loop).bind, ("127.0.0.1", 65536)
+    if op == "udp_send_closed":
+        udp, port = bound_udp(loop, "127.0.0.1")
+        udp.close()
+        return udp.send, ("127.0.0.1", port), b"x"
+    if op == "udp_membership_no_socket":
+        return (flatuv.UDP(loop).set_membership, "239.255.0.1",
+                flatuv.JOIN_GROUP)
+    if op == "udp_recv_timeout":
+        udp, _ = bound_udp(loop, "127.0.0.1")
+        keep.append(udp)
+        return udp.recv_sync, 16, 0.010
     if op == "shutdown_after_close_reset":
         client, server = sync_pair(loop, "127.0.0.1")
         keep.append(server)
@@ -638,6 +753,10 @@ SCENARIOS = {
     "loop_phases": run_loop_phases,
     "cancel_write": run_cancel_write,
     "cancel_connect": run_cancel_connect,
+    "udp_echo": run_udp_echo,
+    "udp_truncate": run_udp_truncate,
+    "udp_empty": run_udp_empty,
+    "udp_connected": run_udp_connected,
     "error": run_error,
 }
 
