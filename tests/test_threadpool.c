@@ -316,6 +316,17 @@ START_TEST(loop_free_waits_for_outstanding_work) {
 }
 END_TEST
 
+/* ThreadSanitizer cannot follow threads started in the child of a process
+ * that has threads (it stops the child), which is what this case does. */
+#if defined(__SANITIZE_THREAD__)
+#define FUV_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FUV_TEST_TSAN 1
+#endif
+#endif
+
+#ifndef FUV_TEST_TSAN
 /* Queues one item on a fresh loop and runs it: 0 when it completed. */
 static int run_one_item(void) {
   fuv_loop_t *loop = NULL;
@@ -332,17 +343,6 @@ static int run_one_item(void) {
   return fuv_loop_free(loop) == 0 ? 0 : 24;
 }
 
-/* ThreadSanitizer cannot follow threads started in the child of a process
- * that has threads (it stops the child), which is what this case does. */
-#if defined(__SANITIZE_THREAD__)
-#define FUV_TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define FUV_TEST_TSAN 1
-#endif
-#endif
-
-#ifndef FUV_TEST_TSAN
 START_TEST(fork_with_a_running_pool) {
   fuv_loop_t *loop = new_loop();
   struct gate g;
