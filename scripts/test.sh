@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every flatuv test. The stages and their tests are registered with
 # ctest by the top-level build (cmake/stages/CMakeLists.txt has the one list:
-# c asan valgrind install python lua nim nim2 conformance stress fuzz
+# c asan tsan valgrind install python lua nim nim2 conformance stress fuzz
 # progfuzz); this script configures one build with every binding and every
 # stage on, builds it, and runs each stage as `ctest -L '^STAGE$'`, showing
 # each test's whole output, so every runner's own summary line is there. The

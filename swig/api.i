@@ -65,6 +65,7 @@
 %feature("fuv:result", "count") fuv_tcp_detach;
 %feature("fuv:result", "count") fuv_try_write;
 %feature("fuv:result", "count") fuv_pipe_pending_count;
+%feature("fuv:result", "count") fuv_threadpool_size;
 /* A run mode, or -1 when the loop is not running: None / nil. */
 %feature("fuv:result", "enum_or_none:fuv_run_mode_t") fuv_loop_mode;
 /* An int the header documents as one of an enum's values. */
@@ -129,6 +130,10 @@
  * accept(client) are fuv_stream_accept_into (the overrides' dispatch). */
 %feature("fuv:hidden", "python,lua,nim") fuv_stream_accept;
 %feature("fuv:hidden", "python,lua,nim") fuv_stream_accept_sync;
+/* The work callback runs on a pool thread, where no host interpreter may
+ * be entered: the worker pool is C's alone. */
+%feature("fuv:hidden", "python,lua,nim") fuv_queue_work;
+%feature("fuv:hidden", "python,lua,nim") fuv_queue_work_req;
 
 /* Requests in flight: every language's write, writev, write2, shutdown
  * and connect are the *_req calls, returning the request (luv returns it;

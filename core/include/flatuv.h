@@ -172,8 +172,8 @@ typedef struct fuv_prepare_s fuv_prepare_t;
 typedef struct fuv_check_s fuv_check_t;
 typedef struct fuv_idle_s fuv_idle_t;
 typedef struct fuv_udp_s fuv_udp_t;
-/* A request: a connect, write or shutdown in flight, for callers that want
- * to cancel it or ask its type (see "Requests" below). */
+/* A request: a connect, write, shutdown, send or work in flight, for
+ * callers that want to cancel it or ask its type (see "Requests" below). */
 typedef struct fuv_req_s fuv_req_t;
 
 typedef enum {
@@ -196,7 +196,8 @@ typedef enum {
   FUV_WRITE = 2,
   FUV_SHUTDOWN = 3,
   FUV_UDP_SEND = 4,
-  FUV_REQ_TYPE_MAX = 5
+  FUV_WORK = 5,
+  FUV_REQ_TYPE_MAX = 6
 } fuv_req_type_t;
 
 /* Options for fuv_loop_configure(). */
@@ -358,6 +359,14 @@ typedef void (*fuv_udp_send_cb)(fuv_udp_t *udp, int status, void *arg);
 typedef void (*fuv_udp_recv_cb)(fuv_udp_t *udp, ssize_t nread,
                                 const char *buf, const struct sockaddr *addr,
                                 unsigned int flags, void *arg);
+/* The work of fuv_queue_work(): runs once, on one of the pool's threads,
+ * never on the loop's, so it must not call the loop or its handles. */
+typedef void (*fuv_work_cb)(void *arg);
+/* Called on the loop's thread, from fuv_run(), once the work has run
+ * (status 0) or was cancelled before it started (FUV_ECANCELED, the work
+ * never ran). It gets no loop: the work is no handle's, and arg says whose
+ * it is. */
+typedef void (*fuv_after_work_cb)(int status, void *arg);
 
 /* ------------------------------------------------------------------------ */
 /* Loop                                                                     */
@@ -717,10 +726,45 @@ FUV_EXTERN int fuv_pipe_connect2_req(fuv_pipe_t *pipe, const char *name,
 FUV_EXTERN int fuv_cancel(fuv_req_t *req);
 /* Returns the request's kind, FUV_UNKNOWN_REQ for NULL. */
 FUV_EXTERN fuv_req_type_t fuv_req_type(const fuv_req_t *req);
-/* Returns "connect", "write", "shutdown", or "unknown". */
+/* Returns "connect", "write", "shutdown", "udp_send", "work", or
+ * "unknown". */
 FUV_EXTERN const char *fuv_req_type_name(fuv_req_type_t type);
 /* Gives back the caller's reference to the request. NULL is ignored. */
 FUV_EXTERN void fuv_req_release(fuv_req_t *req);
+
+/* ------------------------------------------------------------------------ */
+/* Work: the worker pool                                                    */
+/* ------------------------------------------------------------------------ */
+/*
+ * One pool of threads serves every loop of the process [libuv's threadpool].
+ * It starts with the first work queued, with FUV_THREADPOOL_SIZE threads
+ * (read then; clamped to 1..1024; 4 when unset or not a number), and stops,
+ * joining its threads, when the last loop that used it is freed. A child
+ * made by fork() starts with a pool of its own: work the parent had queued
+ * or running is not the child's, and completes in the child with
+ * FUV_ECANCELED without running there. Work queued and not yet finished
+ * keeps its loop alive, and fuv_loop_free() refuses with FUV_EBUSY until
+ * its after-callback has run.
+ */
+
+/* Runs work_cb(arg) (not NULL) on a pool thread, then after_cb (may be
+ * NULL) on the loop's thread from fuv_run() [uv_queue_work]. Call it from
+ * the loop's thread. FUV_EINVAL for a NULL loop or work_cb; FUV_ENOMEM; the
+ * error of pthread_create (FUV_EAGAIN) when the pool cannot start a single
+ * thread. */
+FUV_EXTERN int fuv_queue_work(fuv_loop_t *loop, fuv_work_cb work_cb,
+                              fuv_after_work_cb after_cb, void *arg);
+/* fuv_queue_work giving a request object in *req (which may be NULL), as
+ * the other *_req calls (see "Requests"). fuv_cancel() withdraws the work
+ * while it waits for a thread: after_cb then gets FUV_ECANCELED and the
+ * work never runs; once a thread has taken it fuv_cancel() returns
+ * FUV_EBUSY. */
+FUV_EXTERN int fuv_queue_work_req(fuv_loop_t *loop, fuv_work_cb work_cb,
+                                  fuv_after_work_cb after_cb, void *arg,
+                                  fuv_req_t **req);
+/* Returns the number of threads the pool has, or will start with if it has
+ * not started yet (from FUV_THREADPOOL_SIZE, as above). */
+FUV_EXTERN int fuv_threadpool_size(void);
 
 /* ------------------------------------------------------------------------ */
 /* TCP                                                                      */

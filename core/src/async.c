@@ -34,6 +34,8 @@ static void async_io(fuv_loop_t *loop, fuv__io_t *w, unsigned events) {
   (void)events;
 
   drain_wakeup_fd(w->fd);
+  /* The worker pool wakes the loop through this fd too. */
+  fuv__work_loop_done(loop);
   fuv__queue_move(&loop->async_handles, &batch);
   while (!fuv__queue_empty(&batch)) {
     fuv__queue_t *q = batch.next;
@@ -87,6 +89,27 @@ static void close_wakeup(fuv_loop_t *loop, fuv__io_t *w, int *wfd) {
   *wfd = -1;
 }
 
+int fuv__async_ensure(fuv_loop_t *loop) {
+  return loop->async_io.fd >= 0 ? 0 : async_start_wakeup(loop);
+}
+
+/* Only the fd is touched, so any thread may call it. */
+int fuv__async_wake(fuv_loop_t *loop) {
+  for (;;) {
+#ifdef __linux__
+    uint64_t one = 1;
+    ssize_t n = write(loop->async_wfd, &one, sizeof one);
+#else
+    char one = 1;
+    ssize_t n = write(loop->async_wfd, &one, 1);
+#endif
+    if (n >= 0 || errno == EAGAIN)
+      return 0; /* EAGAIN: the counter is full, so a wake-up is pending */
+    if (errno != EINTR)
+      return fuv__errno();
+  }
+}
+
 void fuv__async_loop_free(fuv_loop_t *loop) {
   close_wakeup(loop, &loop->async_io, &loop->async_wfd);
   close_wakeup(loop, &loop->wakeup_io, &loop->wakeup_wfd);
@@ -126,11 +149,9 @@ int fuv_async_new(fuv_async_t **out, fuv_loop_t *loop, fuv_async_cb cb,
   *out = NULL;
   if (loop == NULL || cb == NULL)
     return FUV_EINVAL;
-  if (loop->async_io.fd < 0) {
-    r = async_start_wakeup(loop);
-    if (r != 0)
-      return r;
-  }
+  r = fuv__async_ensure(loop);
+  if (r != 0)
+    return r;
   a = calloc(1, sizeof *a);
   if (a == NULL)
     return FUV_ENOMEM;
@@ -150,17 +171,5 @@ int fuv_async_send(fuv_async_t *a) {
     return r;
   if (__atomic_exchange_n(&a->pending, 1, __ATOMIC_ACQ_REL) != 0)
     return 0; /* already pending: coalesced */
-  for (;;) {
-#ifdef __linux__
-    uint64_t one = 1;
-    ssize_t n = write(a->handle.loop->async_wfd, &one, sizeof one);
-#else
-    char one = 1;
-    ssize_t n = write(a->handle.loop->async_wfd, &one, 1);
-#endif
-    if (n >= 0 || errno == EAGAIN)
-      return 0; /* EAGAIN: the counter is full, so a wake-up is pending */
-    if (errno != EINTR)
-      return fuv__errno();
-  }
+  return fuv__async_wake(a->handle.loop);
 }

@@ -191,6 +191,10 @@ struct fuv_async_s {
 
 /* Closes the loop's async and wake-up fds. */
 void fuv__async_loop_free(fuv_loop_t *loop);
+/* Opens the loop's async wake-up fd if it has none yet: 0 or FUV_E*. */
+int fuv__async_ensure(fuv_loop_t *loop);
+/* Wakes the loop through that fd, from any thread: 0 or FUV_E*. */
+int fuv__async_wake(fuv_loop_t *loop);
 
 /* ---- prepare, check and idle ------------------------------------------------ */
 
@@ -560,12 +564,40 @@ struct fuv_req_s {
   fuv__write_req_t *write; /* FUV_WRITE in flight */
   fuv_udp_t *udp;          /* FUV_UDP_SEND in flight, else NULL */
   fuv__udp_send_t *send;   /* FUV_UDP_SEND in flight */
+  struct fuv__work_s *work; /* FUV_WORK in flight, else NULL */
 };
 
 /* Creates a request of the given type in flight on s (refs 2), or NULL. */
 fuv_req_t *fuv__req_new(fuv_req_type_t type, fuv_stream_t *s);
 /* The operation is over: drops its reference. NULL is ignored. */
 void fuv__req_done(fuv_req_t *req);
+
+/* ---- the worker pool (threadpool.c) --------------------------------------- */
+
+/* What a work item is, which says which of the pool's queues it waits on:
+ * slow I/O (DNS lookups) may occupy at most half of the threads, so that
+ * slow lookups cannot starve the rest. */
+typedef enum {
+  FUV__WORK_CPU,
+  FUV__WORK_SLOW_IO,
+  FUV__WORK_KINDS
+} fuv__work_kind_t;
+
+typedef struct fuv__work_s fuv__work_t;
+
+/* Queues work_cb(arg) of the given kind, and then after_cb from the loop's
+ * async phase; req (may be NULL) receives a FUV_WORK request. The body of
+ * fuv_queue_work_req, for the pool's other users (DNS). */
+int fuv__work_submit(fuv_loop_t *loop, fuv__work_kind_t kind,
+                     fuv_work_cb work_cb, fuv_after_work_cb after_cb,
+                     void *arg, fuv_req_t **req);
+/* fuv_cancel's part: 0 when the work was still waiting, else FUV_EBUSY. */
+int fuv__work_cancel(fuv__work_t *w);
+/* Runs the after-callbacks of the loop's finished work (the async phase). */
+void fuv__work_loop_done(fuv_loop_t *loop);
+/* The loop is being freed with no work outstanding: the last loop that
+ * used the pool stops it. */
+void fuv__work_loop_free(fuv_loop_t *loop);
 
 /* ---- the loop ------------------------------------------------------------ */
 
@@ -637,6 +669,14 @@ struct fuv_loop_s {
   uint64_t metrics_events_waiting; /* what the last wait returned */
   int metrics_idle_on;             /* FUV_METRICS_IDLE_TIME was given */
   uint64_t metrics_idle_time;      /* ns spent waiting since then */
+
+  /* The worker pool: work queued and whose after-callback has not run
+   * (keeps the loop alive), the pool's epoch in which this loop became
+   * one of its users (0: not one; a fork starts a new epoch with none),
+   * and the finished work, guarded by the pool's mutex. */
+  unsigned active_work;
+  unsigned pool_epoch;
+  fuv__queue_t work_done;
 };
 
 /* The backends' wait, bracketed: the mask to wait with (the thread's own

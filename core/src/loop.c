@@ -20,6 +20,7 @@ int fuv_loop_new(fuv_loop_t **out) {
   fuv__queue_init(&loop->closing_handles);
   fuv__queue_init(&loop->dirty_watchers);
   fuv__queue_init(&loop->async_handles);
+  fuv__queue_init(&loop->work_done);
   for (int kind = 0; kind < FUV__WATCHER_KINDS; kind++)
     fuv__queue_init(&loop->watcher_handles[kind]);
   sigemptyset(&loop->blocked_signals);
@@ -48,8 +49,12 @@ int fuv_loop_new(fuv_loop_t **out) {
 int fuv_loop_free(fuv_loop_t *loop) {
   if (loop == NULL)
     return FUV_EINVAL;
-  if (loop->running || loop->walking || !fuv__queue_empty(&loop->handles))
+  /* Work outstanding counts as a live request, as in libuv: its
+   * after-callback is still to run on this loop. */
+  if (loop->running || loop->walking || !fuv__queue_empty(&loop->handles) ||
+      loop->active_work > 0)
     return FUV_EBUSY;
+  fuv__work_loop_free(loop);
   fuv__async_loop_free(loop);
   fuv__backend_free(loop);
   fuv__close_fd(loop->reserve_fd);
@@ -67,7 +72,7 @@ int fuv_loop_free(fuv_loop_t *loop) {
 }
 
 static int loop_alive(const fuv_loop_t *loop) {
-  return loop->active_handles > 0 ||
+  return loop->active_handles > 0 || loop->active_work > 0 ||
          !fuv__queue_empty(&loop->pending_handles) ||
          !fuv__queue_empty(&loop->closing_handles);
 }

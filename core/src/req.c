@@ -28,6 +28,7 @@ void fuv__req_done(fuv_req_t *req) {
   req->write = NULL;
   req->udp = NULL;
   req->send = NULL;
+  req->work = NULL;
   req_unref(req);
 }
 
@@ -50,6 +51,8 @@ const char *fuv_req_type_name(fuv_req_type_t type) {
     return "shutdown";
   case FUV_UDP_SEND:
     return "udp_send";
+  case FUV_WORK:
+    return "work";
   default:
     return "unknown";
   }
@@ -62,6 +65,8 @@ int fuv_cancel(fuv_req_t *req) {
   if (req->type == FUV_UDP_SEND)
     return req->udp != NULL ? fuv__udp_cancel_send(req->udp, req->send)
                             : FUV_EBUSY;
+  if (req->type == FUV_WORK)
+    return req->work != NULL ? fuv__work_cancel(req->work) : FUV_EBUSY;
   s = req->stream;
   if (s == NULL)
     return FUV_EBUSY; /* over: its callback has run or is running */

@@ -142,9 +142,15 @@ class Generator:
             raise ApigenError("the Nim layer needs %s and %s" % (LOOP_TYPE, HANDLE_TYPE))
         self.functions = [f for f in api.functions
                           if f.bound_in(LANGUAGE) and not f.overridden_in(LANGUAGE)]
+        # Only the callbacks some function bound in Nim takes: a callback of
+        # C's alone (fuv_queue_work's, which runs on a pool thread) has no
+        # handle to give a closure, and needs no closure kind.
+        used = {a.callback.cname for f in api.functions if f.bound_in(LANGUAGE)
+                for a in f.callbacks}
         self.kinds = {}
         for cname, callback in api.callbacks.items():
-            self.kinds[cname] = CallbackKind(self, callback)
+            if cname in used:
+                self.kinds[cname] = CallbackKind(self, callback)
         self._place_persistent()
         self.enums = [e for e in api.enums
                       if not model.hidden_in(e, LANGUAGE) and
@@ -185,8 +191,8 @@ class Generator:
         methods (or constructors) take it; a class below it inherits it."""
         for func in self.api.functions:
             for arg in func.callbacks:
-                kind = self.kinds[arg.callback.cname]
-                if kind.lifetime != PERSISTENT or func.klass is None:
+                kind = self.kinds.get(arg.callback.cname)
+                if kind is None or kind.lifetime != PERSISTENT or func.klass is None:
                     continue
                 if kind.owner is None or kind.owner.is_a(func.klass):
                     kind.owner = func.klass

@@ -157,7 +157,12 @@ def test_overrides_are_left_to_the_overrides_file(gen):
 
 
 def test_every_callback_typedef_has_a_trampoline(gen):
+    """Every callback that a function bound in Nim takes; the pool's work
+    callbacks are C's alone (fuv_queue_work is hidden), and have none."""
     for cname in gen.api.callbacks:
+        if cname in ("fuv_work_cb", "fuv_after_work_cb"):
+            assert cname not in gen.kinds
+            continue
         kind = gen.kinds[cname]
         assert "proc %s(" % kind.trampoline in gen.text
         assert "%s* = proc (" % kind.type_name in gen.text
