@@ -312,14 +312,17 @@ int fuv__udp_recv_one(fuv_udp_t *udp, char *buf, size_t len,
   ssize_t n;
   char *scratch;
 
-  if (udp->rest != NULL) {
+  if (udp->rest != NULL && udp->rest->off < udp->rest->len) {
     const char *data;
     unsigned flags;
     size_t got = fuv__udp_rest_take(udp, &data, &flags, from);
     if (got > len)
       got = len;
     memcpy(buf, data, got);
-    fuv__udp_rest_release_if_done(udp);
+    /* From a receive callback handing out the rest, the rest is freed by
+     * that loop, after the callback that still holds its data. */
+    if (!udp->delivering)
+      fuv__udp_rest_release_if_done(udp);
     return (int)got;
   }
   if (!(udp->handle.flags & FUV__UDP_GRO)) {
